@@ -1,0 +1,142 @@
+// Builds the one frozen Config: defaults ← optional JSON file (ANTENNA_CONFIG) ← environment ←
+// explicit overrides (tests). Validation stops start-up with the setting, the value and what is allowed.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { AntennaError } from '../errors.js';
+import { DEFAULT_HLS_TIERS, DEFAULT_MOUNTS, SETTINGS, envName, hlsTierSchema, mountSchema, type SettingName } from './settings.js';
+
+type Settings = typeof SETTINGS;
+type Out<K extends SettingName> = z.output<Settings[K]['schema']>;
+
+export type MountConfig = z.output<typeof mountSchema>;
+export type HlsTierConfig = z.output<typeof hlsTierSchema>;
+
+export type SettingsValues = { readonly [K in SettingName]: Out<K> };
+
+export interface Config extends Omit<SettingsValues, 'mounts' | 'hlsTiers' | 'sourcePassword' | 'adminPassword' | 'relayPassword'> {
+  readonly mounts: readonly MountConfig[];
+  readonly hlsTiers: readonly HlsTierConfig[];
+  readonly ffmpegPath: string | undefined;
+  readonly sourcePassword: string | undefined;
+  readonly adminPassword: string | undefined;
+  readonly relayPassword: string | undefined;
+}
+
+export interface LoadOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Path of a JSON config file; defaults to env ANTENNA_CONFIG. */
+  readonly file?: string;
+  readonly overrides?: Partial<Record<SettingName, unknown>>;
+}
+
+const SECRET: ReadonlySet<string> = new Set(['sourcePassword', 'adminPassword', 'relayPassword']);
+
+function fromEnv(name: SettingName, raw: string): unknown {
+  const schema = SETTINGS[name].schema;
+  const dflt = SETTINGS[name].default;
+  if (name === 'mounts' || name === 'hlsTiers') {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      return raw; // left to the schema, which reports it as not a list
+    }
+  }
+  if (typeof dflt === 'number' || (dflt === undefined && isNumberSchema(schema))) {
+    const n = Number(raw);
+    return raw.trim() === '' || Number.isNaN(n) ? raw : n;
+  }
+  return raw;
+}
+
+function isNumberSchema(schema: z.ZodType): boolean {
+  const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+  return inner instanceof z.ZodNumber;
+}
+
+function describe(name: string, value: unknown): string {
+  if (SECRET.has(name)) return '[redacted]';
+  const s = JSON.stringify(value);
+  return s === undefined ? String(value) : s.length > 120 ? s.slice(0, 117) + '...' : s;
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.ANTENNA_CONFIG;
+  let fileValues: Record<string, unknown> = {};
+  if (file) {
+    try {
+      fileValues = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (cause) {
+      throw new AntennaError('CONFIG_INVALID', `cannot read config file ${file}: ${(cause as Error).message}`, { fatal: true, cause });
+    }
+    if (typeof fileValues !== 'object' || fileValues === null || Array.isArray(fileValues)) {
+      throw new AntennaError('CONFIG_INVALID', `config file ${file} must hold a JSON object`, { fatal: true });
+    }
+    for (const key of Object.keys(fileValues)) {
+      if (!(key in SETTINGS)) throw new AntennaError('CONFIG_INVALID', `config file ${file}: unknown setting "${key}"`, { fatal: true });
+    }
+  }
+
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    const setting = SETTINGS[name];
+    const envKey = envName(name);
+    let value: unknown = setting.default;
+    let origin = 'default';
+    if (name in fileValues) {
+      value = fileValues[name];
+      origin = `config file ${file}`;
+    }
+    const raw = env[envKey];
+    if (raw !== undefined && raw !== '') {
+      value = fromEnv(name, raw);
+      origin = envKey;
+    }
+    if (opts.overrides && name in opts.overrides) {
+      value = opts.overrides[name];
+      origin = 'override';
+    }
+    if (value === undefined && name === 'mounts') value = DEFAULT_MOUNTS;
+    if (value === undefined && name === 'hlsTiers') value = DEFAULT_HLS_TIERS;
+    const parsed = (setting.schema as z.ZodType).safeParse(value);
+    if (!parsed.success) {
+      const allowed = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ` : '') + i.message).join('; ');
+      problems.push(`${name} (${origin}, env ${envKey}) = ${describe(name, value)}: ${allowed}`);
+    } else {
+      out[name] = parsed.data;
+    }
+  }
+
+  if (problems.length === 0) problems.push(...crossChecks(out));
+  if (problems.length > 0) {
+    throw new AntennaError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { fatal: true });
+  }
+  const ffmpegPath = env.FFMPEG_PATH && env.FFMPEG_PATH !== '' ? env.FFMPEG_PATH : undefined;
+  return deepFreeze({ ...out, ffmpegPath }) as unknown as Config;
+}
+
+function crossChecks(v: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const min = v.minBufferMs as number;
+  const max = v.maxBufferMs as number;
+  if (min > max) problems.push(`minBufferMs = ${min} must not exceed maxBufferMs = ${max}`);
+  if ((v.primaryPort as number) !== 0 && v.primaryPort === v.fallbackPort) problems.push(`primaryPort and fallbackPort must differ (both ${String(v.primaryPort)})`);
+  const mounts = v.mounts as MountConfig[];
+  const seen = new Set<string>();
+  for (const m of mounts) {
+    if (seen.has(m.mount)) problems.push(`mounts: ${m.mount} is listed twice`);
+    seen.add(m.mount);
+    if (m.codec !== 'vorbis' && m.bitrate === undefined) problems.push(`mounts: ${m.mount} needs a bitrate for ${m.codec}`);
+    if (m.codec === 'vorbis' && m.bitrate === undefined && m.quality === undefined) problems.push(`mounts: ${m.mount} needs a quality or bitrate`);
+  }
+  return problems;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const value of Object.values(o as Record<string, unknown>)) deepFreeze(value);
+  }
+  return o;
+}

@@ -1,0 +1,64 @@
+// Pure builders for every ffmpeg command line Antenna runs: one function per job, unit-tested.
+// Only options that exist in ffmpeg 4.1 (the embedded build) are used.
+import { CHANNELS, FFMPEG_PCM_FORMAT, SAMPLE_RATE } from '../types/pcm.js';
+import type { AudioFormat, Codec } from '../types/contracts.js';
+
+const COMMON = ['-hide_banner', '-nostdin', '-loglevel', 'warning'] as const;
+
+/** ffmpeg demuxer names for the formats the ingest sniffer recognises. */
+const DEMUXER: Record<Exclude<AudioFormat, 'unknown'>, string> = { mp3: 'mp3', aac: 'aac', ogg: 'ogg', flac: 'flac' };
+
+const PCM_OUT = ['-vn', '-ac', String(CHANNELS), '-ar', String(SAMPLE_RATE), '-f', FFMPEG_PCM_FORMAT, '-flush_packets', '1', 'pipe:1'];
+
+/**
+ * A live decoder: compressed audio on stdin → PCM on stdout. The demuxer is forced from the sniffed
+ * format and probing is cut to the minimum, so the first PCM leaves ffmpeg with the first frame.
+ */
+export function decoderArgs(format: Exclude<AudioFormat, 'unknown'>): string[] {
+  return [
+    ...COMMON,
+    '-fflags', '+nobuffer',
+    '-probesize', '32',
+    '-analyzeduration', '0',
+    '-f', DEMUXER[format],
+    '-i', 'pipe:0',
+    ...PCM_OUT,
+  ];
+}
+
+/** A whole file decoded to PCM (the emergency file), at most `maxSeconds` of it. */
+export function fileDecoderArgs(path: string, maxSeconds: number): string[] {
+  return [...COMMON, '-i', path, '-t', String(maxSeconds), ...PCM_OUT];
+}
+
+export interface EncoderArgsSpec {
+  readonly codec: Codec;
+  readonly bitrate?: number;
+  readonly quality?: number;
+  /** Ogg page duration in microseconds (bounds Ogg latency). */
+  readonly oggPageDurationUs?: number;
+}
+
+const CONTAINER: Record<Codec, string> = { mp3: 'mp3', aac: 'adts', vorbis: 'ogg' };
+const ENCODER: Record<Codec, string> = { mp3: 'libmp3lame', aac: 'aac', vorbis: 'libvorbis' };
+
+/** A live encoder: PCM on stdin → MP3 / ADTS / Ogg on stdout, every packet flushed at once. */
+export function encoderArgs(spec: EncoderArgsSpec): string[] {
+  const rate: string[] = [];
+  if (spec.bitrate !== undefined) rate.push('-b:a', String(spec.bitrate));
+  else if (spec.quality !== undefined) rate.push('-q:a', String(spec.quality));
+  const container: string[] = [];
+  if (spec.codec === 'mp3') container.push('-id3v2_version', '0', '-write_xing', '0');
+  if (spec.codec === 'vorbis') container.push('-page_duration', String(spec.oggPageDurationUs ?? 250_000));
+  return [
+    ...COMMON,
+    '-f', FFMPEG_PCM_FORMAT, '-ar', String(SAMPLE_RATE), '-ac', String(CHANNELS),
+    '-i', 'pipe:0',
+    '-c:a', ENCODER[spec.codec],
+    ...rate,
+    '-flush_packets', '1',
+    ...container,
+    '-f', CONTAINER[spec.codec],
+    'pipe:1',
+  ];
+}

@@ -1,0 +1,120 @@
+// One running ffmpeg process: started (or failed to start), stderr split into logged lines with the
+// last few kept for the `exit` report, and stopped with SIGTERM then SIGKILL after a grace period.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Logger } from 'pino';
+import { AntennaError } from '../errors.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+
+export interface FfmpegExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The last stderr lines, for the fault report. */
+  readonly stderrTail: readonly string[];
+  /** True when we asked it to stop (stop() or end of input), false when it died on its own. */
+  readonly requested: boolean;
+}
+
+export interface FfmpegChildEvents {
+  [event: string]: unknown;
+  exit: FfmpegExit;
+}
+
+export interface FfmpegChildOptions {
+  readonly ffmpegPath: string;
+  readonly args: readonly string[];
+  readonly log: Logger;
+  readonly stderrTailLines?: number;
+}
+
+export class FfmpegChild {
+  readonly events: TypedEmitter<FfmpegChildEvents>;
+  readonly proc: ChildProcessWithoutNullStreams;
+  readonly exited: Promise<FfmpegExit>;
+  readonly #log: Logger;
+  readonly #tail: string[] = [];
+  readonly #tailMax: number;
+  #partial = '';
+  #requested = false;
+  #exit: FfmpegExit | undefined;
+
+  private constructor(proc: ChildProcessWithoutNullStreams, opts: FfmpegChildOptions) {
+    this.proc = proc;
+    this.#log = opts.log;
+    this.#tailMax = opts.stderrTailLines ?? 20;
+    this.events = new TypedEmitter<FfmpegChildEvents>(opts.log);
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (s: string) => this.#onStderr(s));
+    // A child that dies mid-write makes stdin emit EPIPE; the exit event reports the death.
+    proc.stdin.on('error', (err) => this.#log.debug({ err }, 'ffmpeg stdin error'));
+    proc.stdout.on('error', (err) => this.#log.debug({ err }, 'ffmpeg stdout error'));
+    this.exited = new Promise((resolve) => {
+      proc.once('close', (code, signal) => {
+        if (this.#partial) this.#pushLine(this.#partial);
+        this.#exit = { code, signal, stderrTail: [...this.#tail], requested: this.#requested };
+        this.events.emit('exit', this.#exit);
+        resolve(this.#exit);
+      });
+    });
+  }
+
+  /** Resolves once the process is running; rejects with FFMPEG_START_FAILED if it cannot be spawned. */
+  static start(opts: FfmpegChildOptions): Promise<FfmpegChild> {
+    return new Promise((resolve, reject) => {
+      const proc = spawn(opts.ffmpegPath, opts.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const onError = (err: Error): void => {
+        reject(new AntennaError('FFMPEG_START_FAILED', `cannot start ffmpeg (${opts.ffmpegPath}): ${err.message}`, { cause: err }));
+      };
+      proc.once('error', onError);
+      proc.once('spawn', () => {
+        proc.off('error', onError);
+        proc.on('error', (err) => opts.log.error({ err }, 'ffmpeg process error'));
+        resolve(new FfmpegChild(proc, opts));
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  get running(): boolean {
+    return this.#exit === undefined;
+  }
+
+  /** Ends stdin so ffmpeg flushes and exits by itself (a decoder whose source left). */
+  endInput(): void {
+    this.#requested = true;
+    if (!this.proc.stdin.destroyed) this.proc.stdin.end();
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is reaped. Idempotent. */
+  async stop(graceMs = 2000): Promise<FfmpegExit> {
+    this.#requested = true;
+    if (this.#exit) return this.#exit;
+    if (!this.proc.stdin.destroyed) this.proc.stdin.destroy();
+    this.proc.kill('SIGTERM');
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #onStderr(s: string): void {
+    const parts = (this.#partial + s).split(/\r?\n|\r/);
+    this.#partial = parts.pop() ?? '';
+    // Bound the partial line too: a child spewing without newlines must not grow memory.
+    if (this.#partial.length > 4096) {
+      this.#pushLine(this.#partial);
+      this.#partial = '';
+    }
+    for (const line of parts) if (line.trim() !== '') this.#pushLine(line);
+  }
+
+  #pushLine(line: string): void {
+    this.#tail.push(line);
+    if (this.#tail.length > this.#tailMax) this.#tail.shift();
+    this.#log.warn({ ffmpeg: line }, 'ffmpeg says');
+  }
+}
