@@ -78,6 +78,8 @@ export interface EncodedChunk {
   readonly generation: number;
   /** Codec frames in `data` (MP3 1152, AAC 1024 samples each); 0 for Ogg header pages. */
   readonly frames: number;
+  /** PCM samples (per channel) the audio in `data` covers, 0 for Ogg header pages: durations for bursts and segments. */
+  readonly samples: number;
 }
 
 export interface EncoderSpec {
