@@ -37,6 +37,8 @@ export interface EncoderArgsSpec {
   readonly quality?: number;
   /** Ogg page duration in microseconds (bounds Ogg latency). */
   readonly oggPageDurationUs?: number;
+  /** Ogg only: the title written into the Vorbis comment header (each title is its own chained stream). */
+  readonly title?: string;
 }
 
 const CONTAINER: Record<Codec, string> = { mp3: 'mp3', aac: 'adts', vorbis: 'ogg' };
@@ -50,6 +52,7 @@ export function encoderArgs(spec: EncoderArgsSpec): string[] {
   const container: string[] = [];
   if (spec.codec === 'mp3') container.push('-id3v2_version', '0', '-write_xing', '0');
   if (spec.codec === 'vorbis') container.push('-page_duration', String(spec.oggPageDurationUs ?? 250_000));
+  if (spec.codec === 'vorbis' && spec.title) container.push('-metadata', `title=${spec.title}`);
   return [
     ...COMMON,
     '-f', FFMPEG_PCM_FORMAT, '-ar', String(SAMPLE_RATE), '-ac', String(CHANNELS),
