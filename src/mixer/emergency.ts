@@ -1,0 +1,181 @@
+// The emergency tier: the configured file decoded once into memory (bounded by emergencyMaxSeconds)
+// and looped gaplessly; restarted from its beginning whenever it takes over. The file is watched:
+// a replacement is decoded in the background and swapped in at the next loop (at once when off air).
+// A missing or undecodable file never stops the mixer: it plays silence and raises an alert.
+import { watchFile, unwatchFile, statSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { FfmpegChild } from '../ffmpeg/child.js';
+import { fileDecoderArgs } from '../ffmpeg/args.js';
+import { BYTES_PER_FRAME, CHANNELS, SAMPLE_RATE } from '../types/pcm.js';
+
+export interface EmergencyOptions {
+  readonly path: string;
+  readonly maxSeconds: number;
+  readonly ffmpegPath: string;
+  readonly log: Logger;
+  /** Called when the file cannot be used (or becomes usable again: `null`). */
+  readonly onProblem: (problem: string | null) => void;
+  readonly pollMs?: number;
+}
+
+export interface EmergencySnapshot {
+  readonly file: string;
+  readonly loaded: boolean;
+  readonly durationMs: number;
+  readonly problem: string | null;
+  readonly reloads: number;
+}
+
+/** Digital silence (encoder padding) trimmed from each end so the loop has no gap. */
+const TRIM_LEVEL = 8;
+const MAX_TRIM_S = 0.2;
+
+export class EmergencySource {
+  readonly #opts: EmergencyOptions;
+  #pcm: Int16Array = new Int16Array(0);
+  #pending: Int16Array | undefined;
+  #pos = 0;
+  #problem: string | null = null;
+  #reloads = 0;
+  #loading: Promise<void> | undefined;
+  #closed = false;
+  #child: FfmpegChild | undefined;
+
+  private constructor(opts: EmergencyOptions) {
+    this.#opts = opts;
+  }
+
+  static async create(opts: EmergencyOptions): Promise<EmergencySource> {
+    const src = new EmergencySource(opts);
+    await src.#load(true);
+    watchFile(opts.path, { interval: opts.pollMs ?? 2000 }, (cur, prev) => {
+      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) src.#reloadSoon();
+    });
+    return src;
+  }
+
+  /** Start again from the beginning (the tier is taking over). Swaps in a pending new file first. */
+  rewind(): void {
+    if (this.#pending) this.#swap();
+    this.#pos = 0;
+  }
+
+  /** Fills `out` with `n` looped samples (silence when there is no usable file). */
+  read(out: Float32Array, n: number): number {
+    const pcm = this.#pcm;
+    const total = pcm.length / CHANNELS;
+    if (total === 0) {
+      out.fill(0, 0, n * CHANNELS);
+      return 0;
+    }
+    for (let i = 0; i < n; i++) {
+      if (this.#pos >= total) {
+        this.#pos = 0;
+        if (this.#pending) return this.#swapMidRead(out, i, n);
+      }
+      const s = this.#pos * CHANNELS;
+      out[i * CHANNELS] = (pcm[s] ?? 0) / 32768;
+      out[i * CHANNELS + 1] = (pcm[s + 1] ?? 0) / 32768;
+      this.#pos++;
+    }
+    return n;
+  }
+
+  snapshot(): EmergencySnapshot {
+    return {
+      file: this.#opts.path,
+      loaded: this.#pcm.length > 0,
+      durationMs: Math.round(((this.#pcm.length / CHANNELS) * 1000) / SAMPLE_RATE),
+      problem: this.#problem,
+      reloads: this.#reloads,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    unwatchFile(this.#opts.path);
+    await this.#child?.stop(500);
+    await this.#loading;
+  }
+
+  #swapMidRead(out: Float32Array, done: number, n: number): number {
+    this.#swap();
+    const rest = new Float32Array((n - done) * CHANNELS);
+    this.read(rest, n - done);
+    out.set(rest, done * CHANNELS);
+    return n;
+  }
+
+  #swap(): void {
+    if (!this.#pending) return;
+    this.#pcm = this.#pending;
+    this.#pending = undefined;
+    this.#pos = 0;
+  }
+
+  #reloadSoon(): void {
+    if (this.#closed || this.#loading) return;
+    this.#opts.log.info({ file: this.#opts.path }, 'emergency file changed: reloading');
+    this.#loading = this.#load(false).finally(() => (this.#loading = undefined));
+  }
+
+  async #load(initial: boolean): Promise<void> {
+    const { path, log } = this.#opts;
+    let problem: string | null = null;
+    let pcm: Int16Array | undefined;
+    try {
+      statSync(path);
+      pcm = await this.#decode();
+      if (pcm.length === 0) problem = `emergency file ${path} holds no decodable audio`;
+    } catch (err) {
+      problem = `emergency file ${path} cannot be used: ${(err as Error).message}`;
+    }
+    if (this.#closed) return;
+    if (problem !== null || !pcm) {
+      log.error({ file: path }, problem ?? 'emergency file unusable');
+      this.#problem = problem;
+      this.#opts.onProblem(problem);
+      return; // keep playing the previous good audio, if any
+    }
+    if (!initial) this.#reloads++;
+    if (this.#problem !== null) this.#opts.onProblem(null);
+    this.#problem = null;
+    if (initial) this.#pcm = pcm;
+    else this.#pending = pcm;
+    log.info({ file: path, seconds: Math.round((pcm.length / CHANNELS / SAMPLE_RATE) * 10) / 10 }, 'emergency audio loaded');
+  }
+
+  async #decode(): Promise<Int16Array> {
+    const { path, ffmpegPath, maxSeconds, log } = this.#opts;
+    const maxBytes = Math.ceil(maxSeconds * SAMPLE_RATE) * BYTES_PER_FRAME;
+    const child = await FfmpegChild.start({ ffmpegPath, args: fileDecoderArgs(path, maxSeconds), log: log.child({ child: 'emergency-decoder' }) });
+    this.#child = child;
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    child.proc.stdout.on('data', (b: Buffer) => {
+      if (bytes + b.length > maxBytes) b = b.subarray(0, Math.max(0, maxBytes - bytes));
+      bytes += b.length;
+      if (b.length > 0) parts.push(b);
+    });
+    const exit = await child.exited;
+    this.#child = undefined;
+    if (exit.code !== 0) throw new Error(`ffmpeg exited with ${exit.code ?? exit.signal}: ${exit.stderrTail.slice(-2).join(' | ')}`);
+    const all = Buffer.concat(parts, bytes);
+    const whole = all.length - (all.length % BYTES_PER_FRAME);
+    const copy = new Int16Array(whole / 2);
+    for (let i = 0; i < copy.length; i++) copy[i] = all.readInt16LE(i * 2);
+    return trimSilence(copy);
+  }
+}
+
+function trimSilence(pcm: Int16Array): Int16Array {
+  const total = pcm.length / CHANNELS;
+  const maxTrim = Math.floor(MAX_TRIM_S * SAMPLE_RATE);
+  const quiet = (i: number): boolean => Math.abs(pcm[i * CHANNELS] ?? 0) <= TRIM_LEVEL && Math.abs(pcm[i * CHANNELS + 1] ?? 0) <= TRIM_LEVEL;
+  let start = 0;
+  while (start < Math.min(maxTrim, total) && quiet(start)) start++;
+  let end = total;
+  while (end > start && total - end < maxTrim && quiet(end - 1)) end--;
+  return pcm.slice(start * CHANNELS, end * CHANNELS);
+}

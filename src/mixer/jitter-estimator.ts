@@ -1,0 +1,57 @@
+// Arrival-jitter measurement for one input: each block's arrival time against the time it would
+// arrive at the nominal sample rate. The spread (p95 − min) over the last window is the depth needed
+// to ride out the uplink's and the decoder's burstiness. Bounded: a fixed-size ring of arrivals.
+import { SAMPLE_RATE } from '../types/pcm.js';
+
+const WINDOW_MS = 15_000;
+const MAX_ENTRIES = 2048;
+const RECOMPUTE_MS = 500;
+
+export class JitterEstimator {
+  readonly #times = new Float64Array(MAX_ENTRIES);
+  readonly #lateness = new Float64Array(MAX_ENTRIES);
+  #count = 0;
+  #head = 0;
+  #samples = 0;
+  #spread = 0;
+  #computedAt = -Infinity;
+
+  reset(): void {
+    this.#count = 0;
+    this.#head = 0;
+    this.#samples = 0;
+    this.#spread = 0;
+    this.#computedAt = -Infinity;
+  }
+
+  arrived(nowMs: number, samples: number): void {
+    // Lateness of the block's last sample relative to a nominal-rate timeline starting at zero.
+    this.#samples += samples;
+    this.#times[this.#head] = nowMs;
+    this.#lateness[this.#head] = nowMs - (this.#samples * 1000) / SAMPLE_RATE;
+    this.#head = (this.#head + 1) % MAX_ENTRIES;
+    this.#count = Math.min(MAX_ENTRIES, this.#count + 1);
+  }
+
+  get spreadMs(): number {
+    return this.#spread;
+  }
+
+  /** The spread, recomputed at most every RECOMPUTE_MS (it sorts the window). */
+  spreadAt(nowMs: number): number {
+    if (nowMs - this.#computedAt < RECOMPUTE_MS) return this.#spread;
+    this.#computedAt = nowMs;
+    const values: number[] = [];
+    for (let i = 0; i < this.#count; i++) {
+      const idx = (this.#head - 1 - i + MAX_ENTRIES) % MAX_ENTRIES;
+      if (nowMs - (this.#times[idx] ?? 0) > WINDOW_MS) break;
+      values.push(this.#lateness[idx] ?? 0);
+    }
+    if (values.length < 4) return this.#spread;
+    values.sort((a, b) => a - b);
+    const min = values[0] ?? 0;
+    const p95 = values[Math.min(values.length - 1, Math.floor(values.length * 0.95))] ?? min;
+    this.#spread = p95 - min;
+    return this.#spread;
+  }
+}

@@ -1,0 +1,286 @@
+// The clocked mixer: owns the programme. Every frame (frameMs) it reads each input's jitter buffer
+// (standby inputs too, so a switch plays live audio), measures levels, asks the pure selector which
+// tier is on air, crossfades on a switch, and hands the frame to subscribers. Frames are due by a
+// monotonic clock, never by input arrival: late timer ticks produce every frame that is due.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { InputId, OnAirMeta, ProgrammeChunk, ProgrammeSource, SourceInfo, Tier } from '../types/contracts.js';
+import { CHANNELS, msToSamples } from '../types/pcm.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { EmergencySource } from './emergency.js';
+import type { MixerEvents, MixerSnapshot } from './events.js';
+import { InputSlot } from './input-slot.js';
+import { Selector, type SwitchReason } from './selector.js';
+import { Timeline } from './timeline.js';
+
+export interface MixerConfig {
+  readonly frameMs: number;
+  readonly minBufferMs: number;
+  readonly maxBufferMs: number;
+  readonly stallMs: number;
+  readonly silenceThresholdDb: number;
+  readonly silenceSeconds: number;
+  readonly soundSeconds: number;
+  readonly returnHoldSeconds: number;
+  readonly crossfadeMs: number;
+  readonly emergencyFile: string;
+  readonly emergencyTitle: string;
+  readonly emergencyMaxSeconds: number;
+  readonly timelineSize: number;
+}
+
+export interface MixerOptions {
+  readonly config: MixerConfig;
+  readonly log: Logger;
+  readonly ffmpegPath: string;
+}
+
+/** Frames produced at most in one tick; a longer stall of the event loop is skipped and counted. */
+const MAX_CATCH_UP_MS = 1000;
+
+interface Fade {
+  readonly from: Tier;
+  readonly to: Tier;
+  readonly length: number;
+  pos: number;
+}
+
+export class Mixer implements ProgrammeSource {
+  readonly events: TypedEmitter<MixerEvents>;
+  readonly #cfg: MixerConfig;
+  readonly #log: Logger;
+  readonly #frame: number; // samples per frame
+  readonly #inputs: Record<InputId, InputSlot>;
+  readonly #emergency: EmergencySource;
+  readonly #emergencyBuf: Float32Array;
+  readonly #mix: Float32Array;
+  readonly #selector: Selector;
+  readonly #timeline: Timeline;
+  readonly #subscribers = new Set<(c: ProgrammeChunk) => void>();
+  readonly #loopDelay: ReturnType<typeof monitorEventLoopDelay>;
+  #meta: OnAirMeta;
+  #fade: Fade | null = null;
+  #startMs = 0;
+  #frames = 0;
+  #skipped = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  private constructor(opts: MixerOptions, emergency: EmergencySource) {
+    this.#cfg = opts.config;
+    this.#log = opts.log;
+    this.events = new TypedEmitter<MixerEvents>(opts.log);
+    this.#frame = msToSamples(opts.config.frameMs);
+    const slot = (id: InputId): InputSlot => new InputSlot(id, opts.config, this.#frame);
+    this.#inputs = { primary: slot('primary'), fallback: slot('fallback') };
+    this.#emergency = emergency;
+    this.#emergencyBuf = new Float32Array(this.#frame * CHANNELS);
+    this.#mix = new Float32Array(this.#frame * CHANNELS);
+    this.#selector = new Selector(opts.config.returnHoldSeconds * 1000);
+    this.#timeline = new Timeline(opts.config.timelineSize);
+    this.#meta = Object.freeze({ title: opts.config.emergencyTitle, tier: 'emergency', seq: 0 });
+    this.#loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  }
+
+  static async create(opts: MixerOptions): Promise<Mixer> {
+    let mixer: Mixer | undefined;
+    let early: string | null | undefined;
+    const emergency = await EmergencySource.create({
+      path: opts.config.emergencyFile,
+      maxSeconds: opts.config.emergencyMaxSeconds,
+      ffmpegPath: opts.ffmpegPath,
+      log: opts.log.child({ part: 'emergency' }),
+      onProblem: (problem) => (mixer ? mixer.#emergencyProblem(problem) : (early = problem)),
+    });
+    mixer = new Mixer(opts, emergency);
+    if (early !== undefined) mixer.#emergencyProblem(early);
+    mixer.#start();
+    return mixer;
+  }
+
+  get currentMeta(): OnAirMeta {
+    return this.#meta;
+  }
+
+  get onAir(): Tier {
+    return this.#selector.current;
+  }
+
+  subscribe(fn: (chunk: ProgrammeChunk) => void): () => void {
+    this.#subscribers.add(fn);
+    return () => this.#subscribers.delete(fn);
+  }
+
+  sourceConnected(inputId: InputId, info: SourceInfo): void {
+    this.#inputs[inputId].connect(info.connectionId, performance.now());
+    this.#timeline.add('source-connected', { inputId, address: info.remoteAddress, userAgent: info.userAgent, format: info.format });
+  }
+
+  pushPcm(inputId: InputId, connectionId: number, pcm: Buffer): void {
+    this.#inputs[inputId].push(connectionId, pcm, performance.now());
+  }
+
+  sourceDisconnected(inputId: InputId, connectionId: number, reason: string): void {
+    if (this.#inputs[inputId].disconnect(connectionId, performance.now())) {
+      this.#timeline.add('source-disconnected', { inputId, reason });
+    }
+  }
+
+  setTitle(inputId: InputId, title: string): void {
+    this.#inputs[inputId].title = title;
+    this.#timeline.add('metadata', { inputId, title });
+    if (this.#selector.current === inputId) this.#setMeta(title, inputId);
+  }
+
+  snapshot(): MixerSnapshot {
+    const now = performance.now();
+    const fade = this.#fade;
+    return {
+      onAir: this.#selector.current,
+      fading: fade ? { from: fade.from, to: fade.to, progress: fade.pos / fade.length } : null,
+      meta: this.#meta,
+      framesProduced: this.#frames,
+      samplesProduced: this.#frames * this.#frame,
+      clockSkippedFrames: this.#skipped,
+      eventLoopDelayP99Ms: Math.round(this.#loopDelay.percentile(99) / 1e4) / 100,
+      inputs: [this.#inputs.primary.snapshot(now), this.#inputs.fallback.snapshot(now)],
+      emergency: this.#emergency.snapshot(),
+      timeline: this.#timeline.list(),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#loopDelay.disable();
+    await this.#emergency.close();
+    this.#subscribers.clear();
+    this.events.removeAllListeners();
+  }
+
+  #start(): void {
+    this.#loopDelay.enable();
+    this.#startMs = performance.now();
+    // Tick at half a frame: each tick produces every frame that is due by the clock.
+    this.#timer = setInterval(() => this.#tick(), Math.max(2, this.#cfg.frameMs / 2));
+    this.#timeline.add('mixer-started', { tier: 'emergency' });
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    let due = Math.floor((now - this.#startMs) / this.#cfg.frameMs) - this.#frames - this.#skipped;
+    const maxFrames = Math.ceil(MAX_CATCH_UP_MS / this.#cfg.frameMs);
+    if (due > maxFrames) {
+      this.#skipped += due - maxFrames;
+      this.#log.warn({ skippedMs: (due - maxFrames) * this.#cfg.frameMs }, 'event loop stalled: skipping mixer frames');
+      due = maxFrames;
+    }
+    for (let i = 0; i < due; i++) {
+      try {
+        this.#produceFrame(now);
+      } catch (err) {
+        // The programme must go on whatever one frame did; the error is logged for a fix.
+        this.#log.error({ err }, 'mixer frame failed');
+        this.#frames++;
+      }
+    }
+  }
+
+  #produceFrame(now: number): void {
+    const n = this.#frame;
+    const current = this.#selector.current;
+    const fade = this.#fade;
+    const audible = (t: Tier): boolean => current === t || fade?.from === t || fade?.to === t;
+    for (const slot of [this.#inputs.primary, this.#inputs.fallback]) {
+      const change = slot.readFrame(now, audible(slot.id));
+      if (change) {
+        this.events.emit(change, { inputId: slot.id, at: Date.now() });
+        this.#timeline.add(change, { inputId: slot.id });
+      }
+    }
+    const decision = this.#selector.update(now, {
+      primary: this.#inputs.primary.availability(now),
+      fallback: this.#inputs.fallback.availability(now),
+    });
+    if (decision) this.#switch(decision.from, decision.to, decision.reason);
+    if (audible('emergency') || this.#selector.current === 'emergency') this.#emergency.read(this.#emergencyBuf, n);
+    this.#render(n);
+    this.#emit(n);
+  }
+
+  #source(t: Tier): Float32Array {
+    return t === 'emergency' ? this.#emergencyBuf : this.#inputs[t].frame;
+  }
+
+  #render(n: number): void {
+    const out = this.#mix;
+    const fade = this.#fade;
+    if (!fade) {
+      out.set(this.#source(this.#selector.current).subarray(0, n * CHANNELS));
+      return;
+    }
+    const a = this.#source(fade.from);
+    const b = this.#source(fade.to);
+    for (let i = 0; i < n; i++) {
+      // Equal-power crossfade: cos/sin gains keep the perceived loudness constant through the switch.
+      const t = Math.min(1, (fade.pos + i) / fade.length);
+      const gA = Math.cos((Math.PI / 2) * t);
+      const gB = Math.sin((Math.PI / 2) * t);
+      for (let ch = 0; ch < CHANNELS; ch++) {
+        const k = i * CHANNELS + ch;
+        out[k] = (a[k] ?? 0) * gA + (b[k] ?? 0) * gB;
+      }
+    }
+    fade.pos += n;
+    if (fade.pos >= fade.length) this.#fade = null;
+  }
+
+  #switch(from: Tier, to: Tier, reason: SwitchReason): void {
+    let length = msToSamples(this.#cfg.crossfadeMs);
+    // A disconnected input has only its remainder left: the fade ends where the remainder does.
+    if (from !== 'emergency' && this.#inputs[from].draining) length = Math.min(length, this.#inputs[from].remainingSamples);
+    if (to === 'emergency') this.#emergency.rewind();
+    this.#fade = length > 0 ? { from, to, length, pos: 0 } : null;
+    const at = Date.now();
+    this.#log.info({ from, to, reason }, 'switch');
+    this.#timeline.add('switch', { from, to, reason });
+    this.events.emit('switch', { from, to, reason, at });
+    this.#setMeta(to === 'emergency' ? this.#cfg.emergencyTitle : this.#inputs[to].title, to);
+  }
+
+  #setMeta(title: string, tier: Tier): void {
+    if (title === this.#meta.title && tier === this.#meta.tier) return;
+    this.#meta = Object.freeze({ title, tier, seq: this.#meta.seq + 1 });
+    this.events.emit('meta', this.#meta);
+  }
+
+  #emit(n: number): void {
+    const out = this.#mix;
+    const pcm = Buffer.allocUnsafe(n * CHANNELS * 2);
+    for (let i = 0; i < n * CHANNELS; i++) {
+      const v = out[i] ?? 0;
+      pcm.writeInt16LE(v >= 1 ? 32767 : v <= -1 ? -32768 : Math.round(v * 32767), i * 2);
+    }
+    const chunk: ProgrammeChunk = Object.freeze({ pcm, firstSample: this.#frames * n, meta: this.#meta });
+    this.#frames++;
+    for (const fn of this.#subscribers) {
+      try {
+        fn(chunk);
+      } catch (err) {
+        this.#log.error({ err }, 'programme subscriber threw');
+      }
+    }
+  }
+
+  #emergencyProblem(problem: string | null): void {
+    const at = Date.now();
+    const message = problem ?? 'emergency file usable again';
+    this.#timeline.add('alert', { code: 'EMERGENCY_FILE_UNUSABLE', message, cleared: problem === null });
+    this.events.emit('alert', { code: 'EMERGENCY_FILE_UNUSABLE', message, cleared: problem === null, at });
+  }
+}
+
+export function createMixer(opts: MixerOptions): Promise<Mixer> {
+  return Mixer.create(opts);
+}

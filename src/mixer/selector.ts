@@ -1,0 +1,79 @@
+// Pure source selection: availability of each tier in, switch decisions out; no I/O, no timers.
+// Switches down a tier happen at once; switches up wait until the higher tier has been available
+// for `holdMs` without a break, so a flapping encoder cannot make the programme flap.
+import type { Tier } from '../types/contracts.js';
+
+export const TIERS: readonly Tier[] = ['primary', 'fallback', 'emergency'];
+
+export type UnavailableReason = 'disconnected' | 'connecting' | 'stalled' | 'silent';
+export type SwitchReason = UnavailableReason | 'returned' | 'startup';
+
+export type Availability = { readonly available: true } | { readonly available: false; readonly reason: UnavailableReason };
+
+export interface SwitchDecision {
+  readonly from: Tier;
+  readonly to: Tier;
+  readonly reason: SwitchReason;
+}
+
+const rank = (t: Tier): number => TIERS.indexOf(t);
+
+export class Selector {
+  #current: Tier = 'emergency';
+  readonly #availableSince = new Map<Tier, number>();
+
+  constructor(private readonly holdMs: number) {}
+
+  get current(): Tier {
+    return this.#current;
+  }
+
+  /** How long `tier` has been available without a break, or undefined when it is not. */
+  availableFor(tier: Tier, nowMs: number): number | undefined {
+    const since = this.#availableSince.get(tier);
+    return since === undefined ? undefined : nowMs - since;
+  }
+
+  /**
+   * `availability` covers primary and fallback; the emergency tier is always available.
+   * Returns the switch to make now, if any.
+   */
+  update(nowMs: number, availability: Readonly<Record<'primary' | 'fallback', Availability>>): SwitchDecision | null {
+    for (const tier of ['primary', 'fallback'] as const) {
+      if (availability[tier].available) {
+        if (!this.#availableSince.has(tier)) this.#availableSince.set(tier, nowMs);
+      } else {
+        this.#availableSince.delete(tier);
+      }
+    }
+    const isAvailable = (t: Tier): boolean => t === 'emergency' || availability[t].available;
+    const from = this.#current;
+
+    // Down: the current tier is gone; take the best tier below it that is available, at once.
+    if (!isAvailable(from)) {
+      const reason = from === 'emergency' ? 'disconnected' : (availability[from] as { reason: UnavailableReason }).reason;
+      const below = TIERS.filter((t) => rank(t) > rank(from) && isAvailable(t));
+      // A higher tier that has already served its hold beats falling further down.
+      const held = TIERS.filter((t) => rank(t) < rank(from) && this.#held(t, nowMs));
+      const to = held[0] ?? below[0] ?? 'emergency';
+      this.#current = to;
+      return { from, to, reason: held[0] ? 'returned' : reason };
+    }
+
+    // Up: the best tier above the current one that has been available for the hold time.
+    for (const t of TIERS) {
+      if (rank(t) >= rank(from)) break;
+      if (this.#held(t, nowMs)) {
+        this.#current = t;
+        return { from, to: t, reason: 'returned' };
+      }
+    }
+    return null;
+  }
+
+  #held(t: Tier, nowMs: number): boolean {
+    if (t === 'emergency') return true;
+    const since = this.#availableSince.get(t);
+    return since !== undefined && nowMs - since >= this.holdMs;
+  }
+}
