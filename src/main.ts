@@ -1,0 +1,57 @@
+// Entry point: load and validate config, print generated passwords once, start Antenna, and shut it
+// down cleanly on SIGINT/SIGTERM (sources and listeners closed, every ffmpeg child reaped, exit 0).
+import { createAntenna } from './app.js';
+import { loadConfig } from './config/load.js';
+import { resolveSecrets } from './config/secrets.js';
+import { AntennaError } from './errors.js';
+import { createRootLogger } from './log.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`antenna: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const log = createRootLogger(config.logLevel);
+  const { secrets, generated } = resolveSecrets(config);
+  for (const name of generated) {
+    // Printed, not logged: logs are shipped and kept; this line is for the operator's terminal.
+    const user = name === 'sourcePassword' ? 'source' : 'admin';
+    process.stderr.write(`antenna: ${name} not configured; using the generated one kept in ${config.dataDir}/secrets.json: user "${user}", password "${secrets[name]}"\n`);
+  }
+
+  const antenna = await createAntenna({ config, secrets, log });
+  log.info({ ports: antenna.ports }, 'antenna ready');
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    antenna.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof AntennaError ? `${err.code}: ${err.message}` : String((err as Error)?.stack ?? err);
+  process.stderr.write(`antenna: failed to start: ${message}\n`);
+  process.exit(1);
+});
