@@ -102,7 +102,7 @@ export async function startIcecast(opts: IcecastOptions = {}): Promise<Icecast> 
     });
   } catch (err) {
     await close();
-    throw new Error(`icecast2 did not start: ${(err as Error).message}\n${proc.output.text.slice(-3000)}`);
+    throw new Error(`icecast2 did not start: ${(err as Error).message}\n${proc.output.text.slice(-3000)}`, { cause: err });
   }
   return { port, base, adminPassword, sourcePassword, proc, close };
 }

@@ -1,6 +1,6 @@
 // Runs the real Antenna server as a child process (`node --import tsx src/main.ts`), configured only
 // through ANTENNA_* environment variables, the way a station runs it; reads its pino JSON lines.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +32,7 @@ export interface AntennaServer {
   readonly adminPassword: string;
   readonly dataDir: string;
   readonly pid: number;
-  /** `http://127.0.0.1:<http>` */
+  /** `http://127.0.0.1:<http>`; throws while Antenna reports no HTTP port. */
   readonly httpBase: string;
   /** Every JSON log line so far (bounded: the oldest go first). */
   readonly logs: readonly LogLine[];
@@ -153,7 +153,15 @@ export async function startAntenna(opts: StartAntennaOptions = {}): Promise<Ante
     if (!existsSync(join(REPO_ROOT, 'src/main.ts'))) throw new Error('src/main.ts does not exist yet: the interop suite needs the real server', { cause: err });
     throw err;
   }
-  const ports = parsePorts(ready.ports, describe);
+  let ports: AntennaPorts;
+  try {
+    ports = parsePorts(ready.ports, describe);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    await exited;
+    dir.remove();
+    throw err;
+  }
 
   let stopping: Promise<StopResult> | undefined;
   const stop = (timeoutMs = 20_000): Promise<StopResult> => {
@@ -183,7 +191,11 @@ export async function startAntenna(opts: StartAntennaOptions = {}): Promise<Ante
     adminPassword,
     dataDir: join(dir.path, 'data'),
     pid: proc.pid ?? -1,
-    httpBase: `http://127.0.0.1:${ports.http}`,
+    get httpBase(): string {
+      // Ingest-only builds report http 0: the tests get as far as they can, then fail saying why.
+      if (ports.http === 0) throw new Error(`Antenna reported no HTTP port ("antenna ready" ports.http = 0): listener HTTP is not wired yet\n${describe()}`);
+      return `http://127.0.0.1:${ports.http}`;
+    },
     logs,
     waitForLog,
     describe,
@@ -197,7 +209,7 @@ function parsePorts(raw: unknown, describe: () => string): AntennaPorts {
   const out: Partial<Record<keyof AntennaPorts, number>> = {};
   for (const k of keys) {
     const v = p?.[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || (v === 0 && k !== 'http')) {
       throw new Error(`"antenna ready" line has no usable ports.${k} (got ${JSON.stringify(raw)})\n${describe()}`);
     }
     out[k] = v;

@@ -63,10 +63,11 @@ describe.skipIf(skip !== undefined)(`darkice → fallback port${skip ? ` (skippe
   afterAll(async () => {
     await dark?.stop();
     await feeder?.stop();
-    const r = await server?.stop();
     dir?.remove();
-    expect(r?.code, 'Antenna exit code after SIGTERM').toBe(0);
-    expect(r?.leftovers, 'children still running after Antenna exited').toEqual([]);
+    if (!server) return; // start-up failed: beforeAll already reported why
+    const r = await server.stop();
+    expect(r.code, 'Antenna exit code after SIGTERM').toBe(0);
+    expect(r.leftovers, 'children still running after Antenna exited').toEqual([]);
   });
 
   it('streams with bare-LF headers and its audio goes on air when the primary is empty', async () => {

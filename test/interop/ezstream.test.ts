@@ -46,10 +46,11 @@ describe.skipIf(skip !== undefined)(`ezstream → primary port${skip ? ` (skippe
 
   afterAll(async () => {
     await ez?.stop();
-    const r = await server?.stop();
     dir?.remove();
-    expect(r?.code, 'Antenna exit code after SIGTERM').toBe(0);
-    expect(r?.leftovers, 'children still running after Antenna exited').toEqual([]);
+    if (!server) return; // start-up failed: beforeAll already reported why
+    const r = await server.stop();
+    expect(r.code, 'Antenna exit code after SIGTERM').toBe(0);
+    expect(r.leftovers, 'children still running after Antenna exited').toEqual([]);
   });
 
   it('connects with libshout, sends its title, and the title and audio go on air', async () => {

@@ -57,9 +57,10 @@ describe.skipIf(skip !== undefined)(`stock Icecast 2.4.4 relaying Antenna${skip 
 
   afterAll(async () => {
     for (const e of edges) await e.close();
-    const r = await server?.stop();
-    expect(r?.code, 'Antenna exit code after SIGTERM').toBe(0);
-    expect(r?.leftovers, 'children still running after Antenna exited').toEqual([]);
+    if (!server) return; // start-up failed: beforeAll already reported why
+    const r = await server.stop();
+    expect(r.code, 'Antenna exit code after SIGTERM').toBe(0);
+    expect(r.leftovers, 'children still running after Antenna exited').toEqual([]);
   });
 
   it('answers /admin/streamlist.txt to the relay user (password = admin password) and refuses others', async () => {
@@ -118,9 +119,10 @@ describe.skipIf(skip !== undefined)(`relay password set separately${skip ? ` (sk
     });
   });
   afterAll(async () => {
-    const r = await server?.stop();
-    expect(r?.code).toBe(0);
-    expect(r?.leftovers).toEqual([]);
+    if (!server) return;
+    const r = await server.stop();
+    expect(r.code).toBe(0);
+    expect(r.leftovers).toEqual([]);
   });
 
   it('ANTENNA_RELAY_PASSWORD replaces the admin password for the relay user', async () => {

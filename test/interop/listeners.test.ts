@@ -22,10 +22,11 @@ describe.skipIf(skipMpg123 !== undefined && skipMpv !== undefined)('listener pro
   });
 
   afterAll(async () => {
-    const r = await server?.stop();
     dir?.remove();
-    expect(r?.code, 'Antenna exit code after SIGTERM').toBe(0);
-    expect(r?.leftovers, 'children still running after Antenna exited').toEqual([]);
+    if (!server) return; // start-up failed: beforeAll already reported why
+    const r = await server.stop();
+    expect(r.code, 'Antenna exit code after SIGTERM').toBe(0);
+    expect(r.leftovers, 'children still running after Antenna exited').toEqual([]);
   });
 
   it.skipIf(skipMpg123 !== undefined)(`mpg123 plays /listen/live.mp3 and shows the ICY title${skipMpg123 ? ` (skipped: ${skipMpg123})` : ''}`, async () => {

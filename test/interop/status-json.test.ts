@@ -88,9 +88,10 @@ describe('/status-json.xsl as its consumers parse it', () => {
 
   afterAll(async () => {
     for (const s of [multi, single]) {
-      const r = await s?.stop();
-      expect(r?.code, 'Antenna exit code after SIGTERM').toBe(0);
-      expect(r?.leftovers, 'children still running after Antenna exited').toEqual([]);
+      if (!s) continue;
+      const r = await s.stop();
+      expect(r.code, 'Antenna exit code after SIGTERM').toBe(0);
+      expect(r.leftovers, 'children still running after Antenna exited').toEqual([]);
     }
   });
 
