@@ -81,6 +81,18 @@ describe('ingest: real sources produce PCM', () => {
     expect(rec.ingest.snapshot().inputs.primary.state).toBe('idle');
   });
 
+  it('a source faster than real time is throttled by the decoder (backpressure) and fully decoded', async () => {
+    const rec = await ingest();
+    // 30 s of MP3 sent as fast as ffmpeg encodes it: the decoder's stdin fills and the socket pauses.
+    const src = track(startSourceClient({ port: rec.ingest.ports.primary, password: SOURCE_PASSWORD, realtime: false, durationS: 30 }));
+    const gone = await rec.waitFor('end of the 30 s source', () => rec.all('source-disconnected')[0], 30_000);
+    expect(gone.reason).toBe('client-closed');
+    await src.exited;
+    // Every second of audio came out (the MP3 decoder may add or trim a frame at the edges).
+    expect(pcmOf(rec, gone.info.connectionId)).toBeGreaterThan(29.9 * ONE_SECOND);
+    expect(rec.all('decoder-error')).toHaveLength(0);
+  });
+
   it('ffmpeg -legacy_icecast SOURCE (audio in the same packet as the head)', async () => {
     const rec = await ingest();
     track(startSourceClient({ port: rec.ingest.ports.fallback, password: SOURCE_PASSWORD, method: 'source' }));
