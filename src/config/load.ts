@@ -102,7 +102,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     const parsed = (setting.schema as z.ZodType).safeParse(value);
     if (!parsed.success) {
       const allowed = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ` : '') + i.message).join('; ');
-      problems.push(`${name} (${origin}, env ${envKey}) = ${describe(name, value)}: ${allowed}`);
+      const where = origin === envKey ? `env ${envKey}` : `${origin}; env ${envKey}`;
+      problems.push(`${name} (${where}) = ${describe(name, value)}: ${allowed}`);
     } else {
       out[name] = parsed.data;
     }

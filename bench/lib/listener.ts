@@ -1,0 +1,88 @@
+// A listener that hears like a person with a clock: it reads /listen/<mount> over HTTP, decodes the
+// bytes with a real ffmpeg as they arrive, and runs Goertzel on every 40 ms window of the PCM, each
+// window stamped with the monotonic time its audio came out of the decoder.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { analyseTones } from '../../test/helpers/tones.js';
+
+export interface Heard {
+  readonly at: number;
+  readonly tone: number | null;
+  readonly rmsDb: number;
+}
+
+export interface BenchListener {
+  readonly windows: Heard[];
+  /** Whether the HTTP connection closed while we were listening. */
+  readonly disconnected: () => boolean;
+  readonly bytes: () => number;
+  close(): Promise<void>;
+}
+
+const WINDOW = 1764; // 40 ms
+
+export function listen(ffmpeg: string, url: string, format: string, tones: readonly number[]): Promise<BenchListener> {
+  return new Promise((resolve, reject) => {
+    const dec = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-fflags', '+nobuffer', '-probesize', '32', '-analyzeduration', '0', '-f', format, '-i', 'pipe:0', '-ac', '2', '-ar', '44100', '-f', 's16le', '-flush_packets', '1', 'pipe:1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    dec.stderr.resume();
+    dec.stdin.on('error', () => undefined);
+    const windows: Heard[] = [];
+    let pending: Buffer = Buffer.alloc(0);
+    let bytes = 0;
+    let closed = false;
+    dec.stdout.on('data', (b: Buffer) => {
+      const now = performance.now();
+      pending = pending.length ? Buffer.concat([pending, b]) : b;
+      const whole = Math.floor(pending.length / (WINDOW * 4)) * WINDOW * 4;
+      if (whole === 0) return;
+      const ws = analyseTones(pending.subarray(0, whole), tones, 40);
+      // The newest window ends now; earlier ones in the same read ended 40 ms apart before it.
+      ws.forEach((w, i) => windows.push({ at: now - (ws.length - 1 - i) * 40, tone: w.dominant, rmsDb: w.rmsDb }));
+      pending = pending.subarray(whole);
+    });
+    const req = http.get(url, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`listener got HTTP ${res.statusCode}`));
+        res.resume();
+        return;
+      }
+      res.on('data', (b: Buffer) => {
+        bytes += b.length;
+        dec.stdin.write(b);
+      });
+      res.on('close', () => (closed = true));
+      resolve({
+        windows,
+        disconnected: () => closed,
+        bytes: () => bytes,
+        close: async () => {
+          req.destroy();
+          dec.kill('SIGKILL');
+          await new Promise((r) => dec.once('close', r));
+        },
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+export function firstHeard(w: readonly Heard[], tone: number, after: number, sustain = 3): number | undefined {
+  let run = 0;
+  for (let i = 0; i < w.length; i++) {
+    if (w[i]!.at < after) continue;
+    run = w[i]!.tone === tone ? run + 1 : 0;
+    if (run === sustain) return w[i - sustain + 1]!.at;
+  }
+  return undefined;
+}
+
+export function longestSilence(w: readonly Heard[], from: number, to: number, db = -45): number {
+  let run = 0;
+  let best = 0;
+  for (const x of w) {
+    if (x.at < from || x.at > to) continue;
+    run = x.rmsDb < db ? run + 40 : 0;
+    best = Math.max(best, run);
+  }
+  return best;
+}

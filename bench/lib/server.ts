@@ -1,0 +1,68 @@
+// Starts the built server (`node dist/main.js`) as its own process, configured by environment, and
+// waits for its "antenna ready" log line with the bound ports. Measured as a separate process tree.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface BenchServer {
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  readonly ports: { primary: number; fallback: number; http: number };
+  readonly sourcePassword: string;
+  readonly dir: string;
+  stop(): Promise<number | null>;
+}
+
+export async function startServer(env: Record<string, string>): Promise<BenchServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'antenna-bench-'));
+  const sourcePassword = 'bench-source';
+  const proc = spawn(process.execPath, ['dist/main.js'], {
+    env: {
+      ...process.env,
+      ANTENNA_HOST: '127.0.0.1',
+      ANTENNA_PUBLIC_HOSTNAME: '127.0.0.1',
+      ANTENNA_PRIMARY_PORT: '0',
+      ANTENNA_FALLBACK_PORT: '0',
+      ANTENNA_PRIMARY_SHOUTCAST_PORT: '0',
+      ANTENNA_FALLBACK_SHOUTCAST_PORT: '0',
+      ANTENNA_HTTP_PORT: '0',
+      ANTENNA_SOURCE_PASSWORD: sourcePassword,
+      ANTENNA_ADMIN_PASSWORD: 'bench-admin',
+      ANTENNA_DATA_DIR: join(dir, 'data'),
+      ANTENNA_LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ports = await new Promise<BenchServer['ports']>((resolve, reject) => {
+    const rl = createInterface({ input: proc.stdout! });
+    const timer = setTimeout(() => reject(new Error('server did not become ready in 30 s')), 30_000);
+    rl.on('line', (line) => {
+      try {
+        const j = JSON.parse(line) as { msg?: string; ports?: BenchServer['ports'] };
+        if (j.msg === 'antenna ready' && j.ports) {
+          clearTimeout(timer);
+          resolve(j.ports);
+        }
+      } catch {
+        /* not JSON */
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  proc.stdout!.resume();
+  return {
+    proc,
+    pid: proc.pid!,
+    ports,
+    sourcePassword,
+    dir,
+    stop: async () => {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      return new Promise((r) => proc.once('exit', (code) => r(code)));
+    },
+  };
+}

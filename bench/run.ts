@@ -1,0 +1,25 @@
+// `npm run bench`: builds the server, runs each benchmark against it as a separate process, prints
+// the figures and writes them to bench/results/latest.json (with the date and machine).
+import { execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { runOnAir } from './onair.js';
+
+const log = (s: string): void => void process.stdout.write(`[bench] ${s}\n`);
+
+async function main(): Promise<void> {
+  execSync('npm run build --silent', { stdio: 'inherit' });
+  const which = new Set(process.argv.slice(2));
+  const all = which.size === 0;
+  const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memGb: Math.round(totalmem() / 2 ** 30), node: process.version };
+  const results: Record<string, unknown> = { date: new Date().toISOString(), machine };
+  if (all || which.has('onair')) results.onair = await runOnAir(log);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/latest.json', JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
