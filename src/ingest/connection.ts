@@ -31,6 +31,8 @@ export interface PortContext {
 
 export interface AcceptedSource {
   readonly socket: Socket;
+  /** The connection's id, used in logs from its first byte and as SourceInfo.connectionId. */
+  readonly connectionId: number;
   readonly inputId: InputId;
   readonly protocol: SourceProtocol;
   readonly mount: string;
@@ -142,7 +144,7 @@ export function handleConnection(socket: Socket, ctx: PortContext, connectionId:
     socket.off('data', onData);
     const inputId = ctx.icyInput as InputId;
     if (!ctx.claim(inputId, log)) return busy();
-    ctx.startSource({ socket, inputId, protocol: 'shoutcast', mount: '/stream', userAgent: r.value.get('user-agent') ?? '', headers: r.value, body: r.body, chunked: false, log });
+    ctx.startSource({ socket, connectionId, inputId, protocol: 'shoutcast', mount: '/stream', userAgent: r.value.get('user-agent') ?? '', headers: r.value, body: r.body, chunked: false, log });
   };
 
   const busy = (): void => {
@@ -169,7 +171,7 @@ export function handleConnection(socket: Socket, ctx: PortContext, connectionId:
       socket.write(reply.SOURCE_OK);
       const chunked = /chunked/i.test(h.get('transfer-encoding') ?? '');
       const protocol = head.method === 'PUT' ? 'icecast-put' : 'icecast-source';
-      ctx.startSource({ socket, inputId, protocol, mount: decodeURIComponentSafe(path), userAgent: h.get('user-agent') ?? '', headers: h, body, chunked, log: rlog });
+      ctx.startSource({ socket, connectionId, inputId, protocol, mount: decodeURIComponentSafe(path), userAgent: h.get('user-agent') ?? '', headers: h, body, chunked, log: rlog });
       return;
     }
     if (head.method === 'OPTIONS') return finish(socket); // Icecast 2.4.4 closes without a reply; libshout copes

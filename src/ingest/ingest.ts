@@ -114,7 +114,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   let closing: Promise<void> | undefined;
 
   const startSource = (req: AcceptedSource): void => {
-    const connectionId = nextConnectionId++;
+    const { connectionId } = req;
     const info = {
       inputId: req.inputId,
       connectionId,
@@ -125,7 +125,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       headers: sourceHeaders(req.headers),
       connectedAt: Date.now(),
     };
-    const slog = req.log.child({ inputId: req.inputId, sourceId: connectionId });
+    const slog = req.log.child({ inputId: req.inputId });
     slog.info({ protocol: req.protocol, mount: req.mount, userAgent: req.userAgent, chunked: req.chunked }, 'source connected');
     const session = new SourceSession({
       socket: req.socket,
