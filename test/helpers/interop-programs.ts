@@ -123,6 +123,26 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Two consecutive free ports p, p+1 (Shoutcast v1 clients always use the Icecast port + 1). */
+export async function freePortPair(): Promise<number> {
+  const listen = (port: number): Promise<ReturnType<typeof createServer> | undefined> =>
+    new Promise((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(undefined));
+      srv.listen(port, '127.0.0.1', () => resolve(srv));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = await listen(0);
+    const addr = first?.address();
+    const p = typeof addr === 'object' && addr ? addr.port : 0;
+    const second = p > 0 && p < 65535 ? await listen(p + 1) : undefined;
+    await new Promise<void>((r) => (first ? first.close(() => r()) : r()));
+    await new Promise<void>((r) => (second ? second.close(() => r()) : r()));
+    if (second) return p;
+  }
+  throw new Error('no two consecutive free ports found');
+}
+
 /** Writes a sine tone as MP3 with an ID3 title, with the embedded ffmpeg (present in every install). */
 export async function makeToneMp3(path: string, seconds: number, opts: { freq?: number; title?: string; bitrate?: string } = {}): Promise<void> {
   const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);

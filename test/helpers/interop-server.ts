@@ -36,8 +36,10 @@ export interface AntennaServer {
   readonly httpBase: string;
   /** Every JSON log line so far (bounded: the oldest go first). */
   readonly logs: readonly LogLine[];
-  /** Resolves with the first line (already logged or to come) that matches. */
-  waitForLog(what: string, pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** How many lines have been logged so far: pass it as `since` to wait only for later lines. */
+  mark(): number;
+  /** Resolves with the first matching line logged at or after line number `since` (default 0: any). */
+  waitForLog(what: string, pred: (l: LogLine) => boolean, timeoutMs?: number, since?: number): Promise<LogLine>;
   /** The last log lines and stderr, for assertion messages. */
   describe(): string;
   /** SIGTERM; resolves when the server has exited, with leftover children listed. Idempotent. */
@@ -80,6 +82,7 @@ export async function startAntenna(opts: StartAntennaOptions = {}): Promise<Ante
   };
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
+  let total = 0; // lines ever logged; logs[i] is line number total - logs.length + i
   const stderr = new OutputTail(32 * 1024);
   const rawStdout = new OutputTail(32 * 1024);
   const waiters = new Set<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
@@ -98,6 +101,7 @@ export async function startAntenna(opts: StartAntennaOptions = {}): Promise<Ante
         continue; // not pino JSON (e.g. the generated-password banner): kept in rawStdout only
       }
       logs.push(line);
+      total++;
       if (logs.length > MAX_LOG_LINES) logs.shift();
       for (const w of [...waiters]) {
         if (w.pred(line)) {
@@ -118,8 +122,9 @@ export async function startAntenna(opts: StartAntennaOptions = {}): Promise<Ante
   const describe = (): string =>
     `--- last log lines ---\n${logs.slice(-40).map((l) => JSON.stringify(l)).join('\n')}\n--- stderr ---\n${stderr.text.slice(-4000)}`;
 
-  const waitForLog = (what: string, pred: (l: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> => {
-    const seen = logs.find(pred);
+  const waitForLog = (what: string, pred: (l: LogLine) => boolean, timeoutMs = 30_000, since = 0): Promise<LogLine> => {
+    const first = total - logs.length;
+    const seen = logs.find((l, i) => first + i >= since && pred(l));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const w = {
@@ -197,6 +202,7 @@ export async function startAntenna(opts: StartAntennaOptions = {}): Promise<Ante
       return `http://127.0.0.1:${ports.http}`;
     },
     logs,
+    mark: () => total,
     waitForLog,
     describe,
     stop,

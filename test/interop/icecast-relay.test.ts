@@ -76,6 +76,7 @@ describe.skipIf(skip !== undefined)(`stock Icecast 2.4.4 relaying Antenna${skip 
   });
 
   it('relays both MP3 mounts by <relay>, with audio and ICY title', async () => {
+    expect(server.httpBase).toMatch(/^http:/); // fails at once, saying why, while HTTP is not wired
     const edge = await startIcecast({
       relays: MOUNTS.map((m) => ({ server: '127.0.0.1', port: server.ports.http, mount: m, localMount: m.replace('/listen', '/edge') })),
     });
@@ -93,6 +94,7 @@ describe.skipIf(skip !== undefined)(`stock Icecast 2.4.4 relaying Antenna${skip 
   });
 
   it('relays every mount by <master-server> (streamlist.txt), with audio and ICY title', async () => {
+    expect(server.httpBase).toMatch(/^http:/);
     const edge = await startIcecast({
       master: { server: '127.0.0.1', port: server.ports.http, username: 'relay', password: server.adminPassword, intervalS: 5 },
     });
