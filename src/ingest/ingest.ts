@@ -102,7 +102,8 @@ export function planListeners(config: Pick<Config, 'primaryPort' | 'fallbackPort
 
 export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   const { config, secrets } = opts;
-  const log = opts.log.child({ component: 'ingest' });
+  // The root may already have bound the component (pino would print the key twice).
+  const log = opts.log.bindings().component === 'ingest' ? opts.log : opts.log.child({ component: 'ingest' });
   const events = new TypedEmitter<IngestEvents>(log);
   const inputs: Record<InputId, InputState> = { primary: { current: undefined, title: undefined }, fallback: { current: undefined, title: undefined } };
   const sessions = new Set<SourceSession>();
