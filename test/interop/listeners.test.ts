@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dominantTones, rmsDb } from '../helpers/interop-audio.js';
+import { readIcy } from '../helpers/interop-http.js';
 import { missing, run, tempDir } from '../helpers/interop-programs.js';
 import { startAntenna, type AntennaServer } from '../helpers/interop-server.js';
 
@@ -27,6 +28,16 @@ describe.skipIf(skipMpg123 !== undefined && skipMpv !== undefined)('listener pro
     const r = await server.stop();
     expect(r.code, 'Antenna exit code after SIGTERM').toBe(0);
     expect(r.leftovers, 'children still running after Antenna exited').toEqual([]);
+  });
+
+  it('answers a listener like Icecast does: raw body (no chunking), icy-metaint, audio/mpeg', async () => {
+    const r = await readIcy(`${server.httpBase}/listen/live.mp3`, { timeoutMs: 10_000, minAudioBytes: 20_000 });
+    expect(r.status, r.error).toBe(200);
+    expect(r.headers['content-type']).toBe('audio/mpeg');
+    // Players and relay edges read the body as raw bytes: Icecast never chunks a stream.
+    expect(r.headers['transfer-encoding']).toBeUndefined();
+    expect(Number(r.headers['icy-metaint'])).toBeGreaterThan(0);
+    expect(r.titles).toContain(TITLE);
   });
 
   it.skipIf(skipMpg123 !== undefined)(`mpg123 plays /listen/live.mp3 and shows the ICY title${skipMpg123 ? ` (skipped: ${skipMpg123})` : ''}`, async () => {
