@@ -55,7 +55,9 @@ export function encoderArgs(spec: EncoderArgsSpec): string[] {
   if (spec.codec === 'vorbis' && spec.title) container.push('-metadata', `title=${spec.title}`);
   return [
     ...COMMON,
-    '-f', FFMPEG_PCM_FORMAT, '-ar', String(SAMPLE_RATE), '-ac', String(CHANNELS),
+    // Without the probe limits ffmpeg reads ~1.2 s of PCM before its first output (measured with 4.1).
+    '-fflags', '+nobuffer', '-probesize', '32', '-analyzeduration', '0',
+    '-f', FFMPEG_PCM_FORMAT, '-ar', String(SAMPLE_RATE), '-ac', String(CHANNELS), '-channel_layout', 'stereo',
     '-i', 'pipe:0',
     '-c:a', ENCODER[spec.codec],
     ...rate,

@@ -1,0 +1,324 @@
+// One supervised encoder: the ffmpeg child(ren) turning programme PCM into one codec/bitrate, framed
+// output tagged with the on-air metadata of the audio it holds, restarts with backoff, stall detection.
+//
+// A "run" is one ffmpeg process = one bitstream (one generation). Input always goes to the newest
+// run; output is emitted only from the oldest, so when an Ogg run is re-chained for a new title (the
+// old one finishes its pages and EOS while the new one starts) the chains leave back to back, in order.
+import type { Logger } from 'pino';
+import { FfmpegChild, type FfmpegExit } from '../ffmpeg/child.js';
+import { encoderArgs } from '../ffmpeg/args.js';
+import { fault, type PipelineFault } from '../errors.js';
+import { Backoff } from '../util/backoff.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { BYTES_PER_FRAME, SAMPLE_RATE } from '../types/pcm.js';
+import type { EncodedChunk, EncodedStream, EncoderSpec, OnAirMeta, ProgrammeChunk } from '../types/contracts.js';
+import { Framer } from './framing.js';
+
+export interface EncoderSnapshot {
+  readonly key: string;
+  readonly spec: EncoderSpec;
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  readonly generation: number;
+  readonly restarts: number;
+  readonly stalls: number;
+  readonly lastError: string | undefined;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** PCM bytes written to ffmpeg and not yet taken by it. */
+  readonly queueBytes: number;
+  /** PCM bytes dropped while no encoder was running (restart backoff) or on a stall. */
+  readonly droppedBytes: number;
+  readonly subscribers: number;
+}
+
+export interface EncoderEvents {
+  [event: string]: unknown;
+  died: { readonly key: string; readonly fault: PipelineFault; readonly restartInMs: number };
+  started: { readonly key: string; readonly generation: number; readonly pid: number | undefined };
+}
+
+export interface EncoderOptions {
+  readonly spec: EncoderSpec;
+  readonly ffmpegPath: string;
+  readonly log: Logger;
+  readonly initialMeta: OnAirMeta;
+  /** Bound of PCM queued into ffmpeg's stdin; past it the encoder counts as stalled and is restarted. */
+  readonly maxQueueBytes?: number;
+  readonly oggPageDurationUs?: number;
+  /** Shortest Ogg chain: title changes closer together than this wait (bounds ffmpeg spawns). */
+  readonly rechainMinMs?: number;
+  readonly backoff?: Backoff;
+}
+
+interface Run {
+  readonly generation: number;
+  readonly title: string;
+  readonly framer: Framer;
+  readonly startedAt: number;
+  child: FfmpegChild | undefined;
+  /** PCM written before the process has spawned. */
+  pending: Buffer[];
+  pendingBytes: number;
+  /** On-air metadata by input sample offset within this run; pruned as output passes it. */
+  metaPoints: { at: number; meta: OnAirMeta }[];
+  samplesIn: number;
+  samplesOut: number;
+  /** Output held back while an older run is still draining. Bounded by maxQueueBytes. */
+  backlog: EncodedChunk[];
+  backlogBytes: number;
+  dead: boolean;
+}
+
+export function encoderKey(spec: EncoderSpec): string {
+  if (spec.bitrate !== undefined) return `${spec.codec}-${Math.round(spec.bitrate / 1000)}k`;
+  return `${spec.codec}-q${spec.quality ?? 3}`;
+}
+
+export class Encoder implements EncodedStream {
+  readonly key: string;
+  readonly spec: EncoderSpec;
+  readonly events: TypedEmitter<EncoderEvents>;
+  readonly #log: Logger;
+  readonly #opts: EncoderOptions;
+  readonly #subscribers = new Set<(chunk: EncodedChunk) => void>();
+  readonly #backoff: Backoff;
+  readonly #maxQueue: number;
+  /** Oldest first: output comes from runs[0], input goes to the last live run. */
+  #runs: Run[] = [];
+  #generation = 0;
+  #restarts = 0;
+  #stalls = 0;
+  #lastError: string | undefined;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #dropped = 0;
+  #meta: OnAirMeta;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(opts: EncoderOptions) {
+    this.spec = opts.spec;
+    this.key = encoderKey(opts.spec);
+    this.#opts = opts;
+    this.#log = opts.log.child({ component: 'encoder', encoder: this.key });
+    this.events = new TypedEmitter<EncoderEvents>(this.#log);
+    this.#backoff = opts.backoff ?? new Backoff();
+    this.#maxQueue = opts.maxQueueBytes ?? 2 * SAMPLE_RATE * BYTES_PER_FRAME;
+    this.#meta = opts.initialMeta;
+  }
+
+  /** Starts the first run; resolves once ffmpeg is running, rejects if it cannot be spawned at all. */
+  async start(): Promise<void> {
+    const run = this.#newRun();
+    await this.#spawn(run);
+  }
+
+  subscribe(fn: (chunk: EncodedChunk) => void): () => void {
+    this.#subscribers.add(fn);
+    return () => this.#subscribers.delete(fn);
+  }
+
+  /** Feeds one programme chunk; never blocks and never throws into the mixer. */
+  write(chunk: ProgrammeChunk): void {
+    if (this.#closed) return;
+    let live = this.#live();
+    if (!live) {
+      this.#meta = chunk.meta;
+      this.#dropped += chunk.pcm.length;
+      return;
+    }
+    // Ogg carries titles in the comment header, so a new title starts a new chained stream.
+    if (this.spec.codec === 'vorbis' && chunk.meta.title !== live.title && performance.now() - live.startedAt >= (this.#opts.rechainMinMs ?? 1000)) {
+      this.#meta = chunk.meta;
+      live = this.#rechain(live);
+    }
+    if (chunk.meta.seq !== this.#meta.seq || live.metaPoints.length === 0) {
+      this.#meta = chunk.meta;
+      live.metaPoints.push({ at: live.samplesIn, meta: chunk.meta });
+      // Titles change rarely; a bound anyway, so nothing grows with a flood of updates.
+      if (live.metaPoints.length > 256) live.metaPoints.splice(1, 1);
+    }
+    live.samplesIn += chunk.pcm.length / BYTES_PER_FRAME;
+    this.#bytesIn += chunk.pcm.length;
+    if (!live.child) {
+      live.pending.push(chunk.pcm);
+      live.pendingBytes += chunk.pcm.length;
+      if (live.pendingBytes > this.#maxQueue) this.#stalled(live);
+      return;
+    }
+    live.child.proc.stdin.write(chunk.pcm);
+    if (live.child.proc.stdin.writableLength > this.#maxQueue) this.#stalled(live);
+  }
+
+  snapshot(): EncoderSnapshot {
+    const live = this.#live();
+    return {
+      key: this.key,
+      spec: this.spec,
+      pid: live?.child?.pid,
+      running: live?.child?.running ?? false,
+      generation: this.#generation,
+      restarts: this.#restarts,
+      stalls: this.#stalls,
+      lastError: this.#lastError,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      queueBytes: live ? (live.child?.proc.stdin.writableLength ?? live.pendingBytes) : 0,
+      droppedBytes: this.#dropped,
+      subscribers: this.#subscribers.size,
+    };
+  }
+
+  /** Stops every child and waits for them; idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    const runs = this.#runs;
+    await Promise.all(runs.map((r) => r.child?.stop(1000)));
+    this.#runs = [];
+    this.#subscribers.clear();
+    this.events.removeAllListeners();
+  }
+
+  #live(): Run | undefined {
+    const last = this.#runs[this.#runs.length - 1];
+    return last && !last.dead ? last : undefined;
+  }
+
+  #newRun(): Run {
+    const run: Run = {
+      generation: ++this.#generation,
+      title: this.#meta.title,
+      framer: new Framer(this.spec.codec),
+      startedAt: performance.now(),
+      child: undefined,
+      pending: [],
+      pendingBytes: 0,
+      metaPoints: [],
+      samplesIn: 0,
+      samplesOut: 0,
+      backlog: [],
+      backlogBytes: 0,
+      dead: false,
+    };
+    this.#runs.push(run);
+    return run;
+  }
+
+  async #spawn(run: Run): Promise<void> {
+    const args = encoderArgs({
+      ...this.spec,
+      oggPageDurationUs: this.#opts.oggPageDurationUs ?? 100_000,
+      ...(this.spec.codec === 'vorbis' ? { title: run.title } : {}),
+    });
+    let child: FfmpegChild;
+    try {
+      child = await FfmpegChild.start({ ffmpegPath: this.#opts.ffmpegPath, args, log: this.#log });
+    } catch (err) {
+      this.#died(run, fault('FFMPEG_START_FAILED', (err as Error).message, false, err));
+      throw err;
+    }
+    if (this.#closed || run.dead) {
+      void child.stop(500);
+      return;
+    }
+    run.child = child;
+    this.#backoff.started();
+    child.proc.stdout.on('data', (b: Buffer) => this.#onOutput(run, b));
+    child.events.on('exit', (exit) => this.#onExit(run, exit));
+    for (const pcm of run.pending) child.proc.stdin.write(pcm);
+    run.pending = [];
+    run.pendingBytes = 0;
+    this.#log.info({ pid: child.pid, generation: run.generation }, 'encoder started');
+    this.events.emit('started', { key: this.key, generation: run.generation, pid: child.pid });
+  }
+
+  #rechain(old: Run): Run {
+    // The old chain finishes by itself (ffmpeg flushes and writes its EOS page on end of input).
+    old.child?.endInput();
+    const run = this.#newRun();
+    this.#spawn(run).catch(() => undefined); // a failed spawn is reported through #died
+    return run;
+  }
+
+  #onOutput(run: Run, data: Buffer): void {
+    for (const f of run.framer.push(data)) {
+      const meta = this.#metaAt(run);
+      run.samplesOut += f.samples;
+      const chunk: EncodedChunk = { data: f.data, meta, generation: run.generation, frames: f.frames, samples: f.samples };
+      if (this.#runs[0] === run) this.#emit(chunk);
+      else if (run.backlogBytes + f.data.length <= this.#maxQueue) {
+        run.backlog.push(chunk);
+        run.backlogBytes += f.data.length;
+      }
+    }
+  }
+
+  #metaAt(run: Run): OnAirMeta {
+    const points = run.metaPoints;
+    while (points.length > 1 && (points[1] as { at: number }).at <= run.samplesOut) points.shift();
+    return points[0]?.meta ?? this.#meta;
+  }
+
+  #emit(chunk: EncodedChunk): void {
+    this.#bytesOut += chunk.data.length;
+    for (const fn of this.#subscribers) {
+      try {
+        fn(chunk);
+      } catch (err) {
+        this.#log.error({ err }, 'encoded-chunk subscriber threw');
+      }
+    }
+  }
+
+  #onExit(run: Run, exit: FfmpegExit): void {
+    if (!exit.requested && !run.dead) {
+      const why = `ffmpeg exited (code ${String(exit.code)}, signal ${String(exit.signal)}): ${exit.stderrTail.slice(-3).join(' | ')}`;
+      this.#died(run, fault('ENCODER_FAILED', why));
+    }
+    this.#retire(run);
+  }
+
+  #retire(run: Run): void {
+    const i = this.#runs.indexOf(run);
+    if (i < 0) return;
+    this.#runs.splice(i, 1);
+    // The next run's output was held back until this one had drained: release it in order.
+    const head = this.#runs[0];
+    if (i === 0 && head) {
+      for (const c of head.backlog) this.#emit(c);
+      head.backlog = [];
+      head.backlogBytes = 0;
+    }
+  }
+
+  #stalled(run: Run): void {
+    this.#stalls++;
+    this.#dropped += run.child ? run.child.proc.stdin.writableLength : run.pendingBytes;
+    this.#died(run, fault('ENCODER_STALLED', `encoder took no input for more than ${this.#maxQueue} bytes of PCM`));
+    if (run.child) void run.child.stop(200);
+    else this.#retire(run);
+  }
+
+  /** Marks the run dead and schedules a fresh one (only if it was the live run). */
+  #died(run: Run, f: PipelineFault): void {
+    if (run.dead || this.#closed) return;
+    const wasLive = this.#live() === run;
+    run.dead = true;
+    this.#lastError = f.message;
+    if (!wasLive) return;
+    this.#restarts++;
+    const delay = this.#backoff.next();
+    this.#log.error({ code: f.code, restartInMs: delay }, f.message);
+    this.events.emit('died', { key: this.key, fault: f, restartInMs: delay });
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      if (this.#closed) return;
+      const next = this.#newRun();
+      this.#spawn(next).catch(() => undefined);
+    }, delay);
+  }
+}
