@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { resolveFfmpegPath } from '../src/ffmpeg/path.js';
 import { firstHeard, listen, longestSilence, type BenchListener } from './lib/listener.js';
-import { startPcmSource, type PcmSource } from './lib/pcm-source.js';
+import { startPcmSource, type PcmSource } from '../test/helpers/pcm-source.js';
 import { measureTree } from './lib/proctree.js';
 import { startServer, type BenchServer } from './lib/server.js';
 

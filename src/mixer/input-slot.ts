@@ -61,6 +61,11 @@ export class InputSlot {
     return true;
   }
 
+  /** About to go on air: start from live audio, not from a backlog. */
+  goingOnAir(): void {
+    this.#buffer.trimToTarget();
+  }
+
   get draining(): boolean {
     return this.#buffer.state === 'draining';
   }

@@ -198,9 +198,17 @@ export class JitterBuffer {
     this.#ratio = 1 + clamp(KP * err + KI * this.#integral, -MAX_RATIO_DEVIATION, MAX_RATIO_DEVIATION);
   }
 
-  #trimExcess(): void {
+  /**
+   * Drops the oldest audio beyond the target at once. Called while nobody hears this input (standby,
+   * or just before it goes on air), so a connect burst never becomes permanent latency.
+   */
+  trimToTarget(): void {
+    if (this.#state === 'playing') this.#trimExcess(0);
+  }
+
+  #trimExcess(minExcessMs = 100): void {
     const excess = this.fillSamples - ms2s(this.targetMs + 4 * this.#opts.frameMs);
-    if (excess > ms2s(100)) {
+    if (excess > ms2s(minExcessMs)) {
       const drop = Math.floor(excess - ms2s(2 * this.#opts.frameMs));
       this.#readPos += drop;
       this.#trimmed += drop;

@@ -241,6 +241,7 @@ export class Mixer implements ProgrammeSource {
     // A disconnected input has only its remainder left: the fade ends where the remainder does.
     if (from !== 'emergency' && this.#inputs[from].draining) length = Math.min(length, this.#inputs[from].remainingSamples);
     if (to === 'emergency') this.#emergency.rewind();
+    else this.#inputs[to].goingOnAir();
     this.#fade = length > 0 ? { from, to, length, pos: 0 } : null;
     const at = Date.now();
     this.#log.info({ from, to, reason }, 'switch');

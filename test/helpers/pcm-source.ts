@@ -18,7 +18,8 @@ export interface PcmSource {
 const RATE = 44_100;
 const BLOCK_MS = 20;
 
-export function startPcmSource(ffmpeg: string, url: string, freq: number): PcmSource {
+/** `speed` > 1 plays a source whose clock runs fast (1.001 = +0.1 %): blocks are written that much sooner. */
+export function startPcmSource(ffmpeg: string, url: string, freq: number, speed = 1): PcmSource {
   const proc = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 's16le', '-ar', String(RATE), '-ac', '2', '-i', 'pipe:0', '-c:a', 'libmp3lame', '-b:a', '128k', '-flush_packets', '1', '-content_type', 'audio/mpeg', '-f', 'mp3', url], { stdio: ['pipe', 'pipe', 'pipe'] });
   proc.stdin.on('error', () => undefined);
   proc.stderr.resume();
@@ -33,7 +34,7 @@ export function startPcmSource(ffmpeg: string, url: string, freq: number): PcmSo
   const n = (RATE * BLOCK_MS) / 1000;
   const exited = new Promise<void>((r) => proc.once('close', () => r()));
   const timer = setInterval(() => {
-    const due = Math.floor((performance.now() - t0) / BLOCK_MS) - blocks;
+    const due = Math.floor(((performance.now() - t0) * speed) / BLOCK_MS) - blocks;
     for (let b = 0; b < due; b++) {
       const buf = Buffer.alloc(n * 4);
       for (let i = 0; i < n; i++) {
