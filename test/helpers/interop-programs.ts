@@ -172,3 +172,13 @@ export async function until<T>(what: string, timeoutMs: number, pred: () => Prom
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Awaits `p`; if it rejects, the error also carries what the program `r` printed. */
+export async function withOutput<T>(r: Running, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    const code = r.proc.exitCode === null ? 'still running' : `exited ${r.proc.exitCode}`;
+    throw new Error(`${(err as Error).message}\n--- ${r.name} (${code}) output ---\n${r.output.text.slice(-3000)}`, { cause: err });
+  }
+}

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
 import { decodeToPcm, dominantTones } from '../helpers/interop-audio.js';
-import { missing, start, tempDir, type Running } from '../helpers/interop-programs.js';
+import { missing, start, tempDir, withOutput, type Running } from '../helpers/interop-programs.js';
 import { logs, startAntenna, type AntennaServer } from '../helpers/interop-server.js';
 
 const skip = missing('darkice', 'mkfifo');
@@ -86,8 +86,8 @@ describe.skipIf(skip !== undefined)(`darkice → fallback port${skip ? ` (skippe
     feeder = start(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `sine=frequency=${DARK_TONE}:sample_rate=44100:duration=${SECONDS + 5}`, '-ac', '2', '-f', 's16le', '-y', fifo]);
     dark = start('darkice', ['-v', '3', '-c', cfg], { env: { ...process.env, HOME: home } });
 
-    await server.waitForLog('DarkIce "source connected" on fallback', logs.sourceConnected('fallback', /DarkIce/), 20_000);
-    await server.waitForLog('first decoded PCM on fallback', logs.firstPcm('fallback'), 20_000);
+    await withOutput(dark, server.waitForLog('DarkIce "source connected" on fallback', logs.sourceConnected('fallback', /DarkIce/), 20_000));
+    await withOutput(dark, server.waitForLog('first decoded PCM on fallback', logs.firstPcm('fallback'), 20_000));
     expect(dark.proc.exitCode, `darkice exited early:\n${dark.output.text}`).toBeNull();
 
     const url = `${server.httpBase}/listen/live.mp3`;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dominantTones, decodeToPcm } from '../helpers/interop-audio.js';
 import { getText, readIcy } from '../helpers/interop-http.js';
-import { makeToneMp3, missing, start, tempDir, until, type Running } from '../helpers/interop-programs.js';
+import { makeToneMp3, missing, start, tempDir, until, withOutput, type Running } from '../helpers/interop-programs.js';
 import { logs, startAntenna, type AntennaServer } from '../helpers/interop-server.js';
 
 const skip = missing('ezstream');
@@ -61,8 +61,8 @@ describe.skipIf(skip !== undefined)(`ezstream → primary port${skip ? ` (skippe
     chmodSync(conf, 0o600); // ezstream refuses a config with a password that others can read
     ez = start('ezstream', ['-c', conf]);
 
-    await server.waitForLog('libshout "source connected" on primary', logs.sourceConnected('primary', /libshout/), 20_000);
-    await server.waitForLog(`"metadata update" with title ${TITLE}`, logs.metadata(TITLE), 20_000);
+    await withOutput(ez, server.waitForLog('libshout "source connected" on primary', logs.sourceConnected('primary', /libshout/), 20_000));
+    await withOutput(ez, server.waitForLog(`"metadata update" with title ${TITLE}`, logs.metadata(TITLE), 20_000));
     expect(ez.proc.exitCode, `ezstream exited early:\n${ez.output.text}`).toBeNull();
 
     // On air: a listener's ICY title becomes ezstream's title...
