@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AntennaError } from '../errors.js';
-import { DEFAULT_HLS_TIERS, DEFAULT_MOUNTS, SETTINGS, envName, hlsTierSchema, mountSchema, type SettingName } from './settings.js';
+import type { hlsTierSchema, mountSchema} from './settings.js';
+import { DEFAULT_HLS_TIERS, DEFAULT_MOUNTS, SETTINGS, envName, type SettingName } from './settings.js';
 
 type Settings = typeof SETTINGS;
 type Out<K extends SettingName> = z.output<Settings[K]['schema']>;

@@ -83,17 +83,18 @@ export class Mixer implements ProgrammeSource {
   }
 
   static async create(opts: MixerOptions): Promise<Mixer> {
-    let mixer: Mixer | undefined;
-    let early: string | null | undefined;
+    // The emergency file is loaded before the mixer exists; a problem found then is replayed after.
+    const holder: { mixer?: Mixer; early?: string | null } = {};
     const emergency = await EmergencySource.create({
       path: opts.config.emergencyFile,
       maxSeconds: opts.config.emergencyMaxSeconds,
       ffmpegPath: opts.ffmpegPath,
       log: opts.log.child({ part: 'emergency' }),
-      onProblem: (problem) => (mixer ? mixer.#emergencyProblem(problem) : (early = problem)),
+      onProblem: (problem) => (holder.mixer ? holder.mixer.#emergencyProblem(problem) : (holder.early = problem)),
     });
-    mixer = new Mixer(opts, emergency);
-    if (early !== undefined) mixer.#emergencyProblem(early);
+    const mixer = new Mixer(opts, emergency);
+    holder.mixer = mixer;
+    if (holder.early !== undefined) mixer.#emergencyProblem(holder.early);
     mixer.#start();
     return mixer;
   }
