@@ -62,6 +62,15 @@ export function hlsRoutes(svc: HlsService): FastifyPluginAsync {
       return reply.code(503).header('retry-after', '1').header('cache-control', 'no-cache').send({ error: 'unavailable', message: why });
     };
 
+    // Parked blocking requests would hold the server's close for up to three target durations: release them.
+    app.addHook('preClose', (done) => {
+      svc.waiters.close();
+      done();
+    });
+
+    // The server is closing (or the client left): end the keep-alive connection too, or close() waits for it.
+    const shuttingDown = (reply: FastifyReply): FastifyReply => unavailable(reply.header('connection', 'close'), 'shutting down');
+
     app.options('/hls/*', async (_req, reply) => {
       cors(reply);
       return reply
@@ -94,7 +103,7 @@ export function hlsRoutes(svc: HlsService): FastifyPluginAsync {
       }
       // 8216bis: a blocking request not satisfiable within three target durations gets 503.
       const r = await park(req, ready, 3 * targetMs);
-      if (r === 'gone') return unavailable(reply, 'shutting down');
+      if (r === 'gone') return shuttingDown(reply);
       if (r === 'busy') return unavailable(reply, 'too many blocked playlist requests');
       if (r === 'timeout') return unavailable(reply, 'the requested part was not published in time');
       return sendPlaylist(req, reply, svc.media(tier));
@@ -114,7 +123,7 @@ export function hlsRoutes(svc: HlsService): FastifyPluginAsync {
         const soon = (msn === next.msn && part >= next.part && part < svc.layout.partsPerSegment) || (msn === next.msn + 1 && part === 0);
         if (soon) {
           const r = await park(req, () => svc.mediaBytes(tier, msn, part) !== undefined || svc.has(msn + 1, 0), 3 * targetMs);
-          if (r === 'gone') return unavailable(reply, 'shutting down');
+          if (r === 'gone') return shuttingDown(reply);
           bytes = svc.mediaBytes(tier, msn, part);
         }
       }

@@ -60,3 +60,18 @@ describe('HLS discontinuities', () => {
     expect(after.segments[0]?.pdt ?? 0).toBeGreaterThan(before.segments.at(-1)?.pdt ?? Infinity);
   });
 });
+
+describe('HLS shutdown', () => {
+  it('closing the server releases parked blocking reloads at once', async () => {
+    const s = await startHlsStack();
+    stacks.push(s);
+    await until(() => s.hls.snapshot().lastMsn !== undefined, 20_000, 'the first part');
+    const last = s.hls.snapshot().lastMsn ?? 0;
+    const parked = getText(`${s.base}/hls/${TIERS[0]}/index.m3u8?_HLS_msn=${last + 2}&_HLS_part=1`);
+    await until(() => s.hls.snapshot().blockedRequests === 1, 5_000, 'the request to park');
+    const t0 = performance.now();
+    await s.app.close();
+    expect(performance.now() - t0).toBeLessThan(1500);
+    expect((await parked).status).toBe(503);
+  });
+});
