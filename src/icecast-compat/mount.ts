@@ -1,0 +1,241 @@
+// One listener mount: a bounded ring of immutable encoded chunks shared by every listener, burst on
+// connect, ICY interleaving, slow-listener drops. No per-listener timers or per-chunk closures:
+// every write happens in the encoder's output callback, one pass over the listeners.
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { MountConfig } from '../config/load.js';
+import type { EncodedChunk, EncodedStream, OnAirMeta } from '../types/contracts.js';
+import { SAMPLE_RATE } from '../types/pcm.js';
+import { ICY_EMPTY, icyBlock } from './wire.js';
+
+interface Entry {
+  readonly data: Buffer;
+  readonly meta: OnAirMeta;
+  readonly generation: number;
+  readonly samples: number;
+  /** Ogg header pages (BOS, comment, setup) of `generation`. */
+  readonly header: boolean;
+}
+
+export interface Listener {
+  readonly id: number;
+  readonly socket: Socket;
+  readonly ip: string;
+  readonly userAgent: string;
+  readonly connectedAt: number;
+  /** ICY interval, or 0 for no ICY metadata. */
+  readonly metaint: number;
+  /** Audio bytes left before the next ICY block. */
+  untilMeta: number;
+  /** Title of the last ICY block sent (undefined: none sent yet, so the first block is never empty). */
+  lastTitle: string | undefined;
+  bytesSent: number;
+  mount: Mount | undefined;
+}
+
+export type DropReason = 'slow' | 'closed' | 'killed' | 'shutdown';
+
+export interface MountOptions {
+  readonly config: MountConfig;
+  readonly stream: EncodedStream;
+  readonly log: Logger;
+  readonly queueBytes: number;
+  readonly burstSeconds: number;
+  /** Called when a listener leaves, whatever the reason (for global counts). */
+  readonly onLeave: (l: Listener, reason: DropReason) => void;
+}
+
+/** Listener writes are batched to ~100 ms of audio: 10 writes a second per listener, not 40. */
+const BATCH_SAMPLES = Math.round(SAMPLE_RATE / 10);
+
+export class Mount {
+  readonly path: string;
+  readonly config: MountConfig;
+  readonly listeners = new Set<Listener>();
+  readonly startedAt = Date.now();
+  readonly #log: Logger;
+  readonly #opts: MountOptions;
+  readonly #ring: Entry[] = [];
+  #ringBytes = 0;
+  /** Ogg header pages per generation still referenced by the ring (plus the current one). */
+  readonly #oggHeaders = new Map<number, Buffer[]>();
+  #pending: EncodedChunk[] = [];
+  #pendingSamples = 0;
+  #icy: { title: string; block: Buffer } | undefined;
+  #unsubscribe: () => void;
+  peak = 0;
+  slowListeners = 0;
+  bytesSent = 0;
+  bytesIn = 0;
+  meta: OnAirMeta | undefined;
+  #generation = -1;
+
+  constructor(opts: MountOptions) {
+    this.#opts = opts;
+    this.config = opts.config;
+    this.path = opts.config.mount;
+    this.#log = opts.log.child({ component: 'mount', mount: this.path });
+    this.#unsubscribe = opts.stream.subscribe((c) => this.#onChunk(c));
+  }
+
+  get isOgg(): boolean {
+    return this.config.codec === 'vorbis';
+  }
+
+  /** Takes a listener whose response head is not yet written: head + burst go out in one corked write. */
+  attach(l: Listener, head: Buffer | undefined): void {
+    l.mount = this;
+    this.listeners.add(l);
+    if (this.listeners.size > this.peak) this.peak = this.listeners.size;
+    l.socket.cork();
+    if (head) l.socket.write(head);
+    if (head) this.#burst(l);
+    process.nextTick(() => l.socket.uncork());
+  }
+
+  /** Removes a listener without closing it (moveclients); returns false if it was not here. */
+  detach(l: Listener): boolean {
+    if (l.mount !== this) return false;
+    this.listeners.delete(l);
+    l.mount = undefined;
+    return true;
+  }
+
+  drop(l: Listener, reason: DropReason): void {
+    if (!this.detach(l)) return;
+    if (reason === 'slow') {
+      this.slowListeners++;
+      this.#log.info({ listener: l.id, ip: l.ip, queued: l.socket.writableLength }, 'listener fell too far behind, removing');
+    }
+    l.socket.destroy();
+    this.#opts.onLeave(l, reason);
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    this.#unsubscribe = () => undefined;
+    for (const l of [...this.listeners]) this.drop(l, 'shutdown');
+  }
+
+  #onChunk(c: EncodedChunk): void {
+    this.bytesIn += c.data.length;
+    const header = this.isOgg && c.frames === 0 && c.samples === 0;
+    const first = this.#pending[0];
+    if (first && (header || first.generation !== c.generation || first.meta.title !== c.meta.title)) this.#flush();
+    if (header) {
+      this.#pushHeader(c);
+      return;
+    }
+    this.#pending.push(c);
+    this.#pendingSamples += c.samples;
+    if (this.#pendingSamples >= BATCH_SAMPLES) this.#flush();
+  }
+
+  #pushHeader(c: EncodedChunk): void {
+    let pages = this.#oggHeaders.get(c.generation);
+    if (!pages) {
+      pages = [];
+      this.#oggHeaders.set(c.generation, pages);
+    }
+    // A chain's headers are three packets on two or three pages; anything beyond is not a header.
+    if (pages.length < 8) pages.push(c.data);
+    this.#append({ data: c.data, meta: c.meta, generation: c.generation, samples: 0, header: true });
+  }
+
+  #flush(): void {
+    const chunks = this.#pending;
+    if (chunks.length === 0) return;
+    const first = chunks[0] as EncodedChunk;
+    // One copy per batch, shared by every listener of the mount.
+    const data = chunks.length === 1 ? first.data : Buffer.concat(chunks.map((c) => c.data));
+    const entry: Entry = { data, meta: chunks[chunks.length - 1]?.meta ?? first.meta, generation: first.generation, samples: this.#pendingSamples, header: false };
+    this.#pending = [];
+    this.#pendingSamples = 0;
+    this.#append(entry);
+  }
+
+  #append(e: Entry): void {
+    this.meta = e.meta;
+    this.#generation = e.generation;
+    this.#ring.push(e);
+    this.#ringBytes += e.data.length;
+    while (this.#ringBytes > this.#opts.queueBytes && this.#ring.length > 1) {
+      const old = this.#ring.shift() as Entry;
+      this.#ringBytes -= old.data.length;
+    }
+    if (this.isOgg) this.#pruneHeaders();
+    const limit = this.#opts.queueBytes;
+    for (const l of this.listeners) {
+      // The socket's own queue is the listener's position in the ring: past the bound it is dropped.
+      if (l.socket.writableLength > limit) {
+        this.drop(l, 'slow');
+        continue;
+      }
+      this.#write(l, e);
+    }
+  }
+
+  #pruneHeaders(): void {
+    const oldest = this.#ring[0]?.generation ?? this.#generation;
+    for (const g of this.#oggHeaders.keys()) if (g < oldest && g !== this.#generation) this.#oggHeaders.delete(g);
+  }
+
+  /** Sends the last burstSeconds of audio, starting on a frame (MP3/ADTS) or after an Ogg chain's headers. */
+  #burst(l: Listener): void {
+    const want = this.#opts.burstSeconds * SAMPLE_RATE;
+    let i = this.#ring.length;
+    let samples = 0;
+    while (i > 0 && samples < want) {
+      i--;
+      samples += (this.#ring[i] as Entry).samples;
+    }
+    // Never start inside a run of header pages: the whole header set is sent explicitly below.
+    while (i < this.#ring.length && (this.#ring[i] as Entry).header) i++;
+    if (this.isOgg) {
+      const gen = this.#ring[i]?.generation ?? this.#generation;
+      for (const page of this.#oggHeaders.get(gen) ?? []) this.#writeAudio(l, page, undefined);
+    }
+    for (; i < this.#ring.length; i++) this.#write(l, this.#ring[i] as Entry);
+  }
+
+  #write(l: Listener, e: Entry): void {
+    this.#writeAudio(l, e.data, e.meta);
+  }
+
+  #writeAudio(l: Listener, data: Buffer, meta: OnAirMeta | undefined): void {
+    const s = l.socket;
+    l.bytesSent += data.length;
+    this.bytesSent += data.length;
+    if (l.metaint === 0 || meta === undefined) {
+      s.write(data);
+      return;
+    }
+    let off = 0;
+    while (off < data.length) {
+      const n = Math.min(l.untilMeta, data.length - off);
+      s.write(off === 0 && n === data.length ? data : data.subarray(off, off + n));
+      off += n;
+      l.untilMeta -= n;
+      if (l.untilMeta === 0) {
+        s.write(this.#metaBlock(l, meta.title));
+        l.untilMeta = l.metaint;
+      }
+    }
+  }
+
+  /** The ICY block for `title`: a shared buffer, or the 1-byte "unchanged" block. */
+  #metaBlock(l: Listener, title: string): Buffer {
+    if (l.lastTitle === title) return ICY_EMPTY;
+    l.lastTitle = title;
+    if (this.#icy?.title !== title) this.#icy = { title, block: icyBlock(title, this.config.charset) };
+    this.bytesSent += this.#icy.block.length;
+    return this.#icy.block;
+  }
+
+  /** Seconds of audio in the ring (for status and tests). */
+  get bufferedSeconds(): number {
+    let s = 0;
+    for (const e of this.#ring) s += e.samples;
+    return s / SAMPLE_RATE;
+  }
+}

@@ -1,0 +1,59 @@
+// Test scaffolding: programme (sine) → encoders → icecast-compat on a real Fastify server, port 0.
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../../src/config/load.js';
+import type { SettingName } from '../../src/config/settings.js';
+import { createEncoders, type Encoders } from '../../src/encoders/index.js';
+import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
+import { buildHttpServer } from '../../src/http/server.js';
+import { createIcecastCompat, type AdminActions, type IcecastCompat } from '../../src/icecast-compat/index.js';
+import { createSineProgramme, type SineProgramme } from './sine-programme.js';
+
+export const SECRETS = { sourcePassword: 'sourcepw', adminPassword: 'adminpw', relayPassword: 'relaypw' } as const;
+
+export interface OutputsStack {
+  readonly config: Config;
+  readonly programme: SineProgramme;
+  readonly encoders: Encoders;
+  readonly icecast: IcecastCompat;
+  readonly app: FastifyInstance;
+  readonly port: number;
+  readonly actionsLog: string[];
+  close(): Promise<void>;
+}
+
+export async function startOutputs(overrides: Partial<Record<SettingName, unknown>> = {}, title = 'First Title'): Promise<OutputsStack> {
+  const config = loadConfig({ env: {}, overrides: { httpPort: 0, host: '127.0.0.1', publicHostname: '127.0.0.1', ...overrides } });
+  const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
+  const programme = createSineProgramme({ title });
+  const encoders = await createEncoders({ config, log, ffmpegPath: resolveFfmpegPath(undefined), programme });
+  const actionsLog: string[] = [];
+  const actions: AdminActions = {
+    kickSource: (mount) => (actionsLog.push(`kick ${mount}`), true),
+    setTitle: (t, mount) => {
+      actionsLog.push(`title ${mount} ${t}`);
+      programme.setTitle(t);
+    },
+  };
+  const icecast = await createIcecastCompat({ config, secrets: SECRETS, log, encoders, actions });
+  const app = buildHttpServer({ config, log });
+  await app.register(icecast.plugin);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    config,
+    programme,
+    encoders,
+    icecast,
+    app,
+    port,
+    actionsLog,
+    async close() {
+      await app.close();
+      await icecast.close();
+      await encoders.close();
+      programme.close();
+    },
+  };
+}
