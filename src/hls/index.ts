@@ -109,7 +109,7 @@ export async function createHls(opts: HlsOptions): Promise<Hls> {
         discontinuitySequence: listed[0]?.disc,
         lastMsn: last?.msn,
         lastPart: last?.part,
-        title: listed.at(-1)?.title,
+        title: svc.timeline.lastTitle,
         sessions: svc.sessions.active(),
         sessionsStarted: svc.sessions.started,
         blockedRequests: svc.waiters.size,

@@ -47,6 +47,7 @@ export class Timeline implements AlignerSink {
   #epochFrame = 0;
   #epochs = 0;
   #bytesHeld = 0;
+  #lastTitle: string | undefined;
 
   constructor(opts: TimelineOptions) {
     this.#o = opts;
@@ -80,6 +81,7 @@ export class Timeline implements AlignerSink {
     const bytes = frames.map((tierFrames) => Buffer.concat([id3, ...tierFrames.map((f) => f.data)]));
     for (const b of bytes) this.#bytesHeld += b.length;
     seg.parts.push({ duration: framesToSeconds(n, layout.sampleRate), bytes });
+    this.#lastTitle = title;
     this.#epochFrame += n;
     if (final || seg.parts.length >= layout.partsPerSegment) this.#complete(seg);
     this.#slide();
@@ -152,6 +154,11 @@ export class Timeline implements AlignerSink {
   get next(): { readonly msn: number; readonly part: number } {
     const s = this.#open();
     return s ? { msn: s.msn, part: s.parts.length } : { msn: this.#nextMsn, part: 0 };
+  }
+
+  /** The title in the newest part's ID3 tag. */
+  get lastTitle(): string | undefined {
+    return this.#lastTitle;
   }
 
   get bytesHeld(): number {
