@@ -90,12 +90,10 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
   };
 
   const plugin: FastifyPluginAsync = async (app: FastifyInstance) => {
-    app.addHook('onReady', async () => {
-      const addr = app.server.address();
-      if (config.httpPort === 0 && typeof addr === 'object' && addr) boundPort = addr.port;
-    });
-    app.addHook('onRequest', async () => {
+    app.addHook('onRequest', async (req) => {
       counters.clientConnections++;
+      // Port 0 (tests): listen URLs name the port the server actually bound.
+      if (boundPort === 0 && req.socket.localPort) boundPort = req.socket.localPort;
     });
 
     const notFound = (reply: FastifyReply): FastifyReply =>
