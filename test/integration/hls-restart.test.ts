@@ -13,7 +13,7 @@ const stacks: HlsStack[] = [];
 let dataDir: string | undefined;
 
 afterEach(async () => {
-  for (const s of stacks.splice(0)) await s.close(true);
+  for (const s of stacks.splice(0)) await s.close(s.dataDir === dataDir);
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
   dataDir = undefined;
 });
