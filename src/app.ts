@@ -7,6 +7,10 @@ import { resolveFfmpegPath } from './ffmpeg/path.js';
 import { createIngest, type Ingest, type IngestPorts, type IngestSnapshot } from './ingest/index.js';
 import type { MixerEvents, MixerSnapshot } from './mixer/events.js';
 import { createMixer, type Mixer } from './mixer/mixer.js';
+import { createEncoders, type EncoderSnapshot } from './encoders/index.js';
+import { createIcecastCompat, type AdminActions, type MountSnapshot } from './icecast-compat/index.js';
+import { createHls, type HlsSnapshot } from './hls/index.js';
+import { buildHttpServer, listenHttp } from './http/server.js';
 import type { IngestEvents } from './types/contracts.js';
 import type { TypedEmitter } from './util/typed-emitter.js';
 
@@ -17,6 +21,9 @@ export interface AntennaPorts extends IngestPorts {
 export interface AntennaSnapshot {
   readonly ingest: IngestSnapshot;
   readonly mixer: MixerSnapshot;
+  readonly encoders: readonly EncoderSnapshot[];
+  readonly mounts: { readonly listeners: number; readonly mounts: readonly MountSnapshot[] };
+  readonly hls: HlsSnapshot;
 }
 
 /** What observers (api, analytics, tests) may use: events and read-only snapshots. */
@@ -59,18 +66,57 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     closers.push({ name: 'ingest', close: () => ingest.close() });
     wireIngest(ingest, mixer);
 
+    const encoders = await createEncoders({ config, log, ffmpegPath, programme: mixer });
+    closers.push({ name: 'encoders', close: () => encoders.close() });
+
+    const icecast = await createIcecastCompat({ config, secrets, log, encoders, actions: adminActions(ingest, mixer, log) });
+    closers.push({ name: 'icecast-compat', close: () => icecast.close() });
+
+    // HLS tiers with a listener mount's codec and bitrate share that mount's encoder (acquire()).
+    const hls = await createHls({
+      config,
+      log: log.child({ component: 'hls' }),
+      dataDir: config.dataDir,
+      streams: config.hlsTiers.map((t) => encoders.acquire({ codec: 'aac', bitrate: t.bitrate })),
+    });
+    closers.push({ name: 'hls', close: () => hls.close() });
+
+    const http = buildHttpServer({ config, log });
+    await http.register(icecast.plugin);
+    await http.register(hls.plugin);
+    const httpPort = await listenHttp(http, config);
+    closers.push({ name: 'http', close: () => http.close() });
+
     let closed: Promise<void> | undefined;
     return {
-      ports: { ...ingest.ports, http: 0 },
+      ports: { ...ingest.ports, http: httpPort },
       mixer,
       events: { ingest: ingest.events, mixer: mixer.events },
-      snapshot: () => ({ ingest: ingest.snapshot(), mixer: mixer.snapshot() }),
+      snapshot: () => ({ ingest: ingest.snapshot(), mixer: mixer.snapshot(), encoders: encoders.snapshot(), mounts: icecast.snapshot(), hls: hls.snapshot() }),
       close: () => (closed ??= closeAll()),
     };
   } catch (err) {
     await closeAll();
     throw err;
   }
+}
+
+/** What Icecast's admin commands may do to the pipeline: act on the studio input on air. */
+function adminActions(ingest: Ingest, mixer: Mixer, log: Logger): AdminActions {
+  return {
+    kickSource: (mount) => {
+      const tier = mixer.onAir;
+      if (tier === 'emergency') return false;
+      log.info({ mount, inputId: tier }, 'admin killsource');
+      void ingest.kick(tier);
+      return true;
+    },
+    setTitle: (title, mount) => {
+      const tier = mixer.onAir;
+      log.info({ mount, tier, title }, 'admin metadata update');
+      if (tier !== 'emergency') mixer.setTitle(tier, title);
+    },
+  };
 }
 
 function wireIngest(ingest: Ingest, mixer: Mixer): void {
