@@ -31,7 +31,9 @@ export function readIcy(url: string, opts: IcyReadOptions): Promise<IcyRead> {
     let audioLen = 0;
     const titles: string[] = [];
     let done = false;
+    let head: Pick<IcyRead, 'status' | 'httpVersion' | 'headers'> = { status: 0, httpVersion: '', headers: {} };
     const req = request(url, { headers: { 'Icy-MetaData': '1', 'User-Agent': 'antenna-interop/1', ...opts.headers } }, (res) => {
+      head = { status: res.statusCode ?? 0, httpVersion: res.httpVersion, headers: res.headers };
       const metaint = Number(res.headers['icy-metaint'] ?? 0);
       let untilMeta = metaint;
       let metaLeft = -1; // -1: reading audio; >=0: bytes of the current metadata block still to read
@@ -90,7 +92,7 @@ export function readIcy(url: string, opts: IcyReadOptions): Promise<IcyRead> {
       if (done) return;
       done = true;
       req.destroy();
-      resolve({ status: 0, httpVersion: '', headers: {}, titles, audio: Buffer.concat(audio), error: `timeout after ${opts.timeoutMs} ms` });
+      resolve({ ...head, titles, audio: Buffer.concat(audio), error: `timeout after ${opts.timeoutMs} ms (titles seen: ${JSON.stringify(titles.slice(-5))}, audio bytes: ${audioLen})` });
     }, opts.timeoutMs);
     req.on('error', (err) => {
       if (done) return;
