@@ -22,11 +22,13 @@ export interface OutputsStack {
   close(): Promise<void>;
 }
 
-export async function startOutputs(overrides: Partial<Record<SettingName, unknown>> = {}, title = 'First Title'): Promise<OutputsStack> {
+export async function startOutputs(overrides: Partial<Record<SettingName, unknown>> = {}, title = 'First Title', extra: { maxQueueBytes?: number; speed?: number } = {}): Promise<OutputsStack> {
   const config = loadConfig({ env: {}, overrides: { httpPort: 0, host: '127.0.0.1', publicHostname: '127.0.0.1', ...overrides } });
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
-  const programme = createSineProgramme({ title });
-  const encoders = await createEncoders({ config, log, ffmpegPath: resolveFfmpegPath(undefined), programme });
+  // speed > 1 runs the programme faster than real time (fills kernel socket buffers quickly in tests).
+  const programme = createSineProgramme({ title, speed: extra.speed ?? 1 });
+  const encoderOpts = extra.maxQueueBytes !== undefined ? { maxQueueBytes: extra.maxQueueBytes } : {};
+  const encoders = await createEncoders({ config, log, ffmpegPath: resolveFfmpegPath(undefined), programme, ...encoderOpts });
   const actionsLog: string[] = [];
   const actions: AdminActions = {
     kickSource: (mount) => (actionsLog.push(`kick ${mount}`), true),

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decode, listen } from '../helpers/listener.js';
+import { startOutputs, type OutputsStack } from '../helpers/outputs-stack.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let s: OutputsStack;
+beforeAll(async () => {
+  s = await startOutputs(
+    {
+      queueBytes: 65_536,
+      mounts: [
+        { mount: '/listen/live.mp3', codec: 'mp3', bitrate: 320_000 },
+        { mount: '/listen/live.aac', codec: 'aac', bitrate: 64_000 },
+        { mount: '/listen/live.ogg', codec: 'vorbis', quality: 2 },
+      ],
+    },
+    'Supervised',
+    { maxQueueBytes: 64 * 1024 },
+  );
+  await sleep(1000);
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+const enc = (key: string) => {
+  const e = s.encoders.snapshot().find((x) => x.key === key);
+  if (!e) throw new Error(`no encoder ${key}`);
+  return e;
+};
+
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > end) throw new Error(`timed out: ${what}`);
+    await sleep(50);
+  }
+}
+
+describe('encoder supervision', () => {
+  it('an encoder killed with SIGKILL is restarted; its listeners keep playing; the others are untouched', async () => {
+    const l = listen(s.port, '/listen/live.mp3');
+    const o = listen(s.port, '/listen/live.ogg');
+    await l.waitForBytes(40_000);
+    const before = enc('mp3-320k');
+    const others = [enc('aac-64k').pid, enc('vorbis-q2').pid];
+    process.kill(before.pid as number, 'SIGKILL');
+    await until(() => enc('mp3-320k').restarts === 1 && enc('mp3-320k').running, 5000, 'restart');
+    const after = enc('mp3-320k');
+    expect(after.pid).not.toBe(before.pid);
+    expect(after.generation).toBe(before.generation + 1);
+    expect(after.lastError).toMatch(/SIGKILL/);
+    expect([enc('aac-64k').pid, enc('vorbis-q2').pid]).toEqual(others);
+    const atRestart = l.audioBytes();
+    await l.waitForBytes(atRestart + 40_000, 5000); // a second of 320 kbit/s after the restart
+    expect(l.socket.destroyed).toBe(false);
+    l.close();
+    o.close();
+    const d = await decode(l.audioBuffer());
+    expect(d.info.codec).toBe('mp3');
+    expect(d.pcm.length / 4 / 44100).toBeGreaterThan(2);
+  });
+
+  it('a stalled encoder (SIGSTOP) never blocks the programme: dropped, counted, restarted', async () => {
+    const l = listen(s.port, '/listen/live.aac');
+    await l.waitForBytes(8000);
+    const before = enc('aac-64k');
+    process.kill(before.pid as number, 'SIGSTOP');
+    const producedAtStop = s.programme.produced;
+    await until(() => enc('aac-64k').stalls === 1 && enc('aac-64k').running && enc('aac-64k').pid !== before.pid, 8000, 'stall restart');
+    // The programme kept its clock the whole time (the mixer is never blocked by an encoder).
+    expect(s.programme.produced - producedAtStop).toBeGreaterThan(44100 * 0.3);
+    expect(enc('aac-64k').lastError).toMatch(/no input/);
+    const at = l.audioBytes();
+    await l.waitForBytes(at + 8000, 5000);
+    l.close();
+  });
+});
+
+describe('slow listeners', () => {
+  it('a listener that stops reading is dropped and counted; a fast one on the same mount is untouched', async () => {
+    // Kernel socket buffers on loopback hold megabytes before our queue even starts to fill, so this
+    // stack runs the programme at 20x real time to reach the bound in seconds rather than minutes.
+    const fastStack = await startOutputs({ queueBytes: 65_536, burstSeconds: 0.5, mounts: [{ mount: '/listen/live.mp3', codec: 'mp3', bitrate: 320_000 }] }, 'Fast', { speed: 20 });
+    try {
+      const fast = listen(fastStack.port, '/listen/live.mp3');
+      const slow = listen(fastStack.port, '/listen/live.mp3');
+      await slow.head;
+      slow.socket.pause();
+      const t0 = performance.now();
+      const mountSnap = () => fastStack.icecast.snapshot().mounts.find((x) => x.mount === '/listen/live.mp3');
+      await until(() => mountSnap()?.slowListeners === 1, 60_000, 'slow listener dropped');
+      // A paused socket sees the close only after reading what the kernel still holds.
+      slow.socket.resume();
+      await slow.closed;
+      const m = mountSnap();
+      expect(m?.slowListeners).toBe(1);
+      expect(m?.listeners).toBe(1);
+      expect(fast.socket.destroyed).toBe(false);
+      // The fast listener kept receiving at the programme's rate the whole time (20 x 40 kB/s).
+      const seconds = (performance.now() - t0) / 1000;
+      expect(fast.audioBytes()).toBeGreaterThan(800_000 * seconds * 0.6);
+      fast.close();
+    } finally {
+      await fastStack.close();
+    }
+  }, 90_000);
+});
