@@ -108,7 +108,12 @@ describe('/status-json.xsl as its consumers parse it', () => {
 
   it('parses as AzuraCast nowplaying does', async () => {
     for (const s of [multi, single]) {
-      const mounts = azuracastParse((await getText(`${s.httpBase}/status-json.xsl`)).body);
+      // As on Icecast, a mount's title appears in the stats once its first audio has gone out.
+      const body = await until('the on-air title in status-json', 15_000, async () => {
+        const r = await getText(`${s.httpBase}/status-json.xsl`);
+        return r.body.includes('Interop Emergency Tone') ? r.body : undefined;
+      });
+      const mounts = azuracastParse(body);
       const live = mounts.get('/listen/live.mp3');
       expect(live, `AzuraCast finds /listen/live.mp3 among ${[...mounts.keys()].join(', ')}`).toBeDefined();
       expect(live?.format).toBe('audio/mpeg');
