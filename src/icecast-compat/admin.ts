@@ -11,7 +11,7 @@ import { contentType, errorPage } from './wire.js';
 
 export interface AdminActions {
   /** killsource: disconnect the studio source feeding the programme. False if none was connected. */
-  kickSource(mount: string): boolean;
+  kickSource(mount: string): boolean | Promise<boolean>;
   /** metadata: set the on-air title (it reaches every mount, in sync with the audio). */
   setTitle(title: string, mount: string): void;
 }
@@ -155,7 +155,7 @@ export function adminRoutes(opts: AdminOptions): FastifyPluginAsync {
           return xml(reply, iceResponse(`Client ${id} removed`, true));
         }
         case 'killsource': {
-          const kicked = opts.actions?.kickSource(mount.path) ?? false;
+          const kicked = await (opts.actions?.kickSource(mount.path) ?? false);
           opts.log.info({ mount: mount.path, kicked }, 'admin killsource');
           return xml(reply, iceResponse('Source Removed', true));
         }
