@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { resolveFfmpegPath } from '../src/ffmpeg/path.js';
-import { firstHeard, listen, longestSilence, type BenchListener } from './lib/listener.js';
+import { firstHeard, listen, longestSilence, type BenchListener } from '../test/helpers/timed-listener.js';
 import { startPcmSource, type PcmSource } from '../test/helpers/pcm-source.js';
 import { measureTree } from './lib/proctree.js';
 import { startServer, type BenchServer } from './lib/server.js';

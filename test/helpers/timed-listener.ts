@@ -3,7 +3,7 @@
 // window stamped with the monotonic time its audio came out of the decoder.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { analyseTones } from '../../test/helpers/tones.js';
+import { analyseTones } from './tones.js';
 
 export interface Heard {
   readonly at: number;
