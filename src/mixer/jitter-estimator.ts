@@ -6,6 +6,12 @@ import { SAMPLE_RATE } from '../types/pcm.js';
 const WINDOW_MS = 15_000;
 const MAX_ENTRIES = 2048;
 const RECOMPUTE_MS = 500;
+/**
+ * Arrivals in the first moments of a connection are left out: a client's connect backlog, TCP slow
+ * start and the decoder's start-up arrive as one burst that says nothing about the uplink's jitter,
+ * and counted it would hold the target near a second for the whole window.
+ */
+const WARM_UP_MS = 1500;
 
 export class JitterEstimator {
   readonly #times = new Float64Array(MAX_ENTRIES);
@@ -15,8 +21,10 @@ export class JitterEstimator {
   #samples = 0;
   #spread = 0;
   #computedAt = -Infinity;
+  #firstAt: number | undefined;
 
   reset(): void {
+    this.#firstAt = undefined;
     this.#count = 0;
     this.#head = 0;
     this.#samples = 0;
@@ -25,6 +33,8 @@ export class JitterEstimator {
   }
 
   arrived(nowMs: number, samples: number): void {
+    this.#firstAt ??= nowMs;
+    if (nowMs - this.#firstAt < WARM_UP_MS) return;
     // Lateness of the block's last sample relative to a nominal-rate timeline starting at zero.
     this.#samples += samples;
     this.#times[this.#head] = nowMs;
