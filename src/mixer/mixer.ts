@@ -9,20 +9,12 @@ import { CHANNELS, msToSamples } from '../types/pcm.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { EmergencySource } from './emergency.js';
 import type { MixerEvents, MixerSnapshot } from './events.js';
-import { InputSlot } from './input-slot.js';
+import { InputSlot, type InputSlotConfig } from './input-slot.js';
 import { Selector, type SwitchReason } from './selector.js';
 import { Timeline } from './timeline.js';
 
-export interface MixerConfig {
-  readonly frameMs: number;
-  readonly minBufferMs: number;
-  readonly maxBufferMs: number;
-  readonly stallMs: number;
-  readonly silenceThresholdDb: number;
-  readonly silenceSeconds: number;
-  readonly soundSeconds: number;
+export interface MixerConfig extends InputSlotConfig {
   readonly returnHoldSeconds: number;
-  readonly crossfadeMs: number;
   readonly emergencyFile: string;
   readonly emergencyTitle: string;
   readonly emergencyMaxSeconds: number;

@@ -66,23 +66,5 @@ export function listen(ffmpeg: string, url: string, format: string, tones: reado
   });
 }
 
-export function firstHeard(w: readonly Heard[], tone: number, after: number, sustain = 3): number | undefined {
-  let run = 0;
-  for (let i = 0; i < w.length; i++) {
-    if (w[i]!.at < after) continue;
-    run = w[i]!.tone === tone ? run + 1 : 0;
-    if (run === sustain) return w[i - sustain + 1]!.at;
-  }
-  return undefined;
-}
-
-export function longestSilence(w: readonly Heard[], from: number, to: number, db = -45): number {
-  let run = 0;
-  let best = 0;
-  for (const x of w) {
-    if (x.at < from || x.at > to) continue;
-    run = x.rmsDb < db ? run + 40 : 0;
-    best = Math.max(best, run);
-  }
-  return best;
-}
+// Reading the windows works as for the in-process programme.
+export { firstHeard, longestSilenceMs as longestSilence } from './programme.js';
