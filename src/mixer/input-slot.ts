@@ -44,7 +44,8 @@ export class InputSlot {
   connect(connectionId: number, now: number): void {
     this.#connectionId = connectionId;
     this.#connected = true;
-    this.title = '';
+    // The title is not cleared here: libshout sends its first title right after the 200, before
+    // the decoder has started and the connection is announced. It is cleared on disconnect.
     this.#buffer.reset(now);
     this.#detector.reset();
   }
@@ -57,6 +58,7 @@ export class InputSlot {
   disconnect(connectionId: number, now: number): boolean {
     if (connectionId !== this.#connectionId || !this.#connected) return false;
     this.#connected = false;
+    this.title = '';
     this.#buffer.end(now);
     return true;
   }

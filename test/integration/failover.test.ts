@@ -160,3 +160,15 @@ describe('failover by ear', () => {
     expect(longestSilenceMs(w, from, performance.now())).toBe(0);
   });
 });
+
+describe('titles', () => {
+  it('a title sent before the source is announced (libshout sends it right after the 200) goes on air', async () => {
+    t = await startAntenna({ returnHoldSeconds: 0.5 }, { emergencyTone: E });
+    // What the composition root does with a metadata event that beats source-connected.
+    const mixer = t.antenna.mixer as unknown as { setTitle(i: 'primary', s: string): void };
+    mixer.setTitle('primary', 'First Song');
+    source('primary');
+    await waitFor(() => onAir() === 'primary', 'primary on air');
+    expect(t.antenna.mixer.currentMeta.title).toBe('First Song');
+  });
+});
