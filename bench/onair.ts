@@ -20,6 +20,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export interface OnAirResults {
   latencyMs: { median: number; max: number; samples: number[] };
   connectToAirMs: number | null;
+  firstAudioToAirMs: number | null;
   killToNextMs: number | null;
   stallToNextMs: number | null;
   silenceToNextMs: number | null;
@@ -63,7 +64,11 @@ export async function runOnAir(log: (s: string) => void): Promise<OnAirResults> 
     const connectAt = await primary.startedAt;
     const onAir = await waitHeard(listener, P, connectAt);
     const connectToAirMs = onAir === null ? null : Math.round(onAir - connectAt);
-    log(`connect → on air ${connectToAirMs} ms`);
+    // The issue's measure starts at the source's first audio at the server: the decoder's first PCM.
+    const firstPcm = server.logs.filter((l) => l.msg === 'first PCM from decoder').at(-1);
+    const firstPcmAt = typeof firstPcm?.time === 'number' ? firstPcm.time - performance.timeOrigin : undefined;
+    const firstAudioToAirMs = onAir === null || firstPcmAt === undefined ? null : Math.round(onAir - firstPcmAt);
+    log(`connect → on air ${connectToAirMs} ms from the source encoder's first sample, ${firstAudioToAirMs} ms from its first audio at the server`);
     await sleep(3000);
 
     const samples: number[] = [];
@@ -112,6 +117,7 @@ export async function runOnAir(log: (s: string) => void): Promise<OnAirResults> 
     return {
       latencyMs: { median: samples[Math.floor(samples.length / 2)] ?? -1, max: samples.at(-1) ?? -1, samples },
       connectToAirMs,
+      firstAudioToAirMs,
       killToNextMs: k === null ? null : Math.round(k - killAt),
       stallToNextMs: s === null ? null : Math.round(s - stallAt),
       silenceToNextMs: q === null ? null : Math.round(q - quietAt),

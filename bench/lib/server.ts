@@ -12,6 +12,8 @@ export interface BenchServer {
   readonly ports: { primary: number; fallback: number; http: number };
   readonly sourcePassword: string;
   readonly dir: string;
+  /** Parsed log lines (the last 2,000). */
+  readonly logs: Record<string, unknown>[];
   stop(): Promise<number | null>;
 }
 
@@ -36,12 +38,15 @@ export async function startServer(env: Record<string, string>): Promise<BenchSer
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const logs: Record<string, unknown>[] = [];
   const ports = await new Promise<BenchServer['ports']>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
     const timer = setTimeout(() => reject(new Error('server did not become ready in 30 s')), 30_000);
     rl.on('line', (line) => {
       try {
         const j = JSON.parse(line) as { msg?: string; ports?: BenchServer['ports'] };
+        logs.push(j);
+        if (logs.length > 2000) logs.shift();
         if (j.msg === 'antenna ready' && j.ports) {
           clearTimeout(timer);
           resolve(j.ports);
@@ -52,8 +57,8 @@ export async function startServer(env: Record<string, string>): Promise<BenchSer
     });
     proc.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
-  proc.stdout!.resume();
   return {
+    logs,
     proc,
     pid: proc.pid!,
     ports,

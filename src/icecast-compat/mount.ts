@@ -45,8 +45,16 @@ export interface MountOptions {
   readonly onLeave: (l: Listener, reason: DropReason) => void;
 }
 
-/** Listener writes are batched to ~100 ms of audio: 10 writes a second per listener, not 40. */
-const BATCH_SAMPLES = Math.round(SAMPLE_RATE / 10);
+/**
+ * Listener writes are batched by how many listeners there are: with few, every frame goes out at once
+ * (latency is the product); with thousands, ~100 ms of audio per write keeps syscalls per second
+ * bounded (10 writes a second per listener, not 40).
+ */
+function batchSamples(listeners: number): number {
+  if (listeners <= 200) return 1;
+  if (listeners <= 2000) return Math.round(SAMPLE_RATE / 20);
+  return Math.round(SAMPLE_RATE / 10);
+}
 
 export class Mount {
   readonly path: string;
@@ -128,7 +136,7 @@ export class Mount {
     }
     this.#pending.push(c);
     this.#pendingSamples += c.samples;
-    if (this.#pendingSamples >= BATCH_SAMPLES) this.#flush();
+    if (this.#pendingSamples >= batchSamples(this.listeners.size)) this.#flush();
   }
 
   #pushHeader(c: EncodedChunk): void {

@@ -183,8 +183,9 @@ export class JitterBuffer {
   }
 
   #updateTarget(nowMs: number): void {
-    // Depth needed: the arrival spread, one mixer frame (we read whole frames), and a safety margin.
-    const measured = this.#estimator.spreadAt(nowMs) * 1.2 + this.#opts.frameMs + 20;
+    // Depth needed: the arrival spread, one mixer frame (we read whole frames) and a small margin;
+    // an underrun grows it at once (boost), so the margin need not cover the worst case.
+    const measured = this.#estimator.spreadAt(nowMs) + this.#opts.frameMs + 10;
     this.#targetMs = clamp(measured, this.#opts.minMs, this.#opts.maxMs);
     if (this.#boostMs > this.#targetMs) this.#boostMs -= (this.#boostMs - this.#targetMs) * BOOST_DECAY_PER_S * (this.#opts.frameMs / 1000);
   }
@@ -203,13 +204,14 @@ export class JitterBuffer {
    * or just before it goes on air), so a connect burst never becomes permanent latency.
    */
   trimToTarget(): void {
-    if (this.#state === 'playing') this.#trimExcess(0);
+    if (this.#state === 'playing') this.#trimExcess(this.#opts.frameMs);
   }
 
-  #trimExcess(minExcessMs = 100): void {
-    const excess = this.fillSamples - ms2s(this.targetMs + 4 * this.#opts.frameMs);
-    if (excess > ms2s(minExcessMs)) {
-      const drop = Math.floor(excess - ms2s(2 * this.#opts.frameMs));
+  /** Trims to target + one frame when more than `thresholdMs` above it. */
+  #trimExcess(thresholdMs = 180): void {
+    const excess = this.fillSamples - ms2s(this.targetMs);
+    if (excess > ms2s(thresholdMs)) {
+      const drop = Math.floor(excess - ms2s(this.#opts.frameMs));
       this.#readPos += drop;
       this.#trimmed += drop;
       this.#fillSmoothMs = this.depthMs;
