@@ -19,6 +19,9 @@ export interface InputSlotConfig {
   readonly crossfadeMs: number;
 }
 
+/** Samples in an anti-click ramp (5 ms). */
+const RAMP = 220;
+
 export class InputSlot {
   readonly id: InputId;
   /** The last frame read, interleaved floats; valid until the next readFrame. */
@@ -31,6 +34,7 @@ export class InputSlot {
   #connectionId = -1;
   #connected = false;
   #levelDb = FLOOR_DB;
+  #silentBefore = true;
 
   constructor(id: InputId, cfg: InputSlotConfig, frameSamples: number) {
     this.id = id;
@@ -79,6 +83,7 @@ export class InputSlot {
   /** Reads one frame; returns a silence transition if the detector made one. */
   readFrame(now: number, audible: boolean): 'silence' | 'sound' | null {
     const got = this.#buffer.read(this.frame, this.#n, now, audible);
+    this.#declick(got);
     if (got === 0) {
       this.#levelDb = FLOOR_DB;
       return null; // no audio is not silence: it is a stall or a disconnect, judged elsewhere
@@ -116,6 +121,30 @@ export class InputSlot {
       title: this.title,
       buffer: this.#buffer.snapshot(),
     };
+  }
+
+  /**
+   * Audio that stops mid-frame (an underrun) or starts again after a gap would step to or from zero:
+   * a click. A 5 ms ramp at each such edge removes it without being heard as a fade.
+   */
+  #declick(got: number): void {
+    const f = this.frame;
+    if (got > 0 && got < this.#n) {
+      const len = Math.min(got, RAMP);
+      for (let i = 0; i < len; i++) {
+        const g = (len - i) / (len + 1);
+        const k = (got - len + i) * CHANNELS;
+        for (let ch = 0; ch < CHANNELS; ch++) f[k + ch] = (f[k + ch] ?? 0) * g;
+      }
+    }
+    if (got > 0 && this.#silentBefore) {
+      const len = Math.min(got, RAMP);
+      for (let i = 0; i < len; i++) {
+        const g = (i + 1) / (len + 1);
+        for (let ch = 0; ch < CHANNELS; ch++) f[i * CHANNELS + ch] = (f[i * CHANNELS + ch] ?? 0) * g;
+      }
+    }
+    this.#silentBefore = got < this.#n;
   }
 
   #soundOr(): Availability {

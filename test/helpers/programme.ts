@@ -57,3 +57,15 @@ export async function waitFor(pred: () => boolean, what: string, timeoutMs = 15_
     await sleep(20);
   }
 }
+
+/** Largest sample-to-sample step of the left channel (full scale 1): a click shows as a jump. */
+export function maxStep(pcm: Buffer): number {
+  let max = 0;
+  let prev = pcm.length >= 4 ? pcm.readInt16LE(0) : 0;
+  for (let i = 4; i + 1 < pcm.length; i += 4) {
+    const v = pcm.readInt16LE(i);
+    max = Math.max(max, Math.abs(v - prev));
+    prev = v;
+  }
+  return max / 32768;
+}

@@ -3,7 +3,7 @@
 // what must hold exactly is the order of tones and the absence of silence around each switch.
 import { afterEach, describe, expect, it } from 'vitest';
 import { SOURCE_PASSWORD, startAntenna, type TestAntenna } from '../helpers/antenna.js';
-import { firstHeard, heard, longestSilenceMs, sleep, waitFor } from '../helpers/programme.js';
+import { firstHeard, heard, longestSilenceMs, maxStep, sleep, waitFor } from '../helpers/programme.js';
 import { startSourceClient, type ProcessHandle } from '../helpers/source-client.js';
 
 const P = 440;
@@ -66,6 +66,8 @@ describe('failover by ear', () => {
     expect(fb).toBeDefined();
     expect(fb! - killAt).toBeLessThan(2000);
     expect(longestSilenceMs(w, killAt - 1000, performance.now())).toBe(0);
+    // No click: ffmpeg's sines are at 1/8 full scale, so a normal 880 Hz step is ≈ 0.016.
+    expect(maxStep(t.pcmBetween(killAt - 1000))).toBeLessThan(0.05);
     const switches = t.antenna.snapshot().mixer.timeline.filter((e) => e.type === 'switch');
     expect(switches.at(-1)?.detail).toMatchObject({ from: 'primary', to: 'fallback', reason: 'disconnected' });
   });
@@ -83,6 +85,8 @@ describe('failover by ear', () => {
     expect(fb! - stallAt).toBeLessThan(2500);
     // Only the stall itself may be silent: buffer drain + stallMs, never more than about a second.
     expect(longestSilenceMs(w, stallAt - 1000, performance.now())).toBeLessThan(1000);
+    // The audio stopping mid-frame is ramped, not cut: no click into the stall or out of it.
+    expect(maxStep(t.pcmBetween(stallAt - 1000))).toBeLessThan(0.05);
     const snap = t.antenna.snapshot().mixer.timeline.filter((e) => e.type === 'switch').at(-1);
     expect(snap?.detail).toMatchObject({ from: 'primary', to: 'fallback', reason: 'stalled' });
 
