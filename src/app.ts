@@ -4,21 +4,28 @@ import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
 import type { Secrets } from './config/secrets.js';
 import { resolveFfmpegPath } from './ffmpeg/path.js';
-import { createIngest, type Ingest, type IngestPorts, type IngestSnapshot } from './ingest/index.js';
-import type { MixerEvents, MixerSnapshot } from './mixer/events.js';
+import { createIngest, type Ingest, type IngestPorts, type IngestSnapshot, type InputSnapshot } from './ingest/index.js';
+import type { MixerEvents, MixerInputSnapshot, MixerSnapshot } from './mixer/events.js';
 import { createMixer, type Mixer } from './mixer/mixer.js';
 import { createEncoders, type EncoderSnapshot } from './encoders/index.js';
 import { createIcecastCompat, type AdminActions, type MountSnapshot } from './icecast-compat/index.js';
 import { createHls, type HlsSnapshot } from './hls/index.js';
 import { buildHttpServer, listenHttp } from './http/server.js';
-import type { IngestEvents } from './types/contracts.js';
+import type { IngestEvents, InputId } from './types/contracts.js';
 import type { TypedEmitter } from './util/typed-emitter.js';
 
 export interface AntennaPorts extends IngestPorts {
   readonly http: number;
 }
 
+/** One studio input as the status panel shows it: who is connected (ingest) and how it sounds (mixer). */
+export interface StudioInputSnapshot {
+  readonly source: InputSnapshot;
+  readonly mixer: MixerInputSnapshot;
+}
+
 export interface AntennaSnapshot {
+  readonly inputs: Readonly<Record<InputId, StudioInputSnapshot>>;
   readonly ingest: IngestSnapshot;
   readonly mixer: MixerSnapshot;
   readonly encoders: readonly EncoderSnapshot[];
@@ -92,7 +99,12 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
       ports: { ...ingest.ports, http: httpPort },
       mixer,
       events: { ingest: ingest.events, mixer: mixer.events },
-      snapshot: () => ({ ingest: ingest.snapshot(), mixer: mixer.snapshot(), encoders: encoders.snapshot(), mounts: icecast.snapshot(), hls: hls.snapshot() }),
+      snapshot: () => {
+        const i = ingest.snapshot();
+        const m = mixer.snapshot();
+        const input = (id: InputId): StudioInputSnapshot => ({ source: i.inputs[id], mixer: m.inputs.find((x) => x.inputId === id)! });
+        return { inputs: { primary: input('primary'), fallback: input('fallback') }, ingest: i, mixer: m, encoders: encoders.snapshot(), mounts: icecast.snapshot(), hls: hls.snapshot() };
+      },
       close: () => (closed ??= closeAll()),
     };
   } catch (err) {
