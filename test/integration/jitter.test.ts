@@ -1,0 +1,66 @@
+// A jittery uplink: a real ffmpeg source streams through a TCP proxy that holds the bytes and lets
+// them go in bursts up to 450 ms apart. The input's jitter buffer must grow its target until the
+// underruns stop, and the programme must carry on without dropouts once it has.
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SOURCE_PASSWORD, startAntenna, type TestAntenna } from '../helpers/antenna.js';
+import { sleep, waitFor } from '../helpers/programme.js';
+import { startSourceClient, type ProcessHandle } from '../helpers/source-client.js';
+
+let t: TestAntenna | undefined;
+let proxy: net.Server | undefined;
+const clients: ProcessHandle[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.kill()));
+  await new Promise<void>((r) => (proxy ? proxy.close(() => r()) : r()));
+  proxy = undefined;
+  await t?.stop();
+  t = undefined;
+});
+
+/** Forwards to `port`, releasing client→server bytes in bursts at random gaps of 0–maxGapMs. */
+async function burstyProxy(port: number, maxGapMs: number): Promise<number> {
+  let seed = 42;
+  const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  proxy = net.createServer((client) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    const held: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const release = (): void => {
+      if (held.length) upstream.write(Buffer.concat(held.splice(0)));
+      timer = setTimeout(release, random() * maxGapMs);
+    };
+    release();
+    client.on('data', (b: Buffer) => held.push(b));
+    upstream.pipe(client);
+    const end = (): void => {
+      clearTimeout(timer);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end);
+    upstream.on('close', end);
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((r) => proxy!.listen(0, '127.0.0.1', () => r()));
+  return (proxy.address() as net.AddressInfo).port;
+}
+
+describe('adaptive jitter buffer on a jittery uplink', () => {
+  it('grows its target until underruns stop', async () => {
+    t = await startAntenna({ returnHoldSeconds: 0.5 }, { emergencyTone: 660, record: false });
+    const port = await burstyProxy(t.antenna.ports.primary, 450);
+    clients.push(startSourceClient({ port, password: SOURCE_PASSWORD, frequency: 440 }));
+    await waitFor(() => t!.antenna.snapshot().inputs.primary.mixer.connected, 'primary connected');
+    await sleep(25_000);
+    const mid = t.antenna.snapshot().inputs.primary.mixer.buffer;
+    expect(mid.targetMs).toBeGreaterThan(300);
+    await sleep(15_000);
+    const end = t.antenna.snapshot().inputs.primary.mixer.buffer;
+    // Once adapted, no further underruns in the last 15 s.
+    expect(end.underruns).toBe(mid.underruns);
+    expect(end.targetMs).toBeLessThanOrEqual(2000);
+    expect(t.antenna.mixer.onAir).toBe('primary');
+  }, 90_000);
+});
