@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { InputId, OnAirMeta, ProgrammeChunk, ProgrammeSource, SourceInfo, Tier } from '../types/contracts.js';
 import { CHANNELS, msToSamples } from '../types/pcm.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import { Crossfader } from './crossfade.js';
 import { EmergencySource } from './emergency.js';
 import type { MixerEvents, MixerSnapshot } from './events.js';
 import { InputSlot, type InputSlotConfig } from './input-slot.js';
@@ -30,12 +31,6 @@ export interface MixerOptions {
 /** Frames produced at most in one tick; a longer stall of the event loop is skipped and counted. */
 const MAX_CATCH_UP_MS = 1000;
 
-interface Fade {
-  readonly from: Tier;
-  readonly to: Tier;
-  readonly length: number;
-  pos: number;
-}
 
 export class Mixer implements ProgrammeSource {
   readonly events: TypedEmitter<MixerEvents>;
@@ -51,7 +46,7 @@ export class Mixer implements ProgrammeSource {
   readonly #subscribers = new Set<(c: ProgrammeChunk) => void>();
   readonly #loopDelay: ReturnType<typeof monitorEventLoopDelay>;
   #meta: OnAirMeta;
-  #fade: Fade | null = null;
+  readonly #crossfader = new Crossfader();
   #startMs = 0;
   #frames = 0;
   #skipped = 0;
@@ -127,10 +122,9 @@ export class Mixer implements ProgrammeSource {
 
   snapshot(): MixerSnapshot {
     const now = performance.now();
-    const fade = this.#fade;
     return {
       onAir: this.#selector.current,
-      fading: fade ? { from: fade.from, to: fade.to, progress: fade.pos / fade.length } : null,
+      fading: this.#crossfader.fading,
       meta: this.#meta,
       framesProduced: this.#frames,
       samplesProduced: this.#frames * this.#frame,
@@ -183,8 +177,7 @@ export class Mixer implements ProgrammeSource {
   #produceFrame(now: number): void {
     const n = this.#frame;
     const current = this.#selector.current;
-    const fade = this.#fade;
-    const audible = (t: Tier): boolean => current === t || fade?.from === t || fade?.to === t;
+    const audible = (t: Tier): boolean => current === t || this.#crossfader.involves(t);
     for (const slot of [this.#inputs.primary, this.#inputs.fallback]) {
       const change = slot.readFrame(now, audible(slot.id));
       if (change) {
@@ -207,27 +200,9 @@ export class Mixer implements ProgrammeSource {
   }
 
   #render(n: number): void {
-    const out = this.#mix;
-    const fade = this.#fade;
-    if (!fade) {
-      out.set(this.#source(this.#selector.current).subarray(0, n * CHANNELS));
-      return;
-    }
-    const a = this.#source(fade.from);
-    const b = this.#source(fade.to);
-    for (let i = 0; i < n; i++) {
-      // Equal-power crossfade: cos/sin gains keep the perceived loudness constant through the switch.
-      const t = Math.min(1, (fade.pos + i) / fade.length);
-      const gA = Math.cos((Math.PI / 2) * t);
-      const gB = Math.sin((Math.PI / 2) * t);
-      for (let ch = 0; ch < CHANNELS; ch++) {
-        const k = i * CHANNELS + ch;
-        out[k] = (a[k] ?? 0) * gA + (b[k] ?? 0) * gB;
-      }
-    }
-    fade.pos += n;
-    if (fade.pos >= fade.length) this.#fade = null;
+    this.#crossfader.render(this.#mix, n, this.#selector.current, (t) => this.#source(t));
   }
+
 
   #switch(from: Tier, to: Tier, reason: SwitchReason): void {
     let length = msToSamples(this.#cfg.crossfadeMs);
@@ -235,7 +210,7 @@ export class Mixer implements ProgrammeSource {
     if (from !== 'emergency' && this.#inputs[from].draining) length = Math.min(length, this.#inputs[from].remainingSamples);
     if (to === 'emergency') this.#emergency.rewind();
     else this.#inputs[to].goingOnAir();
-    this.#fade = length > 0 ? { from, to, length, pos: 0 } : null;
+    this.#crossfader.start(from, to, length);
     const at = Date.now();
     this.#log.info({ from, to, reason }, 'switch');
     this.#timeline.add('switch', { from, to, reason });
