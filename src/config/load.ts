@@ -1,6 +1,7 @@
 // Builds the one frozen Config: defaults ← optional JSON file (ANTENNA_CONFIG) ← environment ←
 // explicit overrides (tests). Validation stops start-up with the setting, the value and what is allowed.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { AntennaError } from '../errors.js';
 import type { hlsTierSchema, mountSchema} from './settings.js';
@@ -115,6 +116,9 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     throw new AntennaError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { fatal: true });
   }
   const ffmpegPath = env.FFMPEG_PATH && env.FFMPEG_PATH !== '' ? env.FFMPEG_PATH : undefined;
+  // The shipped emergency file lives in the package, wherever the server is started from; a path
+  // the operator gives is theirs (relative to the working directory, as usual).
+  if (out.emergencyFile === SETTINGS.emergencyFile.default) out.emergencyFile = fileURLToPath(new URL('../../emergency-audio/fallback.mp3', import.meta.url));
   return deepFreeze({ ...out, ffmpegPath }) as unknown as Config;
 }
 
