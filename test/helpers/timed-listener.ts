@@ -36,8 +36,10 @@ export function listen(ffmpeg: string, url: string, format: string, tones: reado
       const whole = Math.floor(pending.length / (WINDOW * 4)) * WINDOW * 4;
       if (whole === 0) return;
       const ws = analyseTones(pending.subarray(0, whole), tones, 40);
-      // The newest window ends now; earlier ones in the same read ended 40 ms apart before it.
-      ws.forEach((w, i) => windows.push({ at: now - (ws.length - 1 - i) * 40, tone: w.dominant, rmsDb: w.rmsDb }));
+      // The newest complete window ended at most now; earlier ones in the same read 40 ms apart before
+      // it. A window is stamped at its midpoint: a tone dominates a window once it fills at least half
+      // of it, so its onset lies no later than the midpoint of the first window it dominates.
+      ws.forEach((w, i) => windows.push({ at: now - (ws.length - 1 - i) * 40 - 20, tone: w.dominant, rmsDb: w.rmsDb }));
       pending = pending.subarray(whole);
     });
     const req = http.get(url, (res) => {
