@@ -14,9 +14,20 @@ export interface HlsLayout {
   readonly partTarget: number;
   /** EXT-X-TARGETDURATION: RFC 8216 §4.3.3.1, every EXTINF rounded to the nearest integer is ≤ it. */
   readonly targetDuration: number;
-  /** PART-HOLD-BACK: 3 × PART-TARGET (8216bis: at least 2×, SHOULD be 3×). */
+  /** PART-HOLD-BACK: PART_HOLD_BACK_PARTS × PART-TARGET. */
   readonly partHoldBack: number;
 }
+
+/**
+ * PART-HOLD-BACK in part targets: 8216bis' minimum (MUST be ≥ 2×; SHOULD be ≥ 3×). hls.js (defaults:
+ * no playback-rate catch-up) settles at PART-HOLD-BACK + its start-up lag (0.3–1.1 s measured: the
+ * phase of its first, non-blocking playlist load within a part plus media start) and stays there, so
+ * with 1 s parts 3× gave 3.2–3.7 s (up to ~4.1 s at worst phase) and 2× gives 2.6–3.1 s. Every part
+ * is independent and published whole, answered to blocking reloads the moment it exists, so a player
+ * two parts back still holds ≥ 1 part of audio when the next one arrives; hls.js adds 1 s to its target
+ * after a stall (liveSyncOnStallIncrease), so a bad network costs latency, not playback.
+ */
+export const PART_HOLD_BACK_PARTS = 2;
 
 export function ceil5(s: number): number {
   return Math.ceil(s * 1e5 - 1e-6) / 1e5;
@@ -39,7 +50,7 @@ export function layoutFor(segmentSeconds: number, partSeconds: number, sampleRat
     segmentDuration,
     partTarget,
     targetDuration: Math.max(1, Math.round(segmentDuration)),
-    partHoldBack: ceil5(3 * partTarget),
+    partHoldBack: ceil5(PART_HOLD_BACK_PARTS * partTarget),
   };
 }
 

@@ -3,9 +3,11 @@
 import type { HlsLayout } from './layout.js';
 
 /**
- * EXT-X-VERSION 3: floating-point EXTINF needs it (RFC 8216 §7); nothing else we write needs more
- * (no EXT-X-MAP, BYTERANGE, KEY or SKIP; the LL-HLS tags carry no version requirement and older
- * clients ignore them).
+ * EXT-X-VERSION 3: floating-point EXTINF needs it (RFC 8216 §7); nothing else we write needs more.
+ * 8216bis §8 (the normative compatibility list) ties no version to EXT-X-SERVER-CONTROL, PART-INF,
+ * PART, PRELOAD-HINT or RENDITION-REPORT (only EXT-X-SKIP: 9, with DATERANGE removal 10), and clients
+ * MUST ignore tags they do not know, so a version-3 player reads the same playlist as plain HLS.
+ * Apple's page listing 10 for those tags contradicts both the draft and Apple's own LL example (6).
  */
 export const MEDIA_PLAYLIST_VERSION = 3;
 export const AAC_LC_CODECS = 'mp4a.40.2';

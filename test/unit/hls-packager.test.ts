@@ -52,7 +52,9 @@ describe('layout', () => {
     const l = layoutFor(4, 1, 44_100);
     expect(l).toMatchObject({ partFrames: 43, partsPerSegment: 4, segmentFrames: 172, targetDuration: 4 });
     expect(l.partDuration).toBeLessThanOrEqual(l.partTarget);
-    expect(l.partHoldBack).toBeGreaterThanOrEqual(3 * l.partTarget);
+    // 8216bis: PART-HOLD-BACK MUST be ≥ 2 × PART-TARGET (we use the minimum: see layout.ts).
+    expect(l.partHoldBack).toBeGreaterThanOrEqual(2 * l.partTarget);
+    expect(l.partHoldBack).toBeLessThan(2 * l.partTarget + 1e-4);
     // 6 s requested with 1 s parts: 6 parts of 43 frames = 5.99 s, target 6 (RFC rounding, not ceil).
     expect(layoutFor(6, 1, 44_100).targetDuration).toBe(6);
     expect(Math.round(layoutFor(2.4, 0.5, 44_100).segmentDuration)).toBeLessThanOrEqual(layoutFor(2.4, 0.5, 44_100).targetDuration);
