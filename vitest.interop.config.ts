@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Interop suite: real third-party programs from Debian (ezstream, darkice, mpv, mpg123, icecast2,
+// Interop suite: real third-party programs from Debian (butt, ezstream, darkice, liquidsoap, mpv, mpg123, icecast2,
 // chromium). .ci/run installs them; each test skips itself with a reason if its program is absent.
 export default defineConfig({
   test: {
