@@ -3,6 +3,7 @@
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { runHls } from './hls.js';
 import { runOnAir } from './onair.js';
 
 const log = (s: string): void => void process.stdout.write(`[bench] ${s}\n`);
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memGb: Math.round(totalmem() / 2 ** 30), node: process.version };
   const results: Record<string, unknown> = { date: new Date().toISOString(), machine };
   if (all || which.has('onair')) results.onair = await runOnAir(log);
+  if (all || which.has('hls')) results.hls = await runHls(log);
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/latest.json', JSON.stringify(results, null, 2) + '\n');
   process.stdout.write(JSON.stringify(results, null, 2) + '\n');
