@@ -4,12 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { afterEach } from 'vitest';
 import { createAntenna, type Antenna } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { SettingName } from '../../src/config/settings.js';
 import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
 import { createRootLogger } from '../../src/log.js';
 import type { ProgrammeChunk } from '../../src/types/contracts.js';
+import { startSourceClient, type ProcessHandle } from './source-client.js';
 
 export const SOURCE_PASSWORD = 'test-source-pw';
 export const ADMIN_PASSWORD = 'test-admin-pw';
@@ -66,4 +68,46 @@ export async function startAntenna(overrides: Partial<Record<SettingName, unknow
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export type Stoppable = { kill(): Promise<void> } | { close(): Promise<void> };
+
+export interface AntennaFixture {
+  /** The running server of the current test (throws before start()). */
+  readonly t: TestAntenna;
+  start(overrides?: Partial<Record<SettingName, unknown>>, opts?: { emergencyTone?: number; record?: boolean }): Promise<TestAntenna>;
+  /** A real ffmpeg tone source on an input's port, stopped after the test. */
+  source(input: 'primary' | 'fallback', opts: { frequency: number; lavfi?: string; port?: number }): ProcessHandle;
+  /** Anything else to kill after the test (listeners, proxies). */
+  track<T extends Stoppable>(x: T): T;
+}
+
+/** One server per test with its clients, all torn down in afterEach, whatever the test did. */
+export function antennaFixture(): AntennaFixture {
+  let current: TestAntenna | undefined;
+  const owned: Stoppable[] = [];
+  afterEach(async () => {
+    await Promise.all(owned.splice(0).map((c) => ('kill' in c ? c.kill() : c.close())));
+    await current?.stop();
+    current = undefined;
+  });
+  const fixture: AntennaFixture = {
+    get t(): TestAntenna {
+      if (!current) throw new Error('antenna not started');
+      return current;
+    },
+    async start(overrides = {}, opts = {}) {
+      current = await startAntenna(overrides, opts);
+      return current;
+    },
+    source(input, opts) {
+      const port = opts.port ?? (input === 'primary' ? fixture.t.antenna.ports.primary : fixture.t.antenna.ports.fallback);
+      return fixture.track(startSourceClient({ port, password: SOURCE_PASSWORD, frequency: opts.frequency, ...(opts.lavfi ? { lavfi: opts.lavfi } : {}) }));
+    },
+    track(x) {
+      owned.push(x);
+      return x;
+    },
+  };
+  return fixture;
 }

@@ -1,33 +1,24 @@
 // Failover by ear: primary 440 Hz, fallback 880 Hz, emergency 660 Hz, real ffmpeg source clients over
 // loopback, the real clocked mixer. Timing bounds are generous (the benchmark measures precisely);
 // what must hold exactly is the order of tones and the absence of silence around each switch.
-import { afterEach, describe, expect, it } from 'vitest';
-import { SOURCE_PASSWORD, startAntenna, type TestAntenna } from '../helpers/antenna.js';
+import { describe, expect, it } from 'vitest';
+import { antennaFixture } from '../helpers/antenna.js';
 import { firstHeard, heard, longestSilenceMs, maxStep, sleep, waitFor } from '../helpers/programme.js';
-import { startSourceClient, type ProcessHandle } from '../helpers/source-client.js';
+import type { ProcessHandle } from '../helpers/source-client.js';
 
 const P = 440;
 const F = 880;
 const E = 660;
 const TONES = [P, F, E];
 
-let t: TestAntenna | undefined;
-const clients: ProcessHandle[] = [];
+const fx = antennaFixture();
+let t = undefined as unknown as Awaited<ReturnType<typeof fx.start>>;
 
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.kill()));
-  await t?.stop();
-  t = undefined;
-});
-
-function source(input: 'primary' | 'fallback', opts: { frequency?: number; lavfi?: string } = {}): ProcessHandle {
-  const port = input === 'primary' ? t!.antenna.ports.primary : t!.antenna.ports.fallback;
-  const c = startSourceClient({ port, password: SOURCE_PASSWORD, frequency: opts.frequency ?? (input === 'primary' ? P : F), ...(opts.lavfi ? { lavfi: opts.lavfi } : {}) });
-  clients.push(c);
-  return c;
+function source(input: 'primary' | 'fallback', opts: { lavfi?: string } = {}): ProcessHandle {
+  return fx.source(input, { frequency: input === 'primary' ? P : F, ...opts });
 }
 
-const onAir = (): string => t!.antenna.mixer.onAir;
+const onAir = (): string => t.antenna.mixer.onAir;
 
 async function bothOnAirPrimary(): Promise<{ primary: ProcessHandle; fallback: ProcessHandle }> {
   const fallback = source('fallback');
@@ -39,7 +30,7 @@ async function bothOnAirPrimary(): Promise<{ primary: ProcessHandle; fallback: P
 
 describe('failover by ear', () => {
   it('starts on the emergency file and puts a connecting primary on air after the hold', async () => {
-    t = await startAntenna({ returnHoldSeconds: 1 }, { emergencyTone: E });
+    t = await fx.start({ returnHoldSeconds: 1 }, { emergencyTone: E });
     await sleep(800);
     const connectAt = performance.now();
     source('primary');
@@ -55,7 +46,7 @@ describe('failover by ear', () => {
   });
 
   it('primary disconnect: its remainder plays out, then the fallback, with no gap', async () => {
-    t = await startAntenna({ returnHoldSeconds: 0.5 }, { emergencyTone: E });
+    t = await fx.start({ returnHoldSeconds: 0.5 }, { emergencyTone: E });
     const { primary } = await bothOnAirPrimary();
     const killAt = performance.now();
     await primary.stop();
@@ -73,7 +64,7 @@ describe('failover by ear', () => {
   });
 
   it('primary stall (TCP open, no data): fallback within stallMs plus the buffer, then the primary returns after the hold', async () => {
-    t = await startAntenna({ returnHoldSeconds: 1 }, { emergencyTone: E });
+    t = await fx.start({ returnHoldSeconds: 1 }, { emergencyTone: E });
     const { primary } = await bothOnAirPrimary();
     const stallAt = performance.now();
     primary.pause();
@@ -102,7 +93,7 @@ describe('failover by ear', () => {
   });
 
   it('silent primary: fallback after silenceSeconds; sound again only after soundSeconds', async () => {
-    t = await startAntenna({ returnHoldSeconds: 0.5, silenceSeconds: 1.5, soundSeconds: 1 }, { emergencyTone: E });
+    t = await fx.start({ returnHoldSeconds: 0.5, silenceSeconds: 1.5, soundSeconds: 1 }, { emergencyTone: E });
     source('fallback');
     // 440 Hz for 4 s, silence for 4 s, then 440 Hz again.
     const goneSilentAfter = 4;
@@ -122,7 +113,7 @@ describe('failover by ear', () => {
   });
 
   it('fallback gone too: the emergency file plays, then the primary comes back after the hold', async () => {
-    t = await startAntenna({ returnHoldSeconds: 1 }, { emergencyTone: E });
+    t = await fx.start({ returnHoldSeconds: 1 }, { emergencyTone: E });
     const { primary, fallback } = await bothOnAirPrimary();
     await primary.stop();
     await waitFor(() => onAir() === 'fallback', 'fallback on air');
@@ -148,7 +139,7 @@ describe('failover by ear', () => {
   });
 
   it('a flapping primary never makes the programme flap', async () => {
-    t = await startAntenna({ returnHoldSeconds: 2 }, { emergencyTone: E });
+    t = await fx.start({ returnHoldSeconds: 2 }, { emergencyTone: E });
     source('fallback');
     await waitFor(() => onAir() === 'fallback', 'fallback on air');
     const from = performance.now();
@@ -167,7 +158,7 @@ describe('failover by ear', () => {
 
 describe('titles', () => {
   it('a title sent before the source is announced (libshout sends it right after the 200) goes on air', async () => {
-    t = await startAntenna({ returnHoldSeconds: 0.5 }, { emergencyTone: E });
+    t = await fx.start({ returnHoldSeconds: 0.5 }, { emergencyTone: E });
     // What the composition root does with a metadata event that beats source-connected.
     const mixer = t.antenna.mixer as unknown as { setTitle(i: 'primary', s: string): void };
     mixer.setTitle('primary', 'First Song');

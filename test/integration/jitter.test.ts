@@ -2,28 +2,20 @@
 // them go in bursts up to 450 ms apart. The input's jitter buffer must grow its target until the
 // underruns stop, and the programme must carry on without dropouts once it has.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SOURCE_PASSWORD, startAntenna, type TestAntenna } from '../helpers/antenna.js';
+import { describe, expect, it } from 'vitest';
+import { antennaFixture } from '../helpers/antenna.js';
 import { sleep, waitFor } from '../helpers/programme.js';
-import { startSourceClient, type ProcessHandle } from '../helpers/source-client.js';
 
-let t: TestAntenna | undefined;
-let proxy: net.Server | undefined;
-const clients: ProcessHandle[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.kill()));
-  await new Promise<void>((r) => (proxy ? proxy.close(() => r()) : r()));
-  proxy = undefined;
-  await t?.stop();
-  t = undefined;
-});
+const fx = antennaFixture();
 
 /** Forwards to `port`, releasing client→server bytes in bursts at random gaps of 0–maxGapMs. */
 async function burstyProxy(port: number, maxGapMs: number): Promise<number> {
+  const sockets = new Set<net.Socket>();
   let seed = 42;
   const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-  proxy = net.createServer((client) => {
+  const proxy = net.createServer((client) => {
     const upstream = net.connect(port, '127.0.0.1');
+    sockets.add(client).add(upstream);
     const held: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
     const release = (): void => {
@@ -43,16 +35,23 @@ async function burstyProxy(port: number, maxGapMs: number): Promise<number> {
     client.on('error', end);
     upstream.on('error', end);
   });
-  await new Promise<void>((r) => proxy!.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+  fx.track({
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        proxy.close(() => r());
+      }),
+  });
   return (proxy.address() as net.AddressInfo).port;
 }
 
 describe('adaptive jitter buffer on a jittery uplink', () => {
   it('grows its target until underruns stop', async () => {
-    t = await startAntenna({ returnHoldSeconds: 0.5 }, { emergencyTone: 660, record: false });
+    const t = await fx.start({ returnHoldSeconds: 0.5 }, { emergencyTone: 660, record: false });
     const port = await burstyProxy(t.antenna.ports.primary, 450);
-    clients.push(startSourceClient({ port, password: SOURCE_PASSWORD, frequency: 440 }));
-    await waitFor(() => t!.antenna.snapshot().inputs.primary.mixer.connected, 'primary connected');
+    fx.source('primary', { frequency: 440, port });
+    await waitFor(() => t.antenna.snapshot().inputs.primary.mixer.connected, 'primary connected');
     await sleep(25_000);
     const mid = t.antenna.snapshot().inputs.primary.mixer.buffer;
     expect(mid.targetMs).toBeGreaterThan(300);

@@ -1,27 +1,19 @@
 // The read-only view observers get (the status API of the next milestone reads exactly this).
-import { afterEach, describe, expect, it } from 'vitest';
-import { SOURCE_PASSWORD, startAntenna, type TestAntenna } from '../helpers/antenna.js';
+import { describe, expect, it } from 'vitest';
+import { antennaFixture } from '../helpers/antenna.js';
 import { sleep, waitFor } from '../helpers/programme.js';
-import { startSourceClient, type ProcessHandle } from '../helpers/source-client.js';
 
-let t: TestAntenna | undefined;
-const clients: ProcessHandle[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.kill()));
-  await t?.stop();
-  t = undefined;
-});
+const fx = antennaFixture();
 
 describe('snapshot', () => {
   it('shows each input: client, headers, format, bytes, connected since, buffer, level, state', async () => {
-    t = await startAntenna({ returnHoldSeconds: 0.5 }, { emergencyTone: 660, record: false });
+    const t = await fx.start({ returnHoldSeconds: 0.5 }, { emergencyTone: 660, record: false });
     const events: string[] = [];
     t.antenna.events.ingest.on('source-connected', ({ inputId }) => events.push(`connected ${inputId}`));
     t.antenna.events.ingest.on('source-disconnected', ({ inputId, reason }) => events.push(`disconnected ${inputId} ${reason}`));
     t.antenna.events.mixer.on('switch', ({ from, to, reason }) => events.push(`switch ${from}→${to} ${reason}`));
-    const c = startSourceClient({ port: t.antenna.ports.primary, password: SOURCE_PASSWORD, frequency: 440 });
-    clients.push(c);
-    await waitFor(() => t!.antenna.mixer.onAir === 'primary', 'primary on air');
+    const c = fx.source('primary', { frequency: 440 });
+    await waitFor(() => t.antenna.mixer.onAir === 'primary', 'primary on air');
     await sleep(500);
     const s = t.antenna.snapshot();
     const p = s.inputs.primary;
@@ -39,7 +31,7 @@ describe('snapshot', () => {
     expect(s.encoders.length).toBeGreaterThanOrEqual(6);
     expect(s.mounts.mounts.map((m) => m.mount)).toContain('/listen/live.mp3');
     await c.stop();
-    await waitFor(() => t!.antenna.mixer.onAir === 'emergency', 'emergency on air');
+    await waitFor(() => t.antenna.mixer.onAir === 'emergency', 'emergency on air');
     expect(events).toEqual(['connected primary', 'switch emergency→primary returned', 'disconnected primary client-closed', 'switch primary→emergency disconnected']);
   });
 });
