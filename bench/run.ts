@@ -1,8 +1,9 @@
 // `npm run bench`: builds the server, runs each benchmark against it as a separate process, prints
 // the figures and writes them to bench/results/latest.json (with the date and machine).
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { runFanout } from './fanout.js';
 import { runHls } from './hls.js';
 import { runOnAir } from './onair.js';
 
@@ -16,8 +17,13 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { date: new Date().toISOString(), machine };
   if (all || which.has('onair')) results.onair = await runOnAir(log);
   if (all || which.has('hls')) results.hls = await runHls(log);
+  if (all || which.has('fanout')) results.fanout = await runFanout(log);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/latest.json', JSON.stringify(results, null, 2) + '\n');
+  // Merge: sections that did not run this time keep their last figures (each carries its own date).
+  const file = 'bench/results/latest.json';
+  const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  for (const [k, v] of Object.entries(results)) if (k !== 'date' && k !== 'machine' && v && typeof v === 'object') (v as Record<string, unknown>).date ??= results.date;
+  writeFileSync(file, JSON.stringify({ ...previous, ...results }, null, 2) + '\n');
   process.stdout.write(JSON.stringify(results, null, 2) + '\n');
 }
 

@@ -17,10 +17,12 @@ export interface BenchServer {
   stop(): Promise<number | null>;
 }
 
-export async function startServer(env: Record<string, string>): Promise<BenchServer> {
+/** `wrap` turns the command into another that execs it (e.g. under a raised `ulimit -n`; same pid). */
+export async function startServer(env: Record<string, string>, wrap?: (cmd: string, args: string[]) => [string, string[]]): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'antenna-bench-'));
   const sourcePassword = 'bench-source';
-  const proc = spawn(process.execPath, ['dist/main.js'], {
+  const [cmd, args] = wrap ? wrap(process.execPath, ['dist/main.js']) : [process.execPath, ['dist/main.js']];
+  const proc = spawn(cmd, args, {
     env: {
       ...process.env,
       ANTENNA_HOST: '127.0.0.1',

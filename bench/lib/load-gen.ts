@@ -1,0 +1,147 @@
+// The fan-out load generator, run as its own process (`node --import tsx bench/lib/load-gen.ts '<json>'`):
+// N raw `net` listeners on one mount, opened at a fixed rate, each reading whatever arrives (real time).
+// Bytes are counted, never decoded; every read lands in one shared buffer, so 10,000 sockets cost no
+// allocation per read. Prints JSON lines: {ev:'opened'}, {ev:'window-start'}, then {ev:'result'}.
+import net from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+export interface LoadGenOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  readonly n: number;
+  /** Connections opened per second. */
+  readonly rate: number;
+  /** After the last connection opened: time for every burst to arrive before the window. */
+  readonly settleMs: number;
+  readonly windowMs: number;
+  /** Expected audio bytes per second (128 kbit/s = 16,000). */
+  readonly bytesPerSecond: number;
+}
+
+export interface LoadGenResult {
+  readonly n: number;
+  readonly opened: number;
+  /** Got an HTTP 200 head. */
+  readonly ok: number;
+  readonly refused: number;
+  readonly ttfbMs: { p50: number; p99: number; max: number };
+  readonly windowS: number;
+  /** Share of the n listeners that received ≥ 99 % of bytesPerSecond × window. */
+  readonly fullRateShare: number;
+  readonly receivedRatio: { min: number; p1: number; p50: number };
+  /** Closed by the server (or reset) before the end of the window. */
+  readonly dropped: number;
+  readonly client: { cpuPercent: number; loopDelayP99Ms: number };
+}
+
+const opts = JSON.parse(process.argv[2] ?? '{}') as LoadGenOptions;
+const emit = (o: object): void => void process.stdout.write(JSON.stringify(o) + '\n');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const pct = (sorted: ArrayLike<number>, p: number): number => (sorted.length === 0 ? -1 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number));
+
+const n = opts.n;
+const bytes = new Float64Array(n);
+const ttfb = new Float64Array(n).fill(-1);
+const status = new Int8Array(n); // 0 = no head yet, 1 = 200, -1 = anything else
+const closedEarly = new Uint8Array(n);
+const sockets: net.Socket[] = [];
+const shared = Buffer.allocUnsafe(64 * 1024);
+const request = Buffer.from(`GET ${opts.path} HTTP/1.0\r\nHost: ${opts.host}\r\nUser-Agent: antenna-bench\r\n\r\n`);
+let ending = false;
+
+function open(i: number): void {
+  const t = performance.now();
+  const s = net.connect({
+    host: opts.host,
+    port: opts.port,
+    onread: {
+      buffer: shared,
+      callback: (len: number, buf: Uint8Array): boolean => {
+        if (ttfb[i] === -1) {
+          ttfb[i] = performance.now() - t;
+          const head = Buffer.from(buf.buffer, buf.byteOffset, Math.min(len, 16)).toString('latin1');
+          status[i] = /^(HTTP\/1\.[01]|ICY) 200/.test(head) ? 1 : -1;
+        }
+        bytes[i] = (bytes[i] as number) + len;
+        return true;
+      },
+    },
+  });
+  s.on('connect', () => s.write(request));
+  s.on('error', () => undefined); // a reset is counted through 'close'
+  s.on('close', () => {
+    if (!ending) closedEarly[i] = 1;
+  });
+  sockets.push(s);
+}
+
+async function main(): Promise<void> {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const t0 = performance.now();
+  // Opening at a fixed rate on the monotonic clock (timers fire late; the schedule does not drift).
+  const deadline = t0 + (n / opts.rate) * 1000 + 30_000;
+  while (sockets.length < n && performance.now() < deadline) {
+    const due = Math.min(n, Math.floor(((performance.now() - t0) * opts.rate) / 1000) + 1);
+    while (sockets.length < due) open(sockets.length);
+    await sleep(5);
+  }
+  emit({ ev: 'opened', opened: sockets.length, ms: Math.round(performance.now() - t0) });
+  await sleep(opts.settleMs);
+
+  loop.reset();
+  const cpuW = process.cpuUsage();
+  const start = Float64Array.from(bytes);
+  const w0 = performance.now();
+  emit({ ev: 'window-start' });
+  await sleep(opts.windowMs);
+  const end = Float64Array.from(bytes);
+  const windowS = (performance.now() - w0) / 1000;
+  const cpu = process.cpuUsage(cpuW);
+  const loopP99 = loop.percentile(99) / 1e6;
+
+  const expected = opts.bytesPerSecond * windowS;
+  const ratios = new Float64Array(n);
+  let full = 0;
+  for (let i = 0; i < n; i++) {
+    const r = ((end[i] as number) - (start[i] as number)) / expected;
+    ratios[i] = r;
+    if (r >= 0.99 && status[i] === 1) full++;
+  }
+  ratios.sort();
+  const firsts = Float64Array.from([...ttfb].filter((x) => x >= 0)).sort();
+  let ok = 0;
+  let refused = 0;
+  let dropped = 0;
+  for (let i = 0; i < n; i++) {
+    if (status[i] === 1) ok++;
+    else if (status[i] === -1) refused++;
+    if (closedEarly[i] === 1) dropped++;
+  }
+  const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
+  const result: LoadGenResult = {
+    n,
+    opened: sockets.length,
+    ok,
+    refused,
+    ttfbMs: { p50: round(pct(firsts, 50)), p99: round(pct(firsts, 99)), max: round(firsts.at(-1) ?? -1) },
+    windowS: round(windowS, 2),
+    fullRateShare: round(full / n, 4),
+    receivedRatio: { min: round(ratios[0] ?? 0, 4), p1: round(pct(ratios, 1), 4), p50: round(pct(ratios, 50), 4) },
+    dropped,
+    client: { cpuPercent: round(((cpu.user + cpu.system) / 1e6 / windowS) * 100), loopDelayP99Ms: round(loopP99) },
+  };
+  emit({ ev: 'result', result });
+  ending = true;
+  for (const s of sockets) s.destroy();
+  loop.disable();
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`load generator failed: ${String(err)}\n`);
+    process.exit(1);
+  },
+);
