@@ -11,7 +11,7 @@ import { resolveFfmpegPath } from '../src/ffmpeg/path.js';
 import { getText } from '../test/helpers/interop-http.js';
 import { until } from '../test/helpers/interop-programs.js';
 import { startPcmSource, type PcmSource } from '../test/helpers/pcm-source.js';
-import { listen } from '../test/helpers/timed-listener.js';
+import { listen, longestSilence } from '../test/helpers/timed-listener.js';
 import { icecastInstalled, startBenchIcecast, type BenchIcecast } from './lib/load-icecast.js';
 import { mountLatencies, waitHeard, type MountLatency } from './lib/load-latency.js';
 import type { LoadGenResult } from './lib/load-gen.js';
@@ -33,8 +33,10 @@ export interface FanoutLevel extends Omit<LoadGenResult, 'n'> {
   readonly processes: { comm: string; cpuPercent: number; pssMb: number }[];
   readonly loopDelayMs: { p50: number; p99: number; max: number } | null;
   readonly slowListenerDrops: number;
-  /** One extra listener decoding with ffmpeg during the window: seconds of MP3 decoded, share of windows with the tone. */
-  readonly decoded: { seconds: number; connectedS: number; toneShare: number };
+  /** One extra listener decoding with ffmpeg during the window: seconds of MP3 decoded, share of 40 ms windows with the tone, longest silence. */
+  readonly decoded: { seconds: number; connectedS: number; toneShare: number; longestSilenceMs: number };
+  /** Server log lines at warn or above during the level (Antenna only). */
+  readonly serverWarnings: number | null;
   /** Machine-wide CPU during the window minus everything this benchmark started (other users of the machine). */
   readonly otherCpuPercent: number;
 }
@@ -56,6 +58,8 @@ interface Target {
   readonly port: number;
   readonly probe?: LoopProbe;
   slowListeners(): Promise<number>;
+  /** Log lines at warn or above so far, when the server's log is readable. */
+  warnings?(): number;
 }
 
 async function slowFromStats(port: number, pass: string): Promise<number> {
@@ -69,6 +73,7 @@ async function runLevels(t: Target, ffmpeg: string, levels: readonly number[], w
   const out: FanoutLevel[] = [];
   for (const n of levels) {
     const slowBefore = await t.slowListeners();
+    const warnBefore = t.warnings?.() ?? 0;
     const { result, during } = await runLoad({ host: '127.0.0.1', port: t.port, path: MOUNT, n, rate: RATE, settleMs: SETTLE_MS, windowMs, bytesPerSecond: BYTES_PER_S }, async () => {
       const machine = machineCpu();
       const ours = measureTree(process.pid, windowMs - 1000);
@@ -80,7 +85,9 @@ async function runLevels(t: Target, ffmpeg: string, levels: readonly number[], w
       const otherCpuPercent = Math.max(0, Math.round((machine() - (await ours).cpuPercent) * 10) / 10);
       const connectedS = (performance.now() - joined) / 1000;
       const toneShare = sanity.windows.filter((w) => w.tone === TONES[0]).length / Math.max(1, sanity.windows.length);
-      const decoded = { seconds: Math.round(sanity.windows.length * 0.04 * 10) / 10, connectedS: Math.round(connectedS * 10) / 10, toneShare: Math.round(toneShare * 1000) / 1000 };
+      // The decoder's first second is its start-up; after it, any silence is a gap in the stream.
+      const longestSilenceMs = longestSilence(sanity.windows, joined + 1000, performance.now());
+      const decoded = { seconds: Math.round(sanity.windows.length * 0.04 * 10) / 10, connectedS: Math.round(connectedS * 10) / 10, toneShare: Math.round(toneShare * 1000) / 1000, longestSilenceMs };
       await sanity.close();
       return { usage, loop, decoded, otherCpuPercent };
     });
@@ -93,6 +100,7 @@ async function runLevels(t: Target, ffmpeg: string, levels: readonly number[], w
       processes: usage.processes.map(({ comm, cpuPercent, pssMb }) => ({ comm, cpuPercent, pssMb })),
       loopDelayMs: during.loop,
       slowListenerDrops: slow,
+      serverWarnings: t.warnings ? t.warnings() - warnBefore : null,
       decoded: during.decoded,
       otherCpuPercent: during.otherCpuPercent,
     };
@@ -100,7 +108,8 @@ async function runLevels(t: Target, ffmpeg: string, levels: readonly number[], w
     log(
       `N=${n}: ${level.cpuPercent} % of a core, PSS ${level.pssMb} MB, full rate ${(level.fullRateShare * 100).toFixed(2)} %, ` +
         `first byte p50 ${level.ttfbMs.p50} / p99 ${level.ttfbMs.p99} ms, loop p99 ${level.loopDelayMs?.p99 ?? '-'} ms, ` +
-        `slow drops ${slow}, closed ${level.dropped}, client ${level.client.cpuPercent} %, others ${level.otherCpuPercent} %`,
+        `slow drops ${slow}, closed ${level.dropped}, longest gap ${level.decoded.longestSilenceMs} ms, warnings ${level.serverWarnings ?? '-'}, ` +
+        `client ${level.client.cpuPercent} %, others ${level.otherCpuPercent} %`,
     );
     await sleep(3000); // the previous level's sockets are gone before the next opens
   }
@@ -128,6 +137,9 @@ export async function runFanout(log: (s: string) => void): Promise<FanoutResults
   try {
     server = await startServer({ NODE_OPTIONS: probe.nodeOptions }, withNofile);
     const srv = server;
+    // Warn+ lines over the whole run (the server keeps only its last 2,000 parsed lines).
+    let warnings = 0;
+    srv.proc.stdout?.on('data', (d: Buffer) => void (warnings += (d.toString('utf8').match(/"level":[456]0/g) ?? []).length));
     const source = startPcmSource(ffmpeg, `icecast://source:${srv.sourcePassword}@127.0.0.1:${srv.ports.primary}/live`, TONES[0]);
     sources.push(source);
     const check = await listen(ffmpeg, `http://127.0.0.1:${srv.ports.http}${MOUNT}`, 'mp3', TONES);
@@ -138,7 +150,7 @@ export async function runFanout(log: (s: string) => void): Promise<FanoutResults
     const latencyMs = await mountLatencies(ffmpeg, srv.ports.http, source, TONES, 6);
     await source.setTone(TONES[0]);
     for (const [m, l] of Object.entries(latencyMs)) log(`latency ${m}: median ${l.medianMs} ms, max ${l.maxMs} ms${l.missed ? `, ${l.missed} steps missed` : ''}`);
-    const antenna = await runLevels({ pid: srv.pid, port: srv.ports.http, probe, slowListeners: () => slowFromStats(srv.ports.http, 'bench-admin') }, ffmpeg, levels, windowS * 1000, (s) => log(`antenna ${s}`));
+    const antenna = await runLevels({ pid: srv.pid, port: srv.ports.http, probe, slowListeners: () => slowFromStats(srv.ports.http, 'bench-admin'), warnings: () => warnings }, ffmpeg, levels, windowS * 1000, (s) => log(`antenna ${s}`));
     await source.kill();
     await srv.stop();
     server = undefined;
