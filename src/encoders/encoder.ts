@@ -210,7 +210,7 @@ export class Encoder implements EncodedStream {
   async #spawn(run: Run): Promise<void> {
     const args = encoderArgs({
       ...this.spec,
-      oggPageDurationUs: this.#opts.oggPageDurationUs ?? 100_000,
+      oggPageDurationUs: this.#opts.oggPageDurationUs ?? 40_000,
       ...(this.spec.codec === 'vorbis' ? { title: run.title } : {}),
     });
     let child: FfmpegChild;

@@ -14,7 +14,11 @@ export interface EncodersOptions {
   readonly programme: ProgrammeSource;
   /** Stdin bound per encoder (default 2 s of PCM); past it the encoder is stalled and restarted. */
   readonly maxQueueBytes?: number;
-  /** Ogg page duration; small so Ogg mounts are no later than MP3 (default 100 ms). */
+  /**
+   * Ogg page duration (default 40 ms: about two Vorbis packets a page). Measured on loopback: 100 ms
+   * pages made the Ogg mounts ~70 ms later than MP3 320k; 40 ms makes them no later, for ~5 kbit/s of
+   * page headers.
+   */
   readonly oggPageDurationUs?: number;
 }
 

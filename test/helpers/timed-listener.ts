@@ -44,8 +44,9 @@ export function listen(ffmpeg: string, url: string, format: string, tones: reado
     });
     const req = http.get(url, (res) => {
       if (res.statusCode !== 200) {
-        reject(new Error(`listener got HTTP ${res.statusCode}`));
         res.resume();
+        dec.kill('SIGKILL'); // no audio will come: do not leave the decoder behind
+        reject(new Error(`listener got HTTP ${res.statusCode}`));
         return;
       }
       res.on('data', (b: Buffer) => {
@@ -64,7 +65,10 @@ export function listen(ffmpeg: string, url: string, format: string, tones: reado
         },
       });
     });
-    req.on('error', reject);
+    req.on('error', (err) => {
+      dec.kill('SIGKILL');
+      reject(err);
+    });
   });
 }
 
