@@ -51,6 +51,7 @@ export class Mixer implements ProgrammeSource {
   #frames = 0;
   #skipped = 0;
   #timer: NodeJS.Timeout | undefined;
+  #deferred = false;
   #closed = false;
 
   private constructor(opts: MixerOptions, emergency: EmergencySource) {
@@ -155,6 +156,23 @@ export class Mixer implements ProgrammeSource {
   }
 
   #tick(): void {
+    if (this.#deferred) return;
+    const late = performance.now() - this.#startMs - (this.#frames + this.#skipped + 1) * this.#cfg.frameMs;
+    if (late < this.#cfg.frameMs) {
+      this.#produceDue();
+      return;
+    }
+    // The event loop was blocked (a GC pause, a burst of listener I/O): PCM the decoders wrote in the
+    // meantime is still waiting in the poll phase. Produce the overdue frames after it has been read
+    // (setImmediate runs after the poll phase), or the inputs would seem to underrun.
+    this.#deferred = true;
+    setImmediate(() => {
+      this.#deferred = false;
+      if (!this.#closed) this.#produceDue();
+    });
+  }
+
+  #produceDue(): void {
     const now = performance.now();
     let due = Math.floor((now - this.#startMs) / this.#cfg.frameMs) - this.#frames - this.#skipped;
     const maxFrames = Math.ceil(MAX_CATCH_UP_MS / this.#cfg.frameMs);
