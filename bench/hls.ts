@@ -93,7 +93,9 @@ function cmdline(pid: number): string {
 
 export async function runHls(log: (s: string) => void): Promise<HlsResults> {
   const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
-  const settings = { ANTENNA_RETURN_HOLD_SECONDS: '0', ANTENNA_HLS_SEGMENT_SECONDS: '4', ANTENNA_HLS_PART_SECONDS: '1' };
+  // ANTENNA_BENCH_HLS_SEGMENT_SECONDS measures another segment length (e.g. 2, Liquidsoap's measured setup).
+  const segment = process.env.ANTENNA_BENCH_HLS_SEGMENT_SECONDS ?? '4';
+  const settings = { ANTENNA_RETURN_HOLD_SECONDS: '0', ANTENNA_HLS_SEGMENT_SECONDS: segment, ANTENNA_HLS_PART_SECONDS: '1' };
   const tmp = mkdtempSync(join(tmpdir(), 'antenna-bench-hls-'));
   let server: BenchServer | undefined;
   let source: PcmSource | undefined;
