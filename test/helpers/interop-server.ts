@@ -1,6 +1,7 @@
 // Runs the real Antenna server as a child process (`node --import tsx src/main.ts`), configured only
 // through ANTENNA_* environment variables, the way a station runs it; reads its pino JSON lines.
 import { spawn } from 'node:child_process';
+import { expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -293,4 +294,17 @@ export const logs = {
     (title: string) =>
     (l: LogLine): boolean =>
       typeof l.msg === 'string' && /metadata update/i.test(l.msg) && l.title === title,
+};
+
+/** Stops the server and asserts a clean shutdown: exit code 0 and no child process left running. */
+export async function stopCleanly(server: AntennaServer): Promise<void> {
+  const r = await server.stop();
+  expect(r.code, 'Antenna exit code after SIGTERM').toBe(0);
+  expect(r.leftovers, 'children still running after Antenna exited').toEqual([]);
+}
+
+/** One MP3 mount and one HLS tier: all a source-client test listens to, and light on two cores. */
+export const LEAN_OUTPUTS: Readonly<Record<string, string>> = {
+  ANTENNA_MOUNTS: JSON.stringify([{ mount: '/listen/live.mp3', codec: 'mp3', bitrate: 128_000 }]),
+  ANTENNA_HLS_TIERS: JSON.stringify([{ name: 'aac_64k', bitrate: 64_000 }]),
 };

@@ -10,7 +10,7 @@ import { decodeToPcm, rmsDb, tonePower } from '../helpers/interop-audio.js';
 import { buttConfig, buttOutput, leftoverProcesses, startButt, startToneFeed, startXvfb, toneAsoundrc, type Butt, type ButtServerConfig, type ToneFeed } from '../helpers/interop-butt.js';
 import { readIcy } from '../helpers/interop-http.js';
 import { freePort, freePortPair, missing, tempDir, until, type Running } from '../helpers/interop-programs.js';
-import { logs, startAntenna, type AntennaServer, type LogLine } from '../helpers/interop-server.js';
+import { logs, startAntenna, type AntennaServer, type LogLine, stopCleanly, LEAN_OUTPUTS } from '../helpers/interop-server.js';
 
 const skip = missing('butt', 'Xvfb', 'mkfifo');
 const ICECAST_TONE = 440;
@@ -63,8 +63,7 @@ describe.skipIf(skip !== undefined)(`BUTT 0.1.37 → primary (Icecast) and fallb
         ANTENNA_RETURN_HOLD_SECONDS: '0',
         ANTENNA_FALLBACK_PORT: String(fallbackPort),
         ANTENNA_FALLBACK_SHOUTCAST_PORT: String(fallbackPort + 1),
-        ANTENNA_MOUNTS: JSON.stringify([{ mount: '/listen/live.mp3', codec: 'mp3', bitrate: 128_000 }]),
-        ANTENNA_HLS_TIERS: JSON.stringify([{ name: 'aac_64k', bitrate: 64_000 }]),
+        ...LEAN_OUTPUTS,
       },
     });
   });
@@ -82,9 +81,7 @@ describe.skipIf(skip !== undefined)(`BUTT 0.1.37 → primary (Icecast) and fallb
   afterAll(async () => {
     dir?.remove();
     if (!server) return; // start-up failed: beforeAll already reported why
-    const r = await server.stop();
-    expect(r.code, 'Antenna exit code after SIGTERM').toBe(0);
-    expect(r.leftovers, 'children still running after Antenna exited').toEqual([]);
+    await stopCleanly(server);
   });
 
   /** Xvfb, a tone on BUTT's capture device and BUTT itself, configured for one server. */

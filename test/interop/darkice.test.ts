@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
 import { decodeToPcm, dominantTones } from '../helpers/interop-audio.js';
 import { missing, start, tempDir, withOutput, type Running } from '../helpers/interop-programs.js';
-import { logs, startAntenna, type AntennaServer } from '../helpers/interop-server.js';
+import { logs, startAntenna, type AntennaServer, stopCleanly, LEAN_OUTPUTS } from '../helpers/interop-server.js';
 
 const skip = missing('darkice', 'mkfifo');
 const DARK_TONE = 660;
@@ -54,8 +54,7 @@ describe.skipIf(skip !== undefined)(`darkice → fallback port${skip ? ` (skippe
     server = await startAntenna({
       env: {
         ANTENNA_RETURN_HOLD_SECONDS: '0',
-        ANTENNA_MOUNTS: JSON.stringify([{ mount: '/listen/live.mp3', codec: 'mp3', bitrate: 128_000 }]),
-        ANTENNA_HLS_TIERS: JSON.stringify([{ name: 'aac_64k', bitrate: 64_000 }]),
+        ...LEAN_OUTPUTS,
       },
     });
   });
@@ -65,9 +64,7 @@ describe.skipIf(skip !== undefined)(`darkice → fallback port${skip ? ` (skippe
     await feeder?.stop();
     dir?.remove();
     if (!server) return; // start-up failed: beforeAll already reported why
-    const r = await server.stop();
-    expect(r.code, 'Antenna exit code after SIGTERM').toBe(0);
-    expect(r.leftovers, 'children still running after Antenna exited').toEqual([]);
+    await stopCleanly(server);
   });
 
   it('streams with bare-LF headers and its audio goes on air when the primary is empty', async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dominantTones, decodeToPcm } from '../helpers/interop-audio.js';
 import { getText, readIcy } from '../helpers/interop-http.js';
 import { makeToneMp3, missing, start, tempDir, until, withOutput, type Running } from '../helpers/interop-programs.js';
-import { logs, startAntenna, type AntennaServer } from '../helpers/interop-server.js';
+import { logs, startAntenna, type AntennaServer, stopCleanly, LEAN_OUTPUTS } from '../helpers/interop-server.js';
 
 const skip = missing('ezstream');
 const TITLE = 'Ezstream Tïtle 440';
@@ -38,8 +38,7 @@ describe.skipIf(skip !== undefined)(`ezstream → primary port${skip ? ` (skippe
     server = await startAntenna({
       env: {
         ANTENNA_RETURN_HOLD_SECONDS: '0',
-        ANTENNA_MOUNTS: JSON.stringify([{ mount: '/listen/live.mp3', codec: 'mp3', bitrate: 128_000 }]),
-        ANTENNA_HLS_TIERS: JSON.stringify([{ name: 'aac_64k', bitrate: 64_000 }]),
+        ...LEAN_OUTPUTS,
       },
     });
   });
@@ -48,9 +47,7 @@ describe.skipIf(skip !== undefined)(`ezstream → primary port${skip ? ` (skippe
     await ez?.stop();
     dir?.remove();
     if (!server) return; // start-up failed: beforeAll already reported why
-    const r = await server.stop();
-    expect(r.code, 'Antenna exit code after SIGTERM').toBe(0);
-    expect(r.leftovers, 'children still running after Antenna exited').toEqual([]);
+    await stopCleanly(server);
   });
 
   it('connects with libshout, sends its title, and the title and audio go on air', async () => {

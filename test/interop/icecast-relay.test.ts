@@ -6,7 +6,7 @@ import { decodeToPcm, dominantTones, rmsDb } from '../helpers/interop-audio.js';
 import { getText, readIcy } from '../helpers/interop-http.js';
 import { startIcecast, type Icecast } from '../helpers/interop-icecast.js';
 import { missing, until } from '../helpers/interop-programs.js';
-import { startAntenna, type AntennaServer } from '../helpers/interop-server.js';
+import { startAntenna, type AntennaServer, stopCleanly } from '../helpers/interop-server.js';
 
 const skip = missing('icecast2');
 const EMERGENCY_TONE = 523;
@@ -58,9 +58,7 @@ describe.skipIf(skip !== undefined)(`stock Icecast 2.4.4 relaying Antenna${skip 
   afterAll(async () => {
     for (const e of edges) await e.close();
     if (!server) return; // start-up failed: beforeAll already reported why
-    const r = await server.stop();
-    expect(r.code, 'Antenna exit code after SIGTERM').toBe(0);
-    expect(r.leftovers, 'children still running after Antenna exited').toEqual([]);
+    await stopCleanly(server);
   });
 
   it('answers /admin/streamlist.txt to the relay user (password = admin password) and refuses others', async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeToPcm, dominantTones } from '../helpers/interop-audio.js';
 import { readIcy } from '../helpers/interop-http.js';
 import { freePortPair, makeToneMp3, missing, start, tempDir, type Running } from '../helpers/interop-programs.js';
-import { logs, startAntenna, type AntennaServer, type LogLine } from '../helpers/interop-server.js';
+import { logs, startAntenna, type AntennaServer, type LogLine, stopCleanly, LEAN_OUTPUTS } from '../helpers/interop-server.js';
 
 const skipFfmpeg = missing('ffmpeg');
 const skipLiquidsoap = missing('liquidsoap');
@@ -28,8 +28,7 @@ describe.skipIf(skipFfmpeg !== undefined && skipLiquidsoap !== undefined)('ffmpe
         ANTENNA_PRIMARY_PORT: String(primary),
         ANTENNA_PRIMARY_SHOUTCAST_PORT: String(primary + 1),
         ANTENNA_RETURN_HOLD_SECONDS: '0',
-        ANTENNA_MOUNTS: JSON.stringify([{ mount: '/listen/live.mp3', codec: 'mp3', bitrate: 128_000 }]),
-        ANTENNA_HLS_TIERS: JSON.stringify([{ name: 'aac_64k', bitrate: 64_000 }]),
+        ...LEAN_OUTPUTS,
       },
     });
   });
@@ -38,9 +37,7 @@ describe.skipIf(skipFfmpeg !== undefined && skipLiquidsoap !== undefined)('ffmpe
     for (const c of clients) await c.stop();
     dir?.remove();
     if (!server) return;
-    const r = await server.stop();
-    expect(r.code, 'Antenna exit code after SIGTERM').toBe(0);
-    expect(r.leftovers, 'children still running after Antenna exited').toEqual([]);
+    await stopCleanly(server);
   });
 
   /** Runs one client until `check` passes, then stops it and waits for the input to be free again. */

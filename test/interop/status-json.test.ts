@@ -6,7 +6,7 @@ import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
 import { getText } from '../helpers/interop-http.js';
 import { startIcecast, type Icecast } from '../helpers/interop-icecast.js';
 import { makeToneMp3, missing, start, tempDir, until, type Running } from '../helpers/interop-programs.js';
-import { startAntenna, type AntennaServer } from '../helpers/interop-server.js';
+import { startAntenna, type AntennaServer, stopCleanly } from '../helpers/interop-server.js';
 
 type Json = Record<string, unknown>;
 
@@ -89,9 +89,7 @@ describe('/status-json.xsl as its consumers parse it', () => {
   afterAll(async () => {
     for (const s of [multi, single]) {
       if (!s) continue;
-      const r = await s.stop();
-      expect(r.code, 'Antenna exit code after SIGTERM').toBe(0);
-      expect(r.leftovers, 'children still running after Antenna exited').toEqual([]);
+      await stopCleanly(s);
     }
   });
 
