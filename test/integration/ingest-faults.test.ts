@@ -2,26 +2,12 @@
 // silence on the wire, garbage audio, oversized or missing heads, too many connections.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clientSegments, serverSegments } from '../fixtures/captures/load.js';
 import { rawExchange, startShoutcastClient, startSourceClient } from '../helpers/source-client.js';
-import { pcmOf, sleep, startIngest, SOURCE_PASSWORD, type Recorded } from './ingest-harness.js';
+import { pcmOf, sleep, ingestFixture, SOURCE_PASSWORD, type Recorded } from './ingest-harness.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
-
-async function ingest(overrides = {}): Promise<Recorded> {
-  const rec = await startIngest(overrides);
-  cleanups.push(() => rec.close());
-  return rec;
-}
-
-function track<T extends { kill(): Promise<void> }>(h: T): T {
-  cleanups.push(() => h.kill());
-  return h;
-}
+const { ingest, track } = ingestFixture();
 
 const sourceHead = (password = SOURCE_PASSWORD, extra = ''): string =>
   `SOURCE /live HTTP/1.0\r\nAuthorization: Basic ${Buffer.from(`source:${password}`).toString('base64')}\r\nContent-Type: audio/mpeg\r\n${extra}\r\n`;
@@ -130,7 +116,7 @@ describe('ingest faults', () => {
   it('per-port connection cap', async () => {
     const rec = await ingest({ maxSourceConnections: 2 });
     const idle = [0, 1].map(() => net.connect(rec.ingest.ports.primary, '127.0.0.1'));
-    cleanups.push(async () => idle.forEach((s) => s.destroy()));
+    track({ kill: async () => idle.forEach((s) => s.destroy()) });
     await Promise.all(idle.map((s) => new Promise((r) => s.once('connect', r))));
     await sleep(100);
     const reply = (await rawExchange(rec.ingest.ports.primary, sourceHead())).toString();

@@ -1,6 +1,7 @@
 // A real ingest on loopback port 0 for the ingest integration tests, with every event recorded and a
 // `waitFor` that polls the record. Passwords are the ones in the captures ("hackme"), so captured
 // client bytes can be replayed unchanged.
+import { afterEach } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { SettingName } from '../../src/config/settings.js';
 import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
@@ -74,3 +75,28 @@ export function pcmOf(rec: Recorded, connectionId: number): number {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Per-test teardown for the ingest tests: `ingest()` starts one (closed after the test), `track()`
+ * registers a client to kill; everything goes in reverse order in afterEach.
+ */
+export function ingestFixture(): {
+  ingest(overrides?: Partial<Record<SettingName, unknown>>): Promise<Recorded>;
+  track<T extends { kill(): Promise<void> }>(h: T): T;
+} {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn();
+  });
+  return {
+    async ingest(overrides = {}) {
+      const rec = await startIngest(overrides);
+      cleanups.push(() => rec.close());
+      return rec;
+    },
+    track(h) {
+      cleanups.push(() => h.kill());
+      return h;
+    },
+  };
+}

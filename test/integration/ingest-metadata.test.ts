@@ -1,20 +1,11 @@
 // Metadata updates on the source ports, replayed from the captures (libshout, Liquidsoap, BUTT in both
 // modes): Icecast's exact replies, titles decoded in every charset seen, routed to the right input.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clientSegments, serverSegments } from '../fixtures/captures/load.js';
 import { rawExchange, startShoutcastClient, startSourceClient } from '../helpers/source-client.js';
-import { ADMIN_PASSWORD, pcmOf, startIngest, SOURCE_PASSWORD, type Recorded } from './ingest-harness.js';
+import { ADMIN_PASSWORD, pcmOf, ingestFixture, SOURCE_PASSWORD, type Recorded } from './ingest-harness.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
-
-async function ingest(): Promise<Recorded> {
-  const rec = await startIngest();
-  cleanups.push(() => rec.close());
-  return rec;
-}
+const { ingest, track } = ingestFixture();
 
 const noDate = (b: Buffer): string => b.toString('latin1').replace(/Date: [^\r]*/, 'Date: X');
 const request = (name: string): Buffer => clientSegments(name)[0] as Buffer;
@@ -29,7 +20,8 @@ describe('ingest metadata updates', () => {
     const rec = await ingest();
     const a = startSourceClient({ port: rec.ingest.ports.primary, password: SOURCE_PASSWORD, mount: '/butt.mp3' });
     const b = startSourceClient({ port: rec.ingest.ports.fallback, password: SOURCE_PASSWORD, mount: '/other.mp3' });
-    cleanups.push(() => a.kill(), () => b.kill());
+    track(a);
+    track(b);
     await waitStreaming(rec, 2);
     const reply = await rawExchange(rec.ingest.ports.fallback, request('butt0.1.37_icecast__ffmpeg.64'));
     expect(noDate(reply)).toBe(captured('butt0.1.37_icecast__ffmpeg.64'));
@@ -55,7 +47,7 @@ describe('ingest metadata updates', () => {
   it('Shoutcast admin.cgi at the base port goes to the Shoutcast source (BUTT raw UTF-8, Liquidsoap Latin-1)', async () => {
     const rec = await ingest();
     const sc = await startShoutcastClient({ port: rec.ingest.ports.fallbackShoutcast, password: SOURCE_PASSWORD });
-    cleanups.push(() => sc.kill());
+    track(sc);
     await waitStreaming(rec, 1);
     const reply = await rawExchange(rec.ingest.ports.primary, request('butt0.1.37_shoutcast__ffmpeg.59'));
     expect(noDate(reply)).toBe(captured('butt0.1.37_shoutcast__ffmpeg.59'));

@@ -1,28 +1,14 @@
 // Every kind of source client the ingest must accept, as real processes or replayed captures on
 // loopback: PCM must actually come out of the decoder for each format and protocol.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BYTES_PER_FRAME, SAMPLE_RATE } from '../../src/types/pcm.js';
 import { clientSegments, serverSegments } from '../fixtures/captures/load.js';
 import { rawExchange, startShoutcastClient, startSourceClient, startToneEncoder, type ProcessHandle, type SourceCodec } from '../helpers/source-client.js';
-import { pcmOf, sleep, startIngest, SOURCE_PASSWORD, type Recorded } from './ingest-harness.js';
+import { pcmOf, sleep, ingestFixture, SOURCE_PASSWORD, type Recorded } from './ingest-harness.js';
 
 const ONE_SECOND = SAMPLE_RATE * BYTES_PER_FRAME;
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
-
-async function ingest(overrides = {}): Promise<Recorded> {
-  const rec = await startIngest(overrides);
-  cleanups.push(() => rec.close());
-  return rec;
-}
-
-function track<T extends { kill(): Promise<void> }>(h: T): T {
-  cleanups.push(() => h.kill());
-  return h;
-}
+const { ingest, track } = ingestFixture();
 
 /** A raw connection whose replies are collected. */
 async function connect(port: number): Promise<{ socket: net.Socket; received: () => Buffer }> {
@@ -31,7 +17,7 @@ async function connect(port: number): Promise<{ socket: net.Socket; received: ()
   socket.on('data', (d: Buffer) => chunks.push(d));
   socket.on('error', () => undefined);
   await new Promise<void>((r) => socket.once('connect', () => r()));
-  cleanups.push(async () => void socket.destroy());
+  track({ kill: async () => void socket.destroy() });
   return { socket, received: () => Buffer.concat(chunks) };
 }
 
