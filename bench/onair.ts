@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { resolveFfmpegPath } from '../src/ffmpeg/path.js';
-import { firstHeard, listen, longestSilence, type BenchListener } from '../test/helpers/timed-listener.js';
+import { listen, longestSilence, type BenchListener } from '../test/helpers/timed-listener.js';
+import { waitHeard } from './lib/load-latency.js';
 import { startPcmSource, type PcmSource } from '../test/helpers/pcm-source.js';
 import { measureTree } from './lib/proctree.js';
 import { startServer, type BenchServer } from './lib/server.js';
@@ -30,15 +31,6 @@ export interface OnAirResults {
   settings: Record<string, string>;
 }
 
-async function waitHeard(l: BenchListener, tone: number, after: number, timeoutMs = 20_000): Promise<number | null> {
-  const end = performance.now() + timeoutMs;
-  while (performance.now() < end) {
-    const at = firstHeard(l.windows, tone, after);
-    if (at !== undefined) return at;
-    await sleep(50);
-  }
-  return null;
-}
 
 export async function runOnAir(log: (s: string) => void): Promise<OnAirResults> {
   const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
