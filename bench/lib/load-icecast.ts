@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { nobody } from '../../test/helpers/interop-icecast.js';
 import { getText } from '../../test/helpers/interop-http.js';
 import { freePort, start, tempDir, until, which, type Running } from '../../test/helpers/interop-programs.js';
 import { withNofile } from './load-run.js';
@@ -38,13 +39,6 @@ function benchXml(port: number, dir: string, sourcePassword: string, adminPasswo
   <security><chroot>0</chroot></security>
 </icecast>
 `;
-}
-
-function nobody(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const uid = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
-  const gid = Number(spawnSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).stdout.trim());
-  return Number.isInteger(uid) && Number.isInteger(gid) ? { uid, gid } : undefined;
 }
 
 export async function startBenchIcecast(): Promise<BenchIcecast> {

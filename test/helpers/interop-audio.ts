@@ -69,9 +69,10 @@ export function tonePower(pcm: Buffer, freq: number, sampleRate = 44_100): numbe
 
 /**
  * Which of `freqs` dominates each `windowS`-second window of the PCM (undefined where the audio is
- * near silence or no tone stands out 10:1), so a test can tell which source was on air when.
+ * near silence or no tone stands out `ratio`:1 in power), so a test can tell which source was on air
+ * when. `ratio` 1 takes the strongest tone whatever the margin.
  */
-export function dominantTones(pcm: Buffer, freqs: readonly number[], windowS = 0.5): (number | undefined)[] {
+export function dominantTones(pcm: Buffer, freqs: readonly number[], windowS = 0.5, ratio = 10): (number | undefined)[] {
   const win = Math.floor(44_100 * windowS) * 4;
   const out: (number | undefined)[] = [];
   for (let off = 0; off + win <= pcm.length; off += win) {
@@ -83,7 +84,7 @@ export function dominantTones(pcm: Buffer, freqs: readonly number[], windowS = 0
     const powers = freqs.map((f) => tonePower(w, f));
     const best = Math.max(...powers);
     const second = Math.max(0, ...powers.filter((p) => p !== best));
-    out.push(best > 10 * second ? freqs[powers.indexOf(best)] : undefined);
+    out.push(best > ratio * second || (ratio <= 1 && best > 0) ? freqs[powers.indexOf(best)] : undefined);
   }
   return out;
 }

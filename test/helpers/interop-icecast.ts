@@ -71,7 +71,8 @@ ${relays}
 `;
 }
 
-function nobody(): { uid: number; gid: number } | undefined {
+/** The uid/gid of `nobody` when we are root (Icecast refuses to run as root), else undefined. */
+export function nobody(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const uid = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
   const gid = Number(spawnSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).stdout.trim());
