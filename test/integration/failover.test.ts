@@ -2,9 +2,9 @@
 // loopback, the real clocked mixer. Timing bounds are generous (the benchmark measures precisely);
 // what must hold exactly is the order of tones and the absence of silence around each switch.
 import { describe, expect, it } from 'vitest';
-import { antennaFixture } from '../helpers/antenna.js';
+import { SOURCE_PASSWORD, antennaFixture } from '../helpers/antenna.js';
 import { firstHeard, heard, longestSilenceMs, maxStep, sleep, waitFor } from '../helpers/programme.js';
-import type { ProcessHandle } from '../helpers/source-client.js';
+import { rawExchange, type ProcessHandle } from '../helpers/source-client.js';
 
 const P = 440;
 const F = 880;
@@ -159,9 +159,10 @@ describe('failover by ear', () => {
 describe('titles', () => {
   it('a title sent before the source is announced (libshout sends it right after the 200) goes on air', async () => {
     t = await fx.start({ returnHoldSeconds: 0.5 }, { emergencyTone: E });
-    // What the composition root does with a metadata event that beats source-connected.
-    const mixer = t.antenna.mixer as unknown as { setTitle(i: 'primary', s: string): void };
-    mixer.setTitle('primary', 'First Song');
+    // libshout's order: its metadata update reaches the source port before its audio is decoded.
+    const auth = Buffer.from(`source:${SOURCE_PASSWORD}`).toString('base64');
+    const reply = await rawExchange(t.antenna.ports.primary, `GET /admin/metadata?mode=updinfo&mount=%2Flive&song=First%20Song HTTP/1.0\r\nAuthorization: Basic ${auth}\r\n\r\n`);
+    expect(reply.toString()).toContain('<return>1</return>');
     source('primary');
     await waitFor(() => onAir() === 'primary', 'primary on air');
     expect(t.antenna.mixer.currentMeta.title).toBe('First Song');
