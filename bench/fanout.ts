@@ -67,30 +67,44 @@ async function slowFromStats(port: number, pass: string): Promise<number> {
   return [...(r?.body ?? '').matchAll(/<slow_listeners>(\d+)<\/slow_listeners>/g)].reduce((a, m) => a + Number(m[1]), 0);
 }
 
-async function runLevels(t: Target, ffmpeg: string, levels: readonly number[], windowMs: number, log: (s: string) => void): Promise<ServerFanout> {
+async function runLevels(
+  t: Target,
+  ffmpeg: string,
+  levels: readonly number[],
+  windowMs: number,
+  log: (s: string) => void,
+): Promise<ServerFanout> {
   const idle = await measureTree(t.pid, 10_000);
   log(`idle: ${idle.cpuPercent} % of a core, PSS ${idle.pssMb} MB`);
   const out: FanoutLevel[] = [];
   for (const n of levels) {
     const slowBefore = await t.slowListeners();
     const warnBefore = t.warnings?.() ?? 0;
-    const { result, during } = await runLoad({ host: '127.0.0.1', port: t.port, path: MOUNT, n, rate: RATE, settleMs: SETTLE_MS, windowMs, bytesPerSecond: BYTES_PER_S }, async () => {
-      const machine = machineCpu();
-      const ours = measureTree(process.pid, windowMs - 1000);
-      if (t.probe) t.probe.reset(t.pid);
-      const joined = performance.now();
-      const sanity = await listen(ffmpeg, `http://127.0.0.1:${t.port}${MOUNT}`, 'mp3', TONES);
-      const usage = await measureTree(t.pid, windowMs - 1500);
-      const loop = t.probe ? ((await t.probe.read(t.pid)) ?? null) : null;
-      const otherCpuPercent = Math.max(0, Math.round((machine() - (await ours).cpuPercent) * 10) / 10);
-      const connectedS = (performance.now() - joined) / 1000;
-      const toneShare = sanity.windows.filter((w) => w.tone === TONES[0]).length / Math.max(1, sanity.windows.length);
-      // The decoder's first second is its start-up; after it, any silence is a gap in the stream.
-      const longestSilenceMs = longestSilence(sanity.windows, joined + 1000, performance.now());
-      const decoded = { seconds: Math.round(sanity.windows.length * 0.04 * 10) / 10, connectedS: Math.round(connectedS * 10) / 10, toneShare: Math.round(toneShare * 1000) / 1000, longestSilenceMs };
-      await sanity.close();
-      return { usage, loop, decoded, otherCpuPercent };
-    });
+    const { result, during } = await runLoad(
+      { host: '127.0.0.1', port: t.port, path: MOUNT, n, rate: RATE, settleMs: SETTLE_MS, windowMs, bytesPerSecond: BYTES_PER_S },
+      async () => {
+        const machine = machineCpu();
+        const ours = measureTree(process.pid, windowMs - 1000);
+        if (t.probe) t.probe.reset(t.pid);
+        const joined = performance.now();
+        const sanity = await listen(ffmpeg, `http://127.0.0.1:${t.port}${MOUNT}`, 'mp3', TONES);
+        const usage = await measureTree(t.pid, windowMs - 1500);
+        const loop = t.probe ? ((await t.probe.read(t.pid)) ?? null) : null;
+        const otherCpuPercent = Math.max(0, Math.round((machine() - (await ours).cpuPercent) * 10) / 10);
+        const connectedS = (performance.now() - joined) / 1000;
+        const toneShare = sanity.windows.filter((w) => w.tone === TONES[0]).length / Math.max(1, sanity.windows.length);
+        // The decoder's first second is its start-up; after it, any silence is a gap in the stream.
+        const longestSilenceMs = longestSilence(sanity.windows, joined + 1000, performance.now());
+        const decoded = {
+          seconds: Math.round(sanity.windows.length * 0.04 * 10) / 10,
+          connectedS: Math.round(connectedS * 10) / 10,
+          toneShare: Math.round(toneShare * 1000) / 1000,
+          longestSilenceMs,
+        };
+        await sanity.close();
+        return { usage, loop, decoded, otherCpuPercent };
+      },
+    );
     const slow = (await t.slowListeners()) - slowBefore;
     const { usage } = during;
     const level: FanoutLevel = {
@@ -149,8 +163,21 @@ export async function runFanout(log: (s: string) => void): Promise<FanoutResults
     log('antenna: source on air; measuring source → listener latency on six mounts');
     const latencyMs = await mountLatencies(ffmpeg, srv.ports.http, source, TONES, 6);
     await source.setTone(TONES[0]);
-    for (const [m, l] of Object.entries(latencyMs)) log(`latency ${m}: median ${l.medianMs} ms, max ${l.maxMs} ms${l.missed ? `, ${l.missed} steps missed` : ''}`);
-    const antenna = await runLevels({ pid: srv.pid, port: srv.ports.http, probe, slowListeners: () => slowFromStats(srv.ports.http, 'bench-admin'), warnings: () => warnings }, ffmpeg, levels, windowS * 1000, (s) => log(`antenna ${s}`));
+    for (const [m, l] of Object.entries(latencyMs))
+      log(`latency ${m}: median ${l.medianMs} ms, max ${l.maxMs} ms${l.missed ? `, ${l.missed} steps missed` : ''}`);
+    const antenna = await runLevels(
+      {
+        pid: srv.pid,
+        port: srv.ports.http,
+        probe,
+        slowListeners: () => slowFromStats(srv.ports.http, 'bench-admin'),
+        warnings: () => warnings,
+      },
+      ffmpeg,
+      levels,
+      windowS * 1000,
+      (s) => log(`antenna ${s}`),
+    );
     await source.kill();
     await srv.stop();
     server = undefined;
@@ -172,13 +199,25 @@ export async function runFanout(log: (s: string) => void): Promise<FanoutResults
       await c2.close();
       if (heard === null) throw new Error('icecast: the source is not heard');
       log(`${ic.version}: source mounted`);
-      const r = await runLevels({ pid: ic.pid, port: ic.port, slowListeners: () => slowFromStats(ic.port, ic.adminPassword) }, ffmpeg, levels, windowS * 1000, (s) => log(`icecast ${s}`));
+      const r = await runLevels(
+        { pid: ic.pid, port: ic.port, slowListeners: () => slowFromStats(ic.port, ic.adminPassword) },
+        ffmpeg,
+        levels,
+        windowS * 1000,
+        (s) => log(`icecast ${s}`),
+      );
       ice = { ...r, version: ic.version };
     }
     return {
       antenna: { ...antenna, latencyMs },
       icecast: ice,
-      quoted: { stack: 'Icecast 2.4.4 + Nginx (issue 4, measured by its author)', listeners: 2000, icecastCpuPercent: 11.9, nginxCpuPercent: 23.3, ttfbP99Ms: 1270 },
+      quoted: {
+        stack: 'Icecast 2.4.4 + Nginx (issue 4, measured by its author)',
+        listeners: 2000,
+        icecastCpuPercent: 11.9,
+        nginxCpuPercent: 23.3,
+        ttfbP99Ms: 1270,
+      },
       settings: { levels, windowS, ratePerS: RATE, nofile, burstSeconds: 2, queueBytes: 524_288 },
     };
   } finally {

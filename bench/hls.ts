@@ -76,11 +76,22 @@ function stepPositions(c: HlsClient, tones: readonly number[]): (number | undefi
 
 function latencies(cs: readonly HlsClient[], tones: readonly number[], at: readonly number[]): Latency {
   const samples = cs
-    .flatMap((c) => stepPositions(c, tones).map((q) => (q === undefined ? undefined : c.heardAt(q)) ?? NaN).map((h, k) => Math.round(h - (at[k] ?? 0))))
+    .flatMap((c) =>
+      stepPositions(c, tones)
+        .map((q) => (q === undefined ? undefined : c.heardAt(q)) ?? NaN)
+        .map((h, k) => Math.round(h - (at[k] ?? 0))),
+    )
     .filter((x) => Number.isFinite(x))
     .sort((a, b) => a - b);
   const stalled = cs.reduce((a, c) => a + c.stalledSeconds(), 0);
-  return { median: samples[Math.floor(samples.length / 2)] ?? -1, min: samples[0] ?? -1, max: samples.at(-1) ?? -1, samples, stalledSeconds: Math.round(stalled * 100) / 100, errors: cs.flatMap((c) => c.errors).slice(0, 5) };
+  return {
+    median: samples[Math.floor(samples.length / 2)] ?? -1,
+    min: samples[0] ?? -1,
+    max: samples.at(-1) ?? -1,
+    samples,
+    stalledSeconds: Math.round(stalled * 100) / 100,
+    errors: cs.flatMap((c) => c.errors).slice(0, 5),
+  };
 }
 
 function cmdline(pid: number): string {
@@ -102,7 +113,21 @@ export async function runHls(log: (s: string) => void): Promise<HlsResults> {
   const clients: HlsClient[] = [];
   try {
     const emergency = join(tmp, 'emergency.mp3');
-    spawnSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${E}:duration=6`, '-ac', '2', '-c:a', 'libmp3lame', '-y', emergency]);
+    spawnSync(ffmpeg, [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=${E}:duration=6`,
+      '-ac',
+      '2',
+      '-c:a',
+      'libmp3lame',
+      '-y',
+      emergency,
+    ]);
     server = await startServer({ ...settings, ANTENNA_EMERGENCY_FILE: emergency });
     const base = `http://127.0.0.1:${server.ports.http}`;
     source = startPcmSource(ffmpeg, `icecast://source:${server.sourcePassword}@127.0.0.1:${server.ports.primary}/live`, P);

@@ -31,7 +31,6 @@ export interface OnAirResults {
   settings: Record<string, string>;
 }
 
-
 export async function runOnAir(log: (s: string) => void): Promise<OnAirResults> {
   const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
   const settings = { ANTENNA_SILENCE_SECONDS: '5', ANTENNA_RETURN_HOLD_SECONDS: '3', ANTENNA_STALL_MS: '300', ANTENNA_CROSSFADE_MS: '500' };
@@ -41,7 +40,21 @@ export async function runOnAir(log: (s: string) => void): Promise<OnAirResults> 
   try {
     const tmp = spawnSync('mktemp', ['-d']).stdout.toString().trim();
     const emergency = join(tmp, 'emergency.mp3');
-    spawnSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${E}:duration=6`, '-ac', '2', '-c:a', 'libmp3lame', '-y', emergency]);
+    spawnSync(ffmpeg, [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=${E}:duration=6`,
+      '-ac',
+      '2',
+      '-c:a',
+      'libmp3lame',
+      '-y',
+      emergency,
+    ]);
     server = await startServer({ ...settings, ANTENNA_EMERGENCY_FILE: emergency });
     const url = (port: number): string => `icecast://source:${server!.sourcePassword}@127.0.0.1:${port}/live`;
     listener = await listen(ffmpeg, `http://127.0.0.1:${server.ports.http}/listen/live.mp3`, 'mp3', TONES);
@@ -60,7 +73,9 @@ export async function runOnAir(log: (s: string) => void): Promise<OnAirResults> 
     const firstPcm = server.logs.filter((l) => l.msg === 'first PCM from decoder').at(-1);
     const firstPcmAt = typeof firstPcm?.time === 'number' ? firstPcm.time - performance.timeOrigin : undefined;
     const firstAudioToAirMs = onAir === null || firstPcmAt === undefined ? null : Math.round(onAir - firstPcmAt);
-    log(`connect → on air ${connectToAirMs} ms from the source encoder's first sample, ${firstAudioToAirMs} ms from its first audio at the server`);
+    log(
+      `connect → on air ${connectToAirMs} ms from the source encoder's first sample, ${firstAudioToAirMs} ms from its first audio at the server`,
+    );
     await sleep(3000);
 
     const samples: number[] = [];
@@ -115,7 +130,11 @@ export async function runOnAir(log: (s: string) => void): Promise<OnAirResults> 
       silenceToNextMs: q === null ? null : Math.round(q - quietAt),
       longestSilenceAroundSwitchesMs: silenceAround,
       listenerDisconnects: listener.disconnected() ? 1 : 0,
-      steady: { cpuPercent: steady.cpuPercent, pssMb: steady.pssMb, processes: steady.processes.map(({ comm, cpuPercent, pssMb }) => ({ comm, cpuPercent, pssMb })) },
+      steady: {
+        cpuPercent: steady.cpuPercent,
+        pssMb: steady.pssMb,
+        processes: steady.processes.map(({ comm, cpuPercent, pssMb }) => ({ comm, cpuPercent, pssMb })),
+      },
       settings,
     };
   } finally {

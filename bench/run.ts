@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   // Merge: sections that did not run this time keep their last figures (each carries its own date).
   const file = 'bench/results/latest.json';
   const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-  for (const [k, v] of Object.entries(results)) if (k !== 'date' && k !== 'machine' && v && typeof v === 'object') (v as Record<string, unknown>).date ??= results.date;
+  for (const [k, v] of Object.entries(results))
+    if (k !== 'date' && k !== 'machine' && v && typeof v === 'object') (v as Record<string, unknown>).date ??= results.date;
   writeFileSync(file, JSON.stringify({ ...previous, ...results }, null, 2) + '\n');
   process.stdout.write(JSON.stringify(results, null, 2) + '\n');
 }

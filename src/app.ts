@@ -103,7 +103,14 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
         const i = ingest.snapshot();
         const m = mixer.snapshot();
         const input = (id: InputId): StudioInputSnapshot => ({ source: i.inputs[id], mixer: m.inputs.find((x) => x.inputId === id)! });
-        return { inputs: { primary: input('primary'), fallback: input('fallback') }, ingest: i, mixer: m, encoders: encoders.snapshot(), mounts: icecast.snapshot(), hls: hls.snapshot() };
+        return {
+          inputs: { primary: input('primary'), fallback: input('fallback') },
+          ingest: i,
+          mixer: m,
+          encoders: encoders.snapshot(),
+          mounts: icecast.snapshot(),
+          hls: hls.snapshot(),
+        };
       },
       close: () => (closed ??= closeAll()),
     };

@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   for (const name of generated) {
     // Printed, not logged: logs are shipped and kept; this line is for the operator's terminal.
     const user = name === 'sourcePassword' ? 'source' : 'admin';
-    process.stderr.write(`antenna: ${name} not configured; using the generated one kept in ${config.dataDir}/secrets.json: user "${user}", password "${secrets[name]}"\n`);
+    process.stderr.write(
+      `antenna: ${name} not configured; using the generated one kept in ${config.dataDir}/secrets.json: user "${user}", password "${secrets[name]}"\n`,
+    );
   }
 
   const antenna = await createAntenna({ config, secrets, log });

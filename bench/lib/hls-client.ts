@@ -87,7 +87,22 @@ export function startHlsClient(opts: { ffmpeg: string; base: string; tier: strin
   const chunks: Buffer[] = [];
   let pcmBytes = 0;
   if (decode) {
-    dec = spawn(opts.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'aac', '-i', 'pipe:0', '-f', 's16le', '-ac', '2', '-ar', String(RATE), 'pipe:1']);
+    dec = spawn(opts.ffmpeg, [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'aac',
+      '-i',
+      'pipe:0',
+      '-f',
+      's16le',
+      '-ac',
+      '2',
+      '-ar',
+      String(RATE),
+      'pipe:1',
+    ]);
     dec.stdin.on('error', () => undefined);
     dec.stderr.resume();
     dec.stdout.on('data', (d: Buffer) => {

@@ -38,7 +38,8 @@ export interface LoadGenResult {
 const opts = JSON.parse(process.argv[2] ?? '{}') as LoadGenOptions;
 const emit = (o: object): void => void process.stdout.write(JSON.stringify(o) + '\n');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const pct = (sorted: ArrayLike<number>, p: number): number => (sorted.length === 0 ? -1 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number));
+const pct = (sorted: ArrayLike<number>, p: number): number =>
+  sorted.length === 0 ? -1 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
 
 const n = opts.n;
 const bytes = new Float64Array(n);

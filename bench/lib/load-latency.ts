@@ -34,7 +34,13 @@ export async function waitHeard(l: BenchListener, tone: number, after: number, t
 }
 
 /** `tones[0]` must be what the source plays now; steps alternate between tones[1] and tones[0]. */
-export async function mountLatencies(ffmpeg: string, httpPort: number, source: PcmSource, tones: readonly [number, number], steps: number): Promise<Record<string, MountLatency>> {
+export async function mountLatencies(
+  ffmpeg: string,
+  httpPort: number,
+  source: PcmSource,
+  tones: readonly [number, number],
+  steps: number,
+): Promise<Record<string, MountLatency>> {
   const listeners: BenchListener[] = [];
   try {
     for (const m of MOUNTS) listeners.push(await listen(ffmpeg, `http://127.0.0.1:${httpPort}${m.mount}`, m.format, tones));

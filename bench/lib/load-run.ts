@@ -82,7 +82,8 @@ process.on('SIGUSR2', () => {
         await new Promise((r) => setTimeout(r, 100));
         try {
           const j = JSON.parse(readFileSync(file, 'utf8')) as { p50: number; p99: number; max: number; at: number };
-          if (j.at >= asked) return { p50: Math.round(j.p50 * 10) / 10, p99: Math.round(j.p99 * 10) / 10, max: Math.round(j.max * 10) / 10 };
+          if (j.at >= asked)
+            return { p50: Math.round(j.p50 * 10) / 10, p99: Math.round(j.p99 * 10) / 10, max: Math.round(j.max * 10) / 10 };
         } catch {
           /* not written yet */
         }
@@ -100,7 +101,9 @@ export function machineCpu(): () => number {
     return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
   };
   const a = read();
-  const cores = readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d/.test(l)).length;
+  const cores = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((l) => /^cpu\d/.test(l)).length;
   return () => {
     const b = read();
     return Math.round(((b.busy - a.busy) / Math.max(1, b.total - a.total)) * cores * 1000) / 10;

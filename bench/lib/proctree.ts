@@ -58,7 +58,12 @@ export async function measureTree(root: number, ms: number): Promise<TreeUsage> 
   const processes = tree(root).map((pid) => {
     const s = stat(pid);
     const ticks = (s?.ticks ?? 0) - (before.get(pid) ?? 0);
-    return { pid, comm: s?.comm ?? '?', cpuPercent: Math.round(((ticks / CLK_TCK / secs) * 100) * 10) / 10, pssMb: Math.round(pssKb(pid) / 102.4) / 10 };
+    return {
+      pid,
+      comm: s?.comm ?? '?',
+      cpuPercent: Math.round((ticks / CLK_TCK / secs) * 100 * 10) / 10,
+      pssMb: Math.round(pssKb(pid) / 102.4) / 10,
+    };
   });
   return {
     cpuPercent: Math.round(processes.reduce((a, p) => a + p.cpuPercent, 0) * 10) / 10,

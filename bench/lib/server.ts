@@ -18,7 +18,10 @@ export interface BenchServer {
 }
 
 /** `wrap` turns the command into another that execs it (e.g. under a raised `ulimit -n`; same pid). */
-export async function startServer(env: Record<string, string>, wrap?: (cmd: string, args: string[]) => [string, string[]]): Promise<BenchServer> {
+export async function startServer(
+  env: Record<string, string>,
+  wrap?: (cmd: string, args: string[]) => [string, string[]],
+): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'antenna-bench-'));
   const sourcePassword = 'bench-source';
   const [cmd, args] = wrap ? wrap(process.execPath, ['dist/main.js']) : [process.execPath, ['dist/main.js']];

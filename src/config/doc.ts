@@ -3,10 +3,19 @@ import { SETTINGS, envName } from './settings.js';
 
 export function settingsMarkdown(): string {
   const rows = Object.entries(SETTINGS).map(([name, s]) => {
-    const dflt = s.default === undefined ? (name === 'mounts' || name === 'hlsTiers' ? 'see below' : '(generated / derived)') : `\`${JSON.stringify(s.default)}\``;
+    const dflt =
+      s.default === undefined
+        ? name === 'mounts' || name === 'hlsTiers'
+          ? 'see below'
+          : '(generated / derived)'
+        : `\`${JSON.stringify(s.default)}\``;
     return `| \`${envName(name)}\` | \`${name}\` | ${dflt} | ${s.unit} | ${s.component} | ${s.doc} |`;
   });
-  return ['| environment variable | JSON key | default | unit | read by | meaning |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return [
+    '| environment variable | JSON key | default | unit | read by | meaning |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(settingsMarkdown() + '\n');

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { AntennaError } from '../errors.js';
-import type { hlsTierSchema, mountSchema} from './settings.js';
+import type { hlsTierSchema, mountSchema } from './settings.js';
 import { DEFAULT_HLS_TIERS, DEFAULT_MOUNTS, SETTINGS, envName, type SettingName } from './settings.js';
 
 type Settings = typeof SETTINGS;
@@ -118,7 +118,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const ffmpegPath = env.FFMPEG_PATH && env.FFMPEG_PATH !== '' ? env.FFMPEG_PATH : undefined;
   // The shipped emergency file lives in the package, wherever the server is started from; a path
   // the operator gives is theirs (relative to the working directory, as usual).
-  if (out.emergencyFile === SETTINGS.emergencyFile.default) out.emergencyFile = fileURLToPath(new URL('../../emergency-audio/fallback.mp3', import.meta.url));
+  if (out.emergencyFile === SETTINGS.emergencyFile.default)
+    out.emergencyFile = fileURLToPath(new URL('../../emergency-audio/fallback.mp3', import.meta.url));
   return deepFreeze({ ...out, ffmpegPath }) as unknown as Config;
 }
 
@@ -127,14 +128,16 @@ function crossChecks(v: Record<string, unknown>): string[] {
   const min = v.minBufferMs as number;
   const max = v.maxBufferMs as number;
   if (min > max) problems.push(`minBufferMs = ${min} must not exceed maxBufferMs = ${max}`);
-  if ((v.primaryPort as number) !== 0 && v.primaryPort === v.fallbackPort) problems.push(`primaryPort and fallbackPort must differ (both ${String(v.primaryPort)})`);
+  if ((v.primaryPort as number) !== 0 && v.primaryPort === v.fallbackPort)
+    problems.push(`primaryPort and fallbackPort must differ (both ${String(v.primaryPort)})`);
   const mounts = v.mounts as MountConfig[];
   const seen = new Set<string>();
   for (const m of mounts) {
     if (seen.has(m.mount)) problems.push(`mounts: ${m.mount} is listed twice`);
     seen.add(m.mount);
     if (m.codec !== 'vorbis' && m.bitrate === undefined) problems.push(`mounts: ${m.mount} needs a bitrate for ${m.codec}`);
-    if (m.codec === 'vorbis' && m.bitrate === undefined && m.quality === undefined) problems.push(`mounts: ${m.mount} needs a quality or bitrate`);
+    if (m.codec === 'vorbis' && m.bitrate === undefined && m.quality === undefined)
+      problems.push(`mounts: ${m.mount} needs a quality or bitrate`);
   }
   return problems;
 }

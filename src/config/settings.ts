@@ -18,7 +18,9 @@ export const mountSchema = z
   })
   .strict();
 
-export const hlsTierSchema = z.object({ name: z.string().regex(/^[A-Za-z0-9_-]+$/), bitrate: z.number().int().min(16_000).max(320_000) }).strict();
+export const hlsTierSchema = z
+  .object({ name: z.string().regex(/^[A-Za-z0-9_-]+$/), bitrate: z.number().int().min(16_000).max(320_000) })
+  .strict();
 
 interface SettingDef<S extends z.ZodType> {
   readonly schema: S;
@@ -38,43 +40,137 @@ export const SETTINGS = {
   publicHostname: def(nonEmpty, 'localhost', 'host name', 'icecast-compat', 'host name used in listen URLs, playlists and status-json'),
   primaryPort: def(port, 8010, 'TCP port', 'ingest', 'primary studio encoder port (Shoutcast v1 clients set to it stream to +1)'),
   fallbackPort: def(port, 8011, 'TCP port', 'ingest', 'fallback encoder port (Shoutcast v1 clients set to it stream to +1)'),
-  primaryShoutcastPort: def(port.optional(), undefined, 'TCP port', 'ingest', 'Shoutcast v1 port of the primary (default primaryPort + 1; shared with fallbackPort by sniffing the first line)'),
-  fallbackShoutcastPort: def(port.optional(), undefined, 'TCP port', 'ingest', 'Shoutcast v1 port of the fallback (default fallbackPort + 1)'),
+  primaryShoutcastPort: def(
+    port.optional(),
+    undefined,
+    'TCP port',
+    'ingest',
+    'Shoutcast v1 port of the primary (default primaryPort + 1; shared with fallbackPort by sniffing the first line)',
+  ),
+  fallbackShoutcastPort: def(
+    port.optional(),
+    undefined,
+    'TCP port',
+    'ingest',
+    'Shoutcast v1 port of the fallback (default fallbackPort + 1)',
+  ),
   httpPort: def(port, 8000, 'TCP port', 'icecast-compat', 'listener HTTP port (until TLS is configured)'),
-  sourcePassword: def(nonEmpty.optional(), undefined, '', 'ingest', 'password for source clients (user "source"); generated and kept in the data dir if unset'),
-  adminPassword: def(nonEmpty.optional(), undefined, '', 'icecast-compat', 'password for the admin user; generated and kept in the data dir if unset'),
-  relayPassword: def(nonEmpty.optional(), undefined, '', 'icecast-compat', 'password for relay edges (user "relay"); defaults to the admin password'),
+  sourcePassword: def(
+    nonEmpty.optional(),
+    undefined,
+    '',
+    'ingest',
+    'password for source clients (user "source"); generated and kept in the data dir if unset',
+  ),
+  adminPassword: def(
+    nonEmpty.optional(),
+    undefined,
+    '',
+    'icecast-compat',
+    'password for the admin user; generated and kept in the data dir if unset',
+  ),
+  relayPassword: def(
+    nonEmpty.optional(),
+    undefined,
+    '',
+    'icecast-compat',
+    'password for relay edges (user "relay"); defaults to the admin password',
+  ),
   dataDir: def(nonEmpty, './data', 'path', 'app', 'where generated passwords and persistent state are kept'),
   emergencyFile: def(nonEmpty, 'emergency-audio/fallback.mp3', 'path', 'mixer', 'audio looped when neither studio input is available'),
   emergencyTitle: def(z.string(), 'We will be right back', '', 'mixer', 'on-air title while the emergency file plays'),
-  emergencyMaxSeconds: def(z.number().min(1).max(3600), 600, 's', 'mixer', 'longest emergency audio held in memory (a longer file is cut and the log says so)'),
+  emergencyMaxSeconds: def(
+    z.number().min(1).max(3600),
+    600,
+    's',
+    'mixer',
+    'longest emergency audio held in memory (a longer file is cut and the log says so)',
+  ),
   stationName: def(z.string(), 'Antenna', '', 'icecast-compat', 'icy-name of every mount'),
   stationDescription: def(z.string(), 'An Antenna radio station', '', 'icecast-compat', 'icy-description'),
   stationGenre: def(z.string(), 'various', '', 'icecast-compat', 'icy-genre'),
   stationUrl: def(z.string(), '', 'URL', 'icecast-compat', 'icy-url (omitted when empty)'),
   // Ingest
   headerTimeoutMs: def(z.number().int().min(100).max(300_000), 15_000, 'ms', 'ingest', 'time a source client has to send its request head'),
-  maxHeaderBytes: def(z.number().int().min(1024).max(1_048_576), 16_384, 'bytes', 'ingest', 'largest request head accepted on a source port'),
-  maxSourceConnections: def(z.number().int().min(2).max(1000), 32, 'connections', 'ingest', 'concurrent connections per source port (sources, pokes, metadata)'),
+  maxHeaderBytes: def(
+    z.number().int().min(1024).max(1_048_576),
+    16_384,
+    'bytes',
+    'ingest',
+    'largest request head accepted on a source port',
+  ),
+  maxSourceConnections: def(
+    z.number().int().min(2).max(1000),
+    32,
+    'connections',
+    'ingest',
+    'concurrent connections per source port (sources, pokes, metadata)',
+  ),
   // Mixer
-  frameMs: def(z.number().int().min(5).max(100), 20, 'ms', 'mixer', 'mixer frame: audio is produced in frames of this length on a monotonic clock'),
+  frameMs: def(
+    z.number().int().min(5).max(100),
+    20,
+    'ms',
+    'mixer',
+    'mixer frame: audio is produced in frames of this length on a monotonic clock',
+  ),
   minBufferMs: def(z.number().int().min(20).max(10_000), 150, 'ms', 'mixer', 'smallest adaptive jitter-buffer target per input'),
-  maxBufferMs: def(z.number().int().min(100).max(30_000), 2000, 'ms', 'mixer', 'largest jitter-buffer target; also the byte bound of each input buffer'),
-  stallMs: def(z.number().int().min(20).max(60_000), 300, 'ms', 'mixer', 'an input whose buffer stays empty this long is stalled (not available)'),
+  maxBufferMs: def(
+    z.number().int().min(100).max(30_000),
+    2000,
+    'ms',
+    'mixer',
+    'largest jitter-buffer target; also the byte bound of each input buffer',
+  ),
+  stallMs: def(
+    z.number().int().min(20).max(60_000),
+    300,
+    'ms',
+    'mixer',
+    'an input whose buffer stays empty this long is stalled (not available)',
+  ),
   sourceTimeoutS: def(z.number().min(1).max(3600), 10, 's', 'ingest', 'a source that sends no bytes this long is disconnected'),
   silenceThresholdDb: def(z.number().min(-120).max(0), -50, 'dBFS', 'mixer', 'RMS below this counts as silence'),
   silenceSeconds: def(z.number().min(0.1).max(3600), 10, 's', 'mixer', 'silence this long makes an input unavailable'),
   soundSeconds: def(z.number().min(0).max(600), 2, 's', 'mixer', 'sustained sound needed before a silent input is available again'),
-  returnHoldSeconds: def(z.number().min(0).max(600), 3, 's', 'mixer', 'a higher tier must stay available this long before the mixer switches up to it (0 disables)'),
+  returnHoldSeconds: def(
+    z.number().min(0).max(600),
+    3,
+    's',
+    'mixer',
+    'a higher tier must stay available this long before the mixer switches up to it (0 disables)',
+  ),
   crossfadeMs: def(z.number().int().min(0).max(10_000), 500, 'ms', 'mixer', 'equal-power crossfade on every switch'),
   timelineSize: def(z.number().int().min(10).max(10_000), 200, 'events', 'mixer', 'how many recent events the in-memory timeline keeps'),
   // Outputs
-  mounts: def(z.array(mountSchema).min(1), undefined, 'JSON list', 'encoders', 'listener mounts: [{ mount, codec, bitrate | quality }] (default: the six below the table)'),
+  mounts: def(
+    z.array(mountSchema).min(1),
+    undefined,
+    'JSON list',
+    'encoders',
+    'listener mounts: [{ mount, codec, bitrate | quality }] (default: the six below the table)',
+  ),
   burstSeconds: def(z.number().min(0).max(30), 2, 's', 'icecast-compat', 'audio sent at once to a new listener'),
-  queueBytes: def(z.number().int().min(65_536).max(64 * 1_048_576), 524_288, 'bytes', 'icecast-compat', 'how far a listener may fall behind before it is dropped'),
+  queueBytes: def(
+    z
+      .number()
+      .int()
+      .min(65_536)
+      .max(64 * 1_048_576),
+    524_288,
+    'bytes',
+    'icecast-compat',
+    'how far a listener may fall behind before it is dropped',
+  ),
   icyMetaint: def(z.number().int().min(256).max(65_536), 16_000, 'bytes', 'icecast-compat', 'ICY metadata interval'),
   maxListeners: def(z.number().int().min(0), 20_000, 'listeners', 'icecast-compat', 'listeners across all mounts (0 = none allowed)'),
-  hlsTiers: def(z.array(hlsTierSchema).min(1), undefined, 'JSON list', 'hls', 'HLS AAC tiers [{ name, bitrate }] (default 64k, 128k, 192k)'),
+  hlsTiers: def(
+    z.array(hlsTierSchema).min(1),
+    undefined,
+    'JSON list',
+    'hls',
+    'HLS AAC tiers [{ name, bitrate }] (default 64k, 128k, 192k)',
+  ),
   hlsSegmentSeconds: def(z.number().min(1).max(30), 4, 's', 'hls', 'HLS segment duration'),
   hlsPartSeconds: def(z.number().min(0.2).max(5), 1, 's', 'hls', 'Low-Latency HLS part target'),
   hlsWindowSegments: def(z.number().int().min(6).max(100), 6, 'segments', 'hls', 'segments listed in each media playlist'),

@@ -129,7 +129,11 @@ export class Encoder implements EncodedStream {
       return;
     }
     // Ogg carries titles in the comment header, so a new title starts a new chained stream.
-    if (this.spec.codec === 'vorbis' && chunk.meta.title !== live.title && performance.now() - live.startedAt >= (this.#opts.rechainMinMs ?? 1000)) {
+    if (
+      this.spec.codec === 'vorbis' &&
+      chunk.meta.title !== live.title &&
+      performance.now() - live.startedAt >= (this.#opts.rechainMinMs ?? 1000)
+    ) {
       this.#meta = chunk.meta;
       live = this.#rechain(live);
     }

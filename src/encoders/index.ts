@@ -46,7 +46,8 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
   let closed = false;
 
   const make = (spec: EncoderSpec): { enc: Encoder; ready: Promise<void> } => {
-    const clean: EncoderSpec = spec.bitrate !== undefined ? { codec: spec.codec, bitrate: spec.bitrate } : { codec: spec.codec, quality: spec.quality ?? 3 };
+    const clean: EncoderSpec =
+      spec.bitrate !== undefined ? { codec: spec.codec, bitrate: spec.bitrate } : { codec: spec.codec, quality: spec.quality ?? 3 };
     const enc = new Encoder({
       spec: clean,
       ffmpegPath: opts.ffmpegPath,
@@ -62,7 +63,8 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
 
   const readies: Promise<void>[] = [];
   for (const m of opts.config.mounts) {
-    const spec: EncoderSpec = m.bitrate !== undefined ? { codec: m.codec, bitrate: m.bitrate } : { codec: m.codec, quality: m.quality ?? 3 };
+    const spec: EncoderSpec =
+      m.bitrate !== undefined ? { codec: m.codec, bitrate: m.bitrate } : { codec: m.codec, quality: m.quality ?? 3 };
     if (!encoders.has(encoderKey(spec))) readies.push(make(spec).ready);
   }
 

@@ -15,6 +15,8 @@ const PCM_OUT = ['-vn', '-ac', String(CHANNELS), '-ar', String(SAMPLE_RATE), '-f
  * format and probing is cut to the minimum, so the first PCM leaves ffmpeg with the first frame.
  */
 export function decoderArgs(format: Exclude<AudioFormat, 'unknown'>): string[] {
+  // Each option stays on one line with its value.
+  // prettier-ignore
   return [
     ...COMMON,
     '-fflags', '+nobuffer',
@@ -53,6 +55,8 @@ export function encoderArgs(spec: EncoderArgsSpec): string[] {
   if (spec.codec === 'mp3') container.push('-id3v2_version', '0', '-write_xing', '0');
   if (spec.codec === 'vorbis') container.push('-page_duration', String(spec.oggPageDurationUs ?? 250_000));
   if (spec.codec === 'vorbis' && spec.title) container.push('-metadata', `title=${spec.title}`);
+  // Each option stays on one line with its value.
+  // prettier-ignore
   return [
     ...COMMON,
     // Without the probe limits ffmpeg reads ~1.2 s of PCM before its first output (measured with 4.1).

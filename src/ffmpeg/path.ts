@@ -19,6 +19,10 @@ export function resolveFfmpegPath(configured: string | undefined): string {
     accessSync(installer.path, constants.X_OK);
     return installer.path;
   } catch (cause) {
-    throw new AntennaError('FFMPEG_NOT_FOUND', 'the embedded ffmpeg (@ffmpeg-installer/ffmpeg) is missing: run npm install, or set FFMPEG_PATH', { fatal: true, cause });
+    throw new AntennaError(
+      'FFMPEG_NOT_FOUND',
+      'the embedded ffmpeg (@ffmpeg-installer/ffmpeg) is missing: run npm install, or set FFMPEG_PATH',
+      { fatal: true, cause },
+    );
   }
 }

@@ -33,7 +33,12 @@ export class Aligner {
 
   /** `maxQueueFrames` bounds each tier's queue: past it the tiers are too far apart and re-synchronise. */
   constructor(tierCount: number, partFrames: number, maxQueueFrames: number, sink: AlignerSink) {
-    this.#tiers = Array.from({ length: tierCount }, () => ({ splitter: new AdtsSplitter(), frames: [], generation: undefined, sampleRate: undefined }));
+    this.#tiers = Array.from({ length: tierCount }, () => ({
+      splitter: new AdtsSplitter(),
+      frames: [],
+      generation: undefined,
+      sampleRate: undefined,
+    }));
     this.#partFrames = partFrames;
     this.#maxQueue = Math.max(maxQueueFrames, partFrames * 2);
     this.#sink = sink;

@@ -90,7 +90,8 @@ export async function createHls(opts: HlsOptions): Promise<Hls> {
         events.emit('discontinuity', { reason: svc.breaks.last ?? '' });
       }
       const rate = svc.aligner.sampleRate(i);
-      if (rate !== undefined && rate !== layout.sampleRate) log.error({ tier: config.hlsTiers[i]?.name, rate }, 'HLS tier is not at the mixer sample rate');
+      if (rate !== undefined && rate !== layout.sampleRate)
+        log.error({ tier: config.hlsTiers[i]?.name, rate }, 'HLS tier is not at the mixer sample rate');
     }),
   );
   log.info({ layout, firstMsn: saved?.nextMsn ?? 0 }, 'HLS ready');

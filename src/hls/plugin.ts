@@ -95,7 +95,8 @@ export function hlsRoutes(svc: HlsService): FastifyPluginAsync {
       if (msnRaw === undefined && partRaw !== undefined) return badRequest(reply, '_HLS_part needs _HLS_msn');
       let ready: () => boolean = () => svc.timeline.last !== undefined;
       if (msnRaw !== undefined) {
-        if (!INT_RE.test(msnRaw) || (partRaw !== undefined && !INT_RE.test(partRaw))) return badRequest(reply, '_HLS_msn/_HLS_part must be integers');
+        if (!INT_RE.test(msnRaw) || (partRaw !== undefined && !INT_RE.test(partRaw)))
+          return badRequest(reply, '_HLS_msn/_HLS_part must be integers');
         const msn = Number(msnRaw);
         const part = partRaw === undefined ? undefined : Number(partRaw);
         if (svc.tooFar(msn)) return badRequest(reply, `_HLS_msn=${msn} is more than two segments past the live edge`);

@@ -49,7 +49,15 @@ export class HlsService {
   #breaks = 0;
   #lastBreak: string | undefined;
 
-  constructor(opts: { tiers: readonly TierInfo[]; layout: HlsLayout; windowSegments: number; firstMsn: number; firstDisc: number; state: StateWriter; log: Logger }) {
+  constructor(opts: {
+    tiers: readonly TierInfo[];
+    layout: HlsLayout;
+    windowSegments: number;
+    firstMsn: number;
+    firstDisc: number;
+    state: StateWriter;
+    log: Logger;
+  }) {
     this.tiers = opts.tiers;
     this.layout = opts.layout;
     this.#log = opts.log;

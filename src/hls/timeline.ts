@@ -72,11 +72,20 @@ export class Timeline implements AlignerSink {
     if (!seg) {
       const msn = this.#nextMsn++;
       this.#o.onSegmentOpened(msn, this.#disc);
-      seg = { msn, disc: this.#disc, pdtMs: this.#timeOf(this.#epochFrame), parts: [], duration: undefined, full: undefined, expiresAt: undefined, title };
+      seg = {
+        msn,
+        disc: this.#disc,
+        pdtMs: this.#timeOf(this.#epochFrame),
+        parts: [],
+        duration: undefined,
+        full: undefined,
+        expiresAt: undefined,
+        title,
+      };
       this.#segments.push(seg);
     }
     // PES clock of the part's first sample, derived from the wall clock so it agrees with PROGRAM-DATE-TIME.
-    const pts = ((this.#timeOf(this.#epochFrame) * 90) % PTS_WRAP + PTS_WRAP) % PTS_WRAP;
+    const pts = (((this.#timeOf(this.#epochFrame) * 90) % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
     const id3 = buildId3(pts, title);
     const bytes = frames.map((tierFrames) => Buffer.concat([id3, ...tierFrames.map((f) => f.data)]));
     for (const b of bytes) this.#bytesHeld += b.length;

@@ -56,10 +56,13 @@ function roles(req: FastifyRequest, secrets: Secrets): Set<Role> {
  */
 export function parseQuery(rawUrl: string): Map<string, string> {
   const q = rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?') + 1) : '';
-  const pairs = q.split('&').filter(Boolean).map((p) => {
-    const eq = p.indexOf('=');
-    return eq < 0 ? [p, ''] : [p.slice(0, eq), p.slice(eq + 1)];
-  }) as [string, string][];
+  const pairs = q
+    .split('&')
+    .filter(Boolean)
+    .map((p) => {
+      const eq = p.indexOf('=');
+      return eq < 0 ? [p, ''] : [p.slice(0, eq), p.slice(eq + 1)];
+    }) as [string, string][];
   const bytes = (s: string): Buffer => {
     const out: number[] = [];
     const src = Buffer.from(s.replace(/\+/g, ' '), 'latin1');
@@ -91,9 +94,12 @@ export function adminRoutes(opts: AdminOptions): FastifyPluginAsync {
         .header('pragma', 'no-cache')
         .header('access-control-allow-origin', '*');
     const xml = (reply: FastifyReply, body: string): FastifyReply => headers(reply, 'text/xml; charset=utf-8').send(body);
-    const fail = (reply: FastifyReply, code: number, message: string): FastifyReply => headers(reply.code(code), 'text/html; charset=utf-8').send(errorPage(code, message));
+    const fail = (reply: FastifyReply, code: number, message: string): FastifyReply =>
+      headers(reply.code(code), 'text/html; charset=utf-8').send(errorPage(code, message));
     const unauthorized = (reply: FastifyReply): FastifyReply =>
-      headers(reply.code(401), 'text/plain; charset=utf-8').header('www-authenticate', 'Basic realm="Icecast2 Server"').send('You need to authenticate\r\n');
+      headers(reply.code(401), 'text/plain; charset=utf-8')
+        .header('www-authenticate', 'Basic realm="Icecast2 Server"')
+        .send('You need to authenticate\r\n');
 
     app.get('/:command', async (req: FastifyRequest<{ Params: { command: string } }>, reply) => {
       const command = req.params.command;
@@ -108,7 +114,10 @@ export function adminRoutes(opts: AdminOptions): FastifyPluginAsync {
         case 'streamlist.txt':
         case 'streamlist': {
           if (!who.has('relay') && !who.has('admin')) return unauthorized(reply);
-          const list = [...mounts.keys()].sort().map((m) => `${m}\r\n`).join('');
+          const list = [...mounts.keys()]
+            .sort()
+            .map((m) => `${m}\r\n`)
+            .join('');
           return headers(reply, 'text/plain; charset=utf-8').send(list);
         }
         case 'stats':
@@ -124,7 +133,14 @@ export function adminRoutes(opts: AdminOptions): FastifyPluginAsync {
           const now = Date.now();
           return xml(
             reply,
-            listMountsXml([...mounts.values()].map((m) => ({ mount: m.path, listeners: m.listeners.size, connectedSeconds: Math.floor((now - m.startedAt) / 1000), contentType: contentType(m.config.codec) }))),
+            listMountsXml(
+              [...mounts.values()].map((m) => ({
+                mount: m.path,
+                listeners: m.listeners.size,
+                connectedSeconds: Math.floor((now - m.startedAt) / 1000),
+                contentType: contentType(m.config.codec),
+              })),
+            ),
           );
         }
         case 'listclients':
@@ -145,7 +161,15 @@ export function adminRoutes(opts: AdminOptions): FastifyPluginAsync {
         case 'listclients':
           return xml(
             reply,
-            listClientsXml(mount.path, [...mount.listeners].map((l) => ({ ip: l.ip, userAgent: l.userAgent, connectedSeconds: Math.floor((now - l.connectedAt) / 1000), id: l.id }))),
+            listClientsXml(
+              mount.path,
+              [...mount.listeners].map((l) => ({
+                ip: l.ip,
+                userAgent: l.userAgent,
+                connectedSeconds: Math.floor((now - l.connectedAt) / 1000),
+                id: l.id,
+              })),
+            ),
           );
         case 'killclient': {
           const id = Number(q.get('id'));

@@ -8,7 +8,21 @@ import type { EncodedStream, EncoderSpec } from '../types/contracts.js';
 import { adminRoutes, type AdminActions } from './admin.js';
 import { Mount, type DropReason, type Listener } from './mount.js';
 import { iso8601, rfc822, statusJson, type StatsTree } from './stats.js';
-import { CORS_ALLOW_HEADERS, MOUNT_FULL_MESSAGE, NOT_FOUND_MESSAGE, SERVER_FULL_MESSAGE, SERVER_ID, contentType, errorPage, listenerHead, m3u, mountKbps, rawError, wantsIcy, xspf } from './wire.js';
+import {
+  CORS_ALLOW_HEADERS,
+  MOUNT_FULL_MESSAGE,
+  NOT_FOUND_MESSAGE,
+  SERVER_FULL_MESSAGE,
+  SERVER_ID,
+  contentType,
+  errorPage,
+  listenerHead,
+  m3u,
+  mountKbps,
+  rawError,
+  wantsIcy,
+  xspf,
+} from './wire.js';
 
 export type { AdminActions } from './admin.js';
 export type { Listener } from './mount.js';
@@ -54,8 +68,19 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
     counters.total--;
   };
   for (const m of config.mounts) {
-    const spec: EncoderSpec = m.bitrate !== undefined ? { codec: m.codec, bitrate: m.bitrate } : { codec: m.codec, quality: m.quality ?? 3 };
-    mounts.set(m.mount, new Mount({ config: m, stream: opts.encoders.acquire(spec), log, queueBytes: config.queueBytes, burstSeconds: m.burstSeconds ?? config.burstSeconds, onLeave }));
+    const spec: EncoderSpec =
+      m.bitrate !== undefined ? { codec: m.codec, bitrate: m.bitrate } : { codec: m.codec, quality: m.quality ?? 3 };
+    mounts.set(
+      m.mount,
+      new Mount({
+        config: m,
+        stream: opts.encoders.acquire(spec),
+        log,
+        queueBytes: config.queueBytes,
+        burstSeconds: m.burstSeconds ?? config.burstSeconds,
+        onLeave,
+      }),
+    );
   }
 
   const listenUrl = (mount: string): string => `http://${config.publicHostname}:${boundPort}${mount}`;
@@ -97,7 +122,11 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
     });
 
     const notFound = (reply: FastifyReply): FastifyReply =>
-      reply.code(404).header('content-type', 'text/html; charset=utf-8').header('access-control-allow-origin', '*').send(errorPage(404, NOT_FOUND_MESSAGE));
+      reply
+        .code(404)
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('access-control-allow-origin', '*')
+        .send(errorPage(404, NOT_FOUND_MESSAGE));
 
     const listen = (req: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply): FastifyReply | undefined => {
       const name = req.params.name;
@@ -107,7 +136,8 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
       if (!mount) return notFound(reply);
       noCache(reply);
       if (playlist?.[1] === 'm3u') return reply.header('content-type', 'audio/x-mpegurl').send(m3u(listenUrl(path)));
-      if (playlist?.[1] === 'xspf') return reply.header('content-type', 'application/xspf+xml').send(xspf(listenUrl(path), config, mount.meta?.title ?? ''));
+      if (playlist?.[1] === 'xspf')
+        return reply.header('content-type', 'application/xspf+xml').send(xspf(listenUrl(path), config, mount.meta?.title ?? ''));
       serveListener(app, req, reply, mount);
       return undefined;
     };
@@ -120,7 +150,12 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
         socket.end(listenerHead(mount.config, config, icy ? config.icyMetaint : undefined));
         return;
       }
-      const full = counters.total >= config.maxListeners ? SERVER_FULL_MESSAGE : mount.config.maxListeners !== undefined && mount.listeners.size >= mount.config.maxListeners ? MOUNT_FULL_MESSAGE : undefined;
+      const full =
+        counters.total >= config.maxListeners
+          ? SERVER_FULL_MESSAGE
+          : mount.config.maxListeners !== undefined && mount.listeners.size >= mount.config.maxListeners
+            ? MOUNT_FULL_MESSAGE
+            : undefined;
       if (full) {
         socket.end(rawError(403, full));
         return;
@@ -161,7 +196,10 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
     });
     app.get('/status-json.xsl', async (_req, reply) => {
       noCache(reply);
-      return reply.header('content-type', 'application/json; charset=UTF-8').header('access-control-allow-origin', '*').send(statusJson(statsTree()));
+      return reply
+        .header('content-type', 'application/json; charset=UTF-8')
+        .header('access-control-allow-origin', '*')
+        .send(statusJson(statsTree()));
     });
     const admin = adminRoutes({ config, secrets: opts.secrets, log, mounts, statsTree, listenUrl, actions: opts.actions });
     await app.register(admin, { prefix: '/admin' });
@@ -224,9 +262,21 @@ function sourceFields(m: Mount, config: Config, listenurl: string): Record<strin
   if (m.meta?.title) f.title = m.meta.title;
   if (m.config.codec === 'vorbis') {
     // What Icecast reads from the Vorbis identification header.
-    Object.assign(f, { audio_bitrate: String(kbps * 1000), audio_channels: '2', audio_samplerate: '44100', 'ice-bitrate': String(kbps), subtype: 'Vorbis' });
+    Object.assign(f, {
+      audio_bitrate: String(kbps * 1000),
+      audio_channels: '2',
+      audio_samplerate: '44100',
+      'ice-bitrate': String(kbps),
+      subtype: 'Vorbis',
+    });
   } else {
-    Object.assign(f, { audio_info: `ice-bitrate=${kbps};ice-channels=2;ice-samplerate=44100`, bitrate: String(kbps), 'ice-bitrate': String(kbps), 'ice-channels': '2', 'ice-samplerate': '44100' });
+    Object.assign(f, {
+      audio_info: `ice-bitrate=${kbps};ice-channels=2;ice-samplerate=44100`,
+      bitrate: String(kbps),
+      'ice-bitrate': String(kbps),
+      'ice-channels': '2',
+      'ice-samplerate': '44100',
+    });
   }
   return f;
 }

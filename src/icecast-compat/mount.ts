@@ -156,7 +156,13 @@ export class Mount {
     const first = chunks[0] as EncodedChunk;
     // One copy per batch, shared by every listener of the mount.
     const data = chunks.length === 1 ? first.data : Buffer.concat(chunks.map((c) => c.data));
-    const entry: Entry = { data, meta: chunks[chunks.length - 1]?.meta ?? first.meta, generation: first.generation, samples: this.#pendingSamples, header: false };
+    const entry: Entry = {
+      data,
+      meta: chunks[chunks.length - 1]?.meta ?? first.meta,
+      generation: first.generation,
+      samples: this.#pendingSamples,
+      header: false,
+    };
     this.#pending = [];
     this.#pendingSamples = 0;
     this.#append(entry);

@@ -11,7 +11,15 @@ export interface StatsTree {
 }
 
 /** Keys status-json.xsl leaves out (server-only or per-client data). */
-const JSON_HIDDEN_SOURCE = new Set(['max_listeners', 'public', 'source_ip', 'slow_listeners', 'total_bytes_read', 'total_bytes_sent', 'user_agent']);
+const JSON_HIDDEN_SOURCE = new Set([
+  'max_listeners',
+  'public',
+  'source_ip',
+  'slow_listeners',
+  'total_bytes_read',
+  'total_bytes_sent',
+  'user_agent',
+]);
 function jsonHiddenGlobal(key: string): boolean {
   return key === 'sources' || key === 'clients' || key === 'stats' || key === 'listeners' || key.includes('connections');
 }
@@ -105,7 +113,10 @@ export interface MountListing {
 export function listMountsXml(mounts: readonly MountListing[]): string {
   const body = [...mounts]
     .sort(byMount)
-    .map((m) => `<source mount="${xmlAttr(m.mount)}"><fallback></fallback><listeners>${m.listeners}</listeners><Connected>${m.connectedSeconds}</Connected><content-type>${xmlText(m.contentType)}</content-type></source>`)
+    .map(
+      (m) =>
+        `<source mount="${xmlAttr(m.mount)}"><fallback></fallback><listeners>${m.listeners}</listeners><Connected>${m.connectedSeconds}</Connected><content-type>${xmlText(m.contentType)}</content-type></source>`,
+    )
     .join('');
   return `${XML_DECL}<icestats>${body}</icestats>\n`;
 }
@@ -119,7 +130,12 @@ export interface ClientListing {
 
 /** Capital-L `Listeners`, as 2.4.4 writes it. */
 export function listClientsXml(mount: string, clients: readonly ClientListing[]): string {
-  const ls = clients.map((c) => `<listener><IP>${xmlText(c.ip)}</IP><UserAgent>${xmlText(c.userAgent)}</UserAgent><Connected>${c.connectedSeconds}</Connected><ID>${c.id}</ID></listener>`).join('');
+  const ls = clients
+    .map(
+      (c) =>
+        `<listener><IP>${xmlText(c.ip)}</IP><UserAgent>${xmlText(c.userAgent)}</UserAgent><Connected>${c.connectedSeconds}</Connected><ID>${c.id}</ID></listener>`,
+    )
+    .join('');
   return `${XML_DECL}<icestats><source mount="${xmlAttr(mount)}"><Listeners>${clients.length}</Listeners>${ls}</source></icestats>\n`;
 }
 

@@ -94,17 +94,19 @@ export function icyBlock(title: string, charset: 'utf-8' | 'latin1'): Buffer {
 }
 
 function errorHead(status: string, type: string): string {
-  return [
-    `HTTP/1.0 ${status}`,
-    `Server: ${SERVER_ID}`,
-    'Connection: Close',
-    `Date: ${httpDate()}`,
-    `Content-Type: ${type}`,
-    'Cache-Control: no-cache, no-store',
-    'Expires: Mon, 26 Jul 1997 05:00:00 GMT',
-    'Pragma: no-cache',
-    'Access-Control-Allow-Origin: *',
-  ].join('\r\n') + '\r\n\r\n';
+  return (
+    [
+      `HTTP/1.0 ${status}`,
+      `Server: ${SERVER_ID}`,
+      'Connection: Close',
+      `Date: ${httpDate()}`,
+      `Content-Type: ${type}`,
+      'Cache-Control: no-cache, no-store',
+      'Expires: Mon, 26 Jul 1997 05:00:00 GMT',
+      'Pragma: no-cache',
+      'Access-Control-Allow-Origin: *',
+    ].join('\r\n') + '\r\n\r\n'
+  );
 }
 
 /** Icecast's HTML error page (client_send_error, non-plain). */

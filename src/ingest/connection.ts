@@ -5,7 +5,16 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
 import type { InputId, SourceProtocol } from '../types/contracts.js';
-import { basicCredentials, firstLine, isRequestLine, parseRequestHead, parseShoutcastHeaders, parseShoutcastPassword, splitTarget, type RequestHead } from './head-parser.js';
+import {
+  basicCredentials,
+  firstLine,
+  isRequestLine,
+  parseRequestHead,
+  parseShoutcastHeaders,
+  parseShoutcastPassword,
+  splitTarget,
+  type RequestHead,
+} from './head-parser.js';
 import { parseMetadataQuery } from './metadata.js';
 import * as reply from './responses.js';
 
@@ -144,7 +153,18 @@ export function handleConnection(socket: Socket, ctx: PortContext, connectionId:
     socket.off('data', onData);
     const inputId = ctx.icyInput as InputId;
     if (!ctx.claim(inputId, log)) return busy();
-    ctx.startSource({ socket, connectionId, inputId, protocol: 'shoutcast', mount: '/stream', userAgent: r.value.get('user-agent') ?? '', headers: r.value, body: r.body, chunked: false, log });
+    ctx.startSource({
+      socket,
+      connectionId,
+      inputId,
+      protocol: 'shoutcast',
+      mount: '/stream',
+      userAgent: r.value.get('user-agent') ?? '',
+      headers: r.value,
+      body: r.body,
+      chunked: false,
+      log,
+    });
   };
 
   const busy = (): void => {
@@ -171,7 +191,18 @@ export function handleConnection(socket: Socket, ctx: PortContext, connectionId:
       socket.write(reply.SOURCE_OK);
       const chunked = /chunked/i.test(h.get('transfer-encoding') ?? '');
       const protocol = head.method === 'PUT' ? 'icecast-put' : 'icecast-source';
-      ctx.startSource({ socket, connectionId, inputId, protocol, mount: decodeURIComponentSafe(path), userAgent: h.get('user-agent') ?? '', headers: h, body, chunked, log: rlog });
+      ctx.startSource({
+        socket,
+        connectionId,
+        inputId,
+        protocol,
+        mount: decodeURIComponentSafe(path),
+        userAgent: h.get('user-agent') ?? '',
+        headers: h,
+        body,
+        chunked,
+        log: rlog,
+      });
       return;
     }
     if (head.method === 'OPTIONS') return finish(socket); // Icecast 2.4.4 closes without a reply; libshout copes
@@ -179,7 +210,10 @@ export function handleConnection(socket: Socket, ctx: PortContext, connectionId:
     const portInput = (ctx.httpInput ?? ctx.icyInput) as InputId;
     if (path === '/admin/metadata' || path === '/admin/metadata.xsl') {
       const cred = basicCredentials(h.get('authorization'));
-      const ok = cred !== undefined && ((cred.user === 'source' && safeEqual(cred.password, ctx.sourcePassword)) || (cred.user === 'admin' && safeEqual(cred.password, ctx.adminPassword)));
+      const ok =
+        cred !== undefined &&
+        ((cred.user === 'source' && safeEqual(cred.password, ctx.sourcePassword)) ||
+          (cred.user === 'admin' && safeEqual(cred.password, ctx.adminPassword)));
       if (!ok) return finish(socket, reply.unauthorized());
       const update = parseMetadataQuery(query);
       if (update.mode !== 'updinfo') return finish(socket, reply.adminXml('No such action', false));

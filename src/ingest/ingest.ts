@@ -80,7 +80,9 @@ function sourceHeaders(h: ReadonlyMap<string, string>): Record<string, string> {
 }
 
 /** Which listeners to open: equal non-zero ports are one listener serving both roles. */
-export function planListeners(config: Pick<Config, 'primaryPort' | 'fallbackPort' | 'primaryShoutcastPort' | 'fallbackShoutcastPort'>): Role[][] {
+export function planListeners(
+  config: Pick<Config, 'primaryPort' | 'fallbackPort' | 'primaryShoutcastPort' | 'fallbackShoutcastPort'>,
+): Role[][] {
   const plus1 = (p: number): number => (p === 0 ? 0 : p + 1);
   const roles: Role[] = [
     { kind: 'http', inputId: 'primary', name: 'primary', port: config.primaryPort },
@@ -94,7 +96,11 @@ export function planListeners(config: Pick<Config, 'primaryPort' | 'fallbackPort
     const group = role.port === 0 ? undefined : groups.find((g) => g[0]?.port === role.port);
     if (!group) groups.push([role]);
     else if (group.some((r) => r.kind === role.kind)) {
-      throw new AntennaError('CONFIG_INVALID', `port ${role.port} is configured twice (${group.map((r) => r.name).join(', ')}, ${role.name})`, { fatal: true });
+      throw new AntennaError(
+        'CONFIG_INVALID',
+        `port ${role.port} is configured twice (${group.map((r) => r.name).join(', ')}, ${role.name})`,
+        { fatal: true },
+      );
     } else group.push(role);
   }
   return groups;
@@ -105,7 +111,10 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   // The root may already have bound the component (pino would print the key twice).
   const log = opts.log.bindings().component === 'ingest' ? opts.log : opts.log.child({ component: 'ingest' });
   const events = new TypedEmitter<IngestEvents>(log);
-  const inputs: Record<InputId, InputState> = { primary: { current: undefined, title: undefined }, fallback: { current: undefined, title: undefined } };
+  const inputs: Record<InputId, InputState> = {
+    primary: { current: undefined, title: undefined },
+    fallback: { current: undefined, title: undefined },
+  };
   const sessions = new Set<SourceSession>();
   const servers: net.Server[] = [];
   /** Every open socket, so close() can end connections still sending their head. */
@@ -163,7 +172,10 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
         const cur = inputs[inputId].current;
         if (!cur) return true;
         if (cur.idleMs <= config.stallMs) return false;
-        clog.warn({ inputId, oldConnection: cur.info.connectionId, idleMs: Math.round(cur.idleMs) }, 'replacing the stalled source on this input with the new connection');
+        clog.warn(
+          { inputId, oldConnection: cur.info.connectionId, idleMs: Math.round(cur.idleMs) },
+          'replacing the stalled source on this input with the new connection',
+        );
         void cur.close('replaced');
         return true;
       },
@@ -188,7 +200,13 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       const wanted = group[0]?.port ?? 0;
       server.once('error', (err: NodeJS.ErrnoException) => {
         const names = group.map((r) => r.name).join('/');
-        reject(new AntennaError(err.code === 'EADDRINUSE' ? 'PORT_IN_USE' : 'CONFIG_INVALID', `cannot listen on ${config.host}:${wanted} (${names}): ${err.message}`, { fatal: true, cause: err }));
+        reject(
+          new AntennaError(
+            err.code === 'EADDRINUSE' ? 'PORT_IN_USE' : 'CONFIG_INVALID',
+            `cannot listen on ${config.host}:${wanted} (${names}): ${err.message}`,
+            { fatal: true, cause: err },
+          ),
+        );
       });
       server.listen(wanted, config.host, () => {
         const port = (server.address() as net.AddressInfo).port;

@@ -24,7 +24,9 @@ export function parseQuery(query: string): Map<string, Buffer> {
   for (const part of query.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    const key = percentDecode(eq === -1 ? part : part.slice(0, eq)).toString('latin1').toLowerCase();
+    const key = percentDecode(eq === -1 ? part : part.slice(0, eq))
+      .toString('latin1')
+      .toLowerCase();
     if (!params.has(key)) params.set(key, percentDecode(eq === -1 ? '' : part.slice(eq + 1)));
   }
   return params;

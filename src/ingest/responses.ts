@@ -38,7 +38,8 @@ function icecastHeaders(status: number, contentType: string, extra: readonly str
 /** `401 Authentication Required` with Icecast's realm, as libshout's probe expects. */
 export function unauthorized(now = new Date()): Buffer {
   return Buffer.from(
-    icecastHeaders(401, 'text/plain; charset=utf-8', ['WWW-Authenticate: Basic realm="Icecast2 Server"'], now) + 'You need to authenticate\r\n',
+    icecastHeaders(401, 'text/plain; charset=utf-8', ['WWW-Authenticate: Basic realm="Icecast2 Server"'], now) +
+      'You need to authenticate\r\n',
     'utf8',
   );
 }

@@ -139,12 +139,20 @@ export class SourceSession {
       }
       this.#opts.events.emit('pcm', { inputId, connectionId, pcm });
     };
-    this.#decoderReady = SourceDecoder.start({ ffmpegPath: this.#opts.ffmpegPath, format, log: this.#log.child({ ffmpeg: 'decoder' }), onPcm }).then(
+    this.#decoderReady = SourceDecoder.start({
+      ffmpegPath: this.#opts.ffmpegPath,
+      format,
+      log: this.#log.child({ ffmpeg: 'decoder' }),
+      onPcm,
+    }).then(
       (decoder) => {
         this.#decoder = decoder;
         void decoder.exited.then((exit) => {
           if (exit.requested || this.#state === 'closing' || this.#state === 'closed') return;
-          this.#fail('DECODER_FAILED', `decoder exited (code ${String(exit.code)}, signal ${String(exit.signal)}): ${exit.stderrTail.slice(-3).join(' | ')}`);
+          this.#fail(
+            'DECODER_FAILED',
+            `decoder exited (code ${String(exit.code)}, signal ${String(exit.signal)}): ${exit.stderrTail.slice(-3).join(' | ')}`,
+          );
         });
         if (this.#state !== 'starting') {
           // The source left while ffmpeg was starting and was never announced: nothing to drain.
@@ -193,7 +201,12 @@ export class SourceSession {
       return;
     }
     const d = this.#decoder;
-    if (this.#state === 'streaming' && d && d.inSinceLastPcm >= GARBAGE_BYTES && now - Math.max(d.lastPcmAt, this.#streamingSince) > GARBAGE_MS) {
+    if (
+      this.#state === 'streaming' &&
+      d &&
+      d.inSinceLastPcm >= GARBAGE_BYTES &&
+      now - Math.max(d.lastPcmAt, this.#streamingSince) > GARBAGE_MS
+    ) {
       this.#fail('DECODER_FAILED', `no audio decoded from the last ${d.inSinceLastPcm} bytes (${this.#format})`);
     }
   }

@@ -68,7 +68,8 @@ function startsWith(b: Buffer, i: number, ascii: string): boolean {
 /** Length of an ID3v2 tag at `i` (header + body + footer), or 0. */
 function id3Length(b: Buffer, i: number): number {
   if (!startsWith(b, i, 'ID3') || b.length < i + 10) return 0;
-  const size = (((b[i + 6] ?? 0) & 0x7f) << 21) | (((b[i + 7] ?? 0) & 0x7f) << 14) | (((b[i + 8] ?? 0) & 0x7f) << 7) | ((b[i + 9] ?? 0) & 0x7f);
+  const size =
+    (((b[i + 6] ?? 0) & 0x7f) << 21) | (((b[i + 7] ?? 0) & 0x7f) << 14) | (((b[i + 8] ?? 0) & 0x7f) << 7) | ((b[i + 9] ?? 0) & 0x7f);
   const footer = (b[i + 5] ?? 0) & 0x10 ? 10 : 0;
   return 10 + size + footer;
 }

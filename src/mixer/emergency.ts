@@ -149,7 +149,11 @@ export class EmergencySource {
   async #decode(): Promise<Int16Array> {
     const { path, ffmpegPath, maxSeconds, log } = this.#opts;
     const maxBytes = Math.ceil(maxSeconds * SAMPLE_RATE) * BYTES_PER_FRAME;
-    const child = await FfmpegChild.start({ ffmpegPath, args: fileDecoderArgs(path, maxSeconds), log: log.child({ child: 'emergency-decoder' }) });
+    const child = await FfmpegChild.start({
+      ffmpegPath,
+      args: fileDecoderArgs(path, maxSeconds),
+      log: log.child({ child: 'emergency-decoder' }),
+    });
     this.#child = child;
     const parts: Buffer[] = [];
     let bytes = 0;
@@ -172,7 +176,8 @@ export class EmergencySource {
 function trimSilence(pcm: Int16Array): Int16Array {
   const total = pcm.length / CHANNELS;
   const maxTrim = Math.floor(MAX_TRIM_S * SAMPLE_RATE);
-  const quiet = (i: number): boolean => Math.abs(pcm[i * CHANNELS] ?? 0) <= TRIM_LEVEL && Math.abs(pcm[i * CHANNELS + 1] ?? 0) <= TRIM_LEVEL;
+  const quiet = (i: number): boolean =>
+    Math.abs(pcm[i * CHANNELS] ?? 0) <= TRIM_LEVEL && Math.abs(pcm[i * CHANNELS + 1] ?? 0) <= TRIM_LEVEL;
   let start = 0;
   while (start < Math.min(maxTrim, total) && quiet(start)) start++;
   let end = total;

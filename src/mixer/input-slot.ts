@@ -42,7 +42,11 @@ export class InputSlot {
     this.#n = frameSamples;
     this.frame = new Float32Array(frameSamples * CHANNELS);
     this.#buffer = new JitterBuffer({ minMs: cfg.minBufferMs, maxMs: cfg.maxBufferMs, frameMs: cfg.frameMs });
-    this.#detector = new SilenceDetector({ thresholdDb: cfg.silenceThresholdDb, silenceMs: cfg.silenceSeconds * 1000, soundMs: cfg.soundSeconds * 1000 });
+    this.#detector = new SilenceDetector({
+      thresholdDb: cfg.silenceThresholdDb,
+      silenceMs: cfg.silenceSeconds * 1000,
+      soundMs: cfg.soundSeconds * 1000,
+    });
   }
 
   connect(connectionId: number, now: number): void {

@@ -31,7 +31,6 @@ export interface MixerOptions {
 /** Frames produced at most in one tick; a longer stall of the event loop is skipped and counted. */
 const MAX_CATCH_UP_MS = 1000;
 
-
 export class Mixer implements ProgrammeSource {
   readonly events: TypedEmitter<MixerEvents>;
   readonly #cfg: MixerConfig;
@@ -220,7 +219,6 @@ export class Mixer implements ProgrammeSource {
   #render(n: number): void {
     this.#crossfader.render(this.#mix, n, this.#selector.current, (t) => this.#source(t));
   }
-
 
   #switch(from: Tier, to: Tier, reason: SwitchReason): void {
     let length = msToSamples(this.#cfg.crossfadeMs);

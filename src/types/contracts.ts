@@ -24,13 +24,7 @@ export interface SourceInfo {
   readonly connectedAt: number;
 }
 
-export type DisconnectReason =
-  | 'client-closed'
-  | 'source-timeout'
-  | 'replaced'
-  | 'decoder-failed'
-  | 'kicked'
-  | 'shutdown';
+export type DisconnectReason = 'client-closed' | 'source-timeout' | 'replaced' | 'decoder-failed' | 'kicked' | 'shutdown';
 
 /** Events from the ingest stage; the composition root feeds them to the mixer. */
 export interface IngestEvents {

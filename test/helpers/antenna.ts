@@ -29,12 +29,31 @@ export interface TestAntenna {
 /** A looping tone file for the emergency tier, made with the real ffmpeg. */
 export function makeToneFile(dir: string, freq: number, seconds = 4): string {
   const path = join(dir, `tone-${freq}.mp3`);
-  const r = spawnSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${freq}:sample_rate=44100:duration=${seconds}`, '-ac', '2', '-c:a', 'libmp3lame', '-b:a', '128k', '-y', path]);
+  const r = spawnSync(FFMPEG, [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=${freq}:sample_rate=44100:duration=${seconds}`,
+    '-ac',
+    '2',
+    '-c:a',
+    'libmp3lame',
+    '-b:a',
+    '128k',
+    '-y',
+    path,
+  ]);
   if (r.status !== 0) throw new Error(`ffmpeg could not make ${path}: ${r.stderr.toString()}`);
   return path;
 }
 
-export async function startAntenna(overrides: Partial<Record<SettingName, unknown>> = {}, opts: { emergencyTone?: number; record?: boolean } = {}): Promise<TestAntenna> {
+export async function startAntenna(
+  overrides: Partial<Record<SettingName, unknown>> = {},
+  opts: { emergencyTone?: number; record?: boolean } = {},
+): Promise<TestAntenna> {
   const dir = mkdtempSync(join(tmpdir(), 'antenna-test-'));
   const emergencyFile = opts.emergencyTone ? makeToneFile(dir, opts.emergencyTone) : undefined;
   const config = loadConfig({
@@ -53,7 +72,11 @@ export async function startAntenna(overrides: Partial<Record<SettingName, unknow
     },
   });
   const log = createRootLogger(config.logLevel);
-  const antenna = await createAntenna({ config, secrets: { sourcePassword: SOURCE_PASSWORD, adminPassword: ADMIN_PASSWORD, relayPassword: ADMIN_PASSWORD }, log });
+  const antenna = await createAntenna({
+    config,
+    secrets: { sourcePassword: SOURCE_PASSWORD, adminPassword: ADMIN_PASSWORD, relayPassword: ADMIN_PASSWORD },
+    log,
+  });
   const recorded: { at: number; chunk: ProgrammeChunk }[] = [];
   if (opts.record !== false) antenna.mixer.subscribe((chunk) => recorded.push({ at: performance.now(), chunk }));
   return {
@@ -102,7 +125,9 @@ export function antennaFixture(): AntennaFixture {
     },
     source(input, opts) {
       const port = opts.port ?? (input === 'primary' ? fixture.t.antenna.ports.primary : fixture.t.antenna.ports.fallback);
-      return fixture.track(startSourceClient({ port, password: SOURCE_PASSWORD, frequency: opts.frequency, ...(opts.lavfi ? { lavfi: opts.lavfi } : {}) }));
+      return fixture.track(
+        startSourceClient({ port, password: SOURCE_PASSWORD, frequency: opts.frequency, ...(opts.lavfi ? { lavfi: opts.lavfi } : {}) }),
+      );
     },
     track(x) {
       owned.push(x);

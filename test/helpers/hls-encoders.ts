@@ -27,7 +27,7 @@ export function createSineProgramme(hz = 440, title = 'Test Tone'): SineProgramm
   let produced = 0;
   const start = performance.now();
   const tick = (): void => {
-    const due = Math.floor(((performance.now() - start) / 1000) * SAMPLE_RATE / frameSamples) * frameSamples;
+    const due = Math.floor((((performance.now() - start) / 1000) * SAMPLE_RATE) / frameSamples) * frameSamples;
     if (due <= produced) return;
     const n = due - produced;
     const pcm = Buffer.alloc(n * BYTES_PER_FRAME);
@@ -81,7 +81,13 @@ export async function createTestAacEncoder(programme: SineProgramme, bitrate: nu
     c.proc.stdout.on('data', (data: Buffer) => {
       const { frames } = splitter.push(data);
       if (frames.length === 0 || gen !== generation) return;
-      const chunk: EncodedChunk = { data: Buffer.concat(frames), frames: frames.length, samples: frames.length * 1024, meta: programme.currentMeta, generation: gen };
+      const chunk: EncodedChunk = {
+        data: Buffer.concat(frames),
+        frames: frames.length,
+        samples: frames.length * 1024,
+        meta: programme.currentMeta,
+        generation: gen,
+      };
       for (const fn of subs) fn(chunk);
     });
     child = c;

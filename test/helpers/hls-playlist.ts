@@ -116,29 +116,65 @@ export function parseMedia(text: string): ParsedMedia {
     tags.push(name);
     const v = tagValue(l);
     switch (name) {
-      case '#EXT-X-VERSION': version = Number(v); break;
-      case '#EXT-X-TARGETDURATION': target = Number(v); break;
-      case '#EXT-X-MEDIA-SEQUENCE': msn0 = Number(v); break;
-      case '#EXT-X-DISCONTINUITY-SEQUENCE': disc0 = Number(v); break;
-      case '#EXT-X-INDEPENDENT-SEGMENTS': independent = true; break;
-      case '#EXT-X-SERVER-CONTROL': serverControl = parseAttrs(v); break;
-      case '#EXT-X-PART-INF': partTarget = Number(parseAttrs(v)['PART-TARGET']); break;
-      case '#EXT-X-PROGRAM-DATE-TIME': pdt = Date.parse(v); break;
-      case '#EXT-X-DISCONTINUITY': discontinuity = true; break;
-      case '#EXTINF': extinf = Number(v.split(',')[0]); break;
+      case '#EXT-X-VERSION':
+        version = Number(v);
+        break;
+      case '#EXT-X-TARGETDURATION':
+        target = Number(v);
+        break;
+      case '#EXT-X-MEDIA-SEQUENCE':
+        msn0 = Number(v);
+        break;
+      case '#EXT-X-DISCONTINUITY-SEQUENCE':
+        disc0 = Number(v);
+        break;
+      case '#EXT-X-INDEPENDENT-SEGMENTS':
+        independent = true;
+        break;
+      case '#EXT-X-SERVER-CONTROL':
+        serverControl = parseAttrs(v);
+        break;
+      case '#EXT-X-PART-INF':
+        partTarget = Number(parseAttrs(v)['PART-TARGET']);
+        break;
+      case '#EXT-X-PROGRAM-DATE-TIME':
+        pdt = Date.parse(v);
+        break;
+      case '#EXT-X-DISCONTINUITY':
+        discontinuity = true;
+        break;
+      case '#EXTINF':
+        extinf = Number(v.split(',')[0]);
+        break;
       case '#EXT-X-PART': {
         const a = parseAttrs(v);
         parts.push({ duration: Number(a.DURATION), uri: a.URI ?? '', independent: a.INDEPENDENT === 'YES' });
         break;
       }
-      case '#EXT-X-PRELOAD-HINT': preloadHint = parseAttrs(v); break;
-      case '#EXT-X-RENDITION-REPORT': reports.push(parseAttrs(v)); break;
-      default: break;
+      case '#EXT-X-PRELOAD-HINT':
+        preloadHint = parseAttrs(v);
+        break;
+      case '#EXT-X-RENDITION-REPORT':
+        reports.push(parseAttrs(v));
+        break;
+      default:
+        break;
     }
   }
   return {
-    version, targetDuration: target, mediaSequence: msn0, discontinuitySequence: disc0, independentSegments: independent, serverControl,
-    partTarget, segments, openParts: parts, openPdt: pdt, preloadHint, renditionReports: reports, tags,
+    version,
+    targetDuration: target,
+    mediaSequence: msn0,
+    discontinuitySequence: disc0,
+    independentSegments: independent,
+    serverControl,
+    partTarget,
+    segments,
+    openParts: parts,
+    openPdt: pdt,
+    preloadHint,
+    renditionReports: reports,
+    tags,
   };
 }
 
@@ -147,7 +183,14 @@ const count = (tags: readonly string[], name: string): number => tags.filter((t)
 /** The rules of RFC 8216 (and 8216bis for LL-HLS) that apply to our live audio playlists. */
 export function mediaViolations(p: ParsedMedia, opts: { minSegments: number }): string[] {
   const v: string[] = [];
-  for (const t of ['#EXT-X-VERSION', '#EXT-X-TARGETDURATION', '#EXT-X-MEDIA-SEQUENCE', '#EXT-X-DISCONTINUITY-SEQUENCE', '#EXT-X-SERVER-CONTROL', '#EXT-X-PART-INF']) {
+  for (const t of [
+    '#EXT-X-VERSION',
+    '#EXT-X-TARGETDURATION',
+    '#EXT-X-MEDIA-SEQUENCE',
+    '#EXT-X-DISCONTINUITY-SEQUENCE',
+    '#EXT-X-SERVER-CONTROL',
+    '#EXT-X-PART-INF',
+  ]) {
     if (count(p.tags, t) !== 1) v.push(`${t} must appear exactly once (found ${count(p.tags, t)})`);
   }
   if (!Number.isInteger(p.targetDuration) || p.targetDuration < 1) v.push(`TARGETDURATION ${p.targetDuration} is not a positive integer`);
@@ -160,7 +203,8 @@ export function mediaViolations(p: ParsedMedia, opts: { minSegments: number }): 
   if (p.segments.length >= opts.minSegments && total < 3 * p.targetDuration) v.push(`playlist holds ${total}s < 3 target durations`);
   const uris = new Set<string>();
   for (const s of p.segments) {
-    if (Math.round(s.duration) > p.targetDuration) v.push(`segment ${s.msn}: EXTINF ${s.duration} rounds above TARGETDURATION ${p.targetDuration}`);
+    if (Math.round(s.duration) > p.targetDuration)
+      v.push(`segment ${s.msn}: EXTINF ${s.duration} rounds above TARGETDURATION ${p.targetDuration}`);
     if (s.pdt === undefined || Number.isNaN(s.pdt)) v.push(`segment ${s.msn} has no EXT-X-PROGRAM-DATE-TIME`);
     if (uris.has(s.uri)) v.push(`segment URI ${s.uri} listed twice`);
     uris.add(s.uri);

@@ -31,7 +31,10 @@ export async function startHlsStack(opts: { dataDir?: string; config?: HlsConfig
   const config = opts.config ?? FAST_HLS;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'antenna-hls-')));
   const programme = createSineProgramme(440, 'First Song');
-  const encoders = await createTestEncoders(programme, config.hlsTiers.map((t) => t.bitrate));
+  const encoders = await createTestEncoders(
+    programme,
+    config.hlsTiers.map((t) => t.bitrate),
+  );
   const hls = await createHls({ config, log: quietLog, dataDir, streams: encoders });
   const app = Fastify({ logger: false });
   await app.register(hls.plugin);
@@ -67,7 +70,10 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
   }
 }
 
-export async function getText(url: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+export async function getText(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await fetch(url, { headers });
   return { status: res.status, text: await res.text(), headers: res.headers };
 }

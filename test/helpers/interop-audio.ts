@@ -10,10 +10,30 @@ export function listenerFfmpeg(): string {
 }
 
 /** Decodes `seconds` of a URL or file with ffmpeg to 44.1 kHz stereo s16le; returns the PCM (bounded). */
-export function decodeToPcm(input: string | Buffer, seconds: number, timeoutMs = 30_000): Promise<{ pcm: Buffer; code: number | null; stderr: string }> {
+export function decodeToPcm(
+  input: string | Buffer,
+  seconds: number,
+  timeoutMs = 30_000,
+): Promise<{ pcm: Buffer; code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const src = typeof input === 'string' ? input : 'pipe:0';
-    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', src, '-t', String(seconds), '-f', 's16le', '-ac', '2', '-ar', '44100', 'pipe:1'];
+    const args = [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-i',
+      src,
+      '-t',
+      String(seconds),
+      '-f',
+      's16le',
+      '-ac',
+      '2',
+      '-ar',
+      '44100',
+      'pipe:1',
+    ];
     if (typeof input !== 'string') args.splice(args.indexOf('-nostdin'), 1);
     const proc = spawn(listenerFfmpeg(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

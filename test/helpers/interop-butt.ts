@@ -118,7 +118,23 @@ export function startToneFeed(fifo: string, freq: number, seconds: number): Tone
   if (mk.status !== 0) throw new Error(`mkfifo ${fifo} failed: ${mk.stderr}`);
   let hold: number | undefined = openSync(fifo, constants.O_RDWR);
   const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
-  const feeder = start(ffmpeg, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `sine=frequency=${freq}:sample_rate=44100:duration=${seconds}`, '-ac', '2', '-f', 's16le', '-y', fifo]);
+  const feeder = start(ffmpeg, [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=${freq}:sample_rate=44100:duration=${seconds}`,
+    '-ac',
+    '2',
+    '-f',
+    's16le',
+    '-y',
+    fifo,
+  ]);
   return {
     feeder,
     close: async () => {
@@ -137,10 +153,15 @@ export function startToneFeed(fifo: string, freq: number, seconds: number): Tone
 export async function startXvfb(timeoutMs = 20_000): Promise<{ display: string; xvfb: Running }> {
   const xvfb = start('Xvfb', ['-displayfd', '1', '-nolisten', 'tcp', '-screen', '0', '1024x768x24']);
   try {
-    const n = await until('Xvfb to print its display number', timeoutMs, () => {
-      if (xvfb.proc.exitCode !== null) throw new Error(`Xvfb exited ${xvfb.proc.exitCode}: ${xvfb.output.text}`);
-      return /(?:^|\n)(\d+)\n/.exec(xvfb.output.text)?.[1];
-    }, 100);
+    const n = await until(
+      'Xvfb to print its display number',
+      timeoutMs,
+      () => {
+        if (xvfb.proc.exitCode !== null) throw new Error(`Xvfb exited ${xvfb.proc.exitCode}: ${xvfb.output.text}`);
+        return /(?:^|\n)(\d+)\n/.exec(xvfb.output.text)?.[1];
+      },
+      100,
+    );
     return { display: `:${n}`, xvfb };
   } catch (err) {
     await xvfb.stop(2000);
@@ -192,7 +213,8 @@ export async function startButt(o: StartButtOptions, timeoutMs = 30_000): Promis
   };
   try {
     await until(`BUTT's command server on port ${o.controlPort}`, timeoutMs, () => {
-      if (proc.proc.exitCode !== null || proc.proc.signalCode !== null) throw new Error(`butt exited (${proc.proc.exitCode ?? proc.proc.signalCode}):\n${proc.output.text.slice(-3000)}`);
+      if (proc.proc.exitCode !== null || proc.proc.signalCode !== null)
+        throw new Error(`butt exited (${proc.proc.exitCode ?? proc.proc.signalCode}):\n${proc.output.text.slice(-3000)}`);
       return proc.output.text.includes(`Command server listening on port ${o.controlPort}`) || undefined;
     });
   } catch (err) {

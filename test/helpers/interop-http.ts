@@ -44,7 +44,14 @@ export function readIcy(url: string, opts: IcyReadOptions): Promise<IcyRead> {
         clearTimeout(timer);
         res.destroy();
         req.destroy();
-        resolve({ status: res.statusCode ?? 0, httpVersion: res.httpVersion, headers: res.headers, titles, audio: Buffer.concat(audio), ...(error ? { error } : {}) });
+        resolve({
+          status: res.statusCode ?? 0,
+          httpVersion: res.httpVersion,
+          headers: res.headers,
+          titles,
+          audio: Buffer.concat(audio),
+          ...(error ? { error } : {}),
+        });
       };
       const keepAudio = (b: Buffer): void => {
         if (audioLen >= maxAudio) return;
@@ -92,7 +99,12 @@ export function readIcy(url: string, opts: IcyReadOptions): Promise<IcyRead> {
       if (done) return;
       done = true;
       req.destroy();
-      resolve({ ...head, titles, audio: Buffer.concat(audio), error: `timeout after ${opts.timeoutMs} ms (titles seen: ${JSON.stringify(titles.slice(-5))}, audio bytes: ${audioLen})` });
+      resolve({
+        ...head,
+        titles,
+        audio: Buffer.concat(audio),
+        error: `timeout after ${opts.timeoutMs} ms (titles seen: ${JSON.stringify(titles.slice(-5))}, audio bytes: ${audioLen})`,
+      });
     }, opts.timeoutMs);
     req.on('error', (err) => {
       if (done) return;

@@ -17,7 +17,13 @@ export interface RelaySpec {
 
 export interface IcecastOptions {
   /** Master-server relaying: the edge polls /admin/streamlist.txt on this origin. */
-  readonly master?: { readonly server: string; readonly port: number; readonly username: string; readonly password: string; readonly intervalS?: number };
+  readonly master?: {
+    readonly server: string;
+    readonly port: number;
+    readonly username: string;
+    readonly password: string;
+    readonly intervalS?: number;
+  };
   readonly relays?: readonly RelaySpec[];
   readonly sourcePassword?: string;
   readonly adminPassword?: string;

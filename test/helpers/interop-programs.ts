@@ -144,9 +144,22 @@ export async function freePortPair(): Promise<number> {
 }
 
 /** Writes a sine tone as MP3 with an ID3 title, with the embedded ffmpeg (present in every install). */
-export async function makeToneMp3(path: string, seconds: number, opts: { freq?: number; title?: string; bitrate?: string } = {}): Promise<void> {
+export async function makeToneMp3(
+  path: string,
+  seconds: number,
+  opts: { freq?: number; title?: string; bitrate?: string } = {},
+): Promise<void> {
   const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
-  const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `sine=frequency=${opts.freq ?? 440}:sample_rate=44100:duration=${seconds}`];
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=${opts.freq ?? 440}:sample_rate=44100:duration=${seconds}`,
+  ];
   args.push('-ac', '2', '-c:a', 'libmp3lame', '-b:a', opts.bitrate ?? '128k', '-id3v2_version', '3');
   if (opts.title !== undefined) args.push('-metadata', `title=${opts.title}`);
   args.push(path);
@@ -155,7 +168,12 @@ export async function makeToneMp3(path: string, seconds: number, opts: { freq?: 
 }
 
 /** Resolves when `pred` is true, polling every `everyMs`; rejects with `what` after `timeoutMs`. */
-export async function until<T>(what: string, timeoutMs: number, pred: () => Promise<T | undefined> | T | undefined, everyMs = 250): Promise<T> {
+export async function until<T>(
+  what: string,
+  timeoutMs: number,
+  pred: () => Promise<T | undefined> | T | undefined,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown;
   for (;;) {

@@ -121,7 +121,10 @@ export async function startAntenna(opts: StartAntennaOptions = {}): Promise<Ante
   });
 
   const describe = (): string =>
-    `--- last log lines ---\n${logs.slice(-40).map((l) => JSON.stringify(l)).join('\n')}\n--- stderr ---\n${stderr.text.slice(-4000)}`;
+    `--- last log lines ---\n${logs
+      .slice(-40)
+      .map((l) => JSON.stringify(l))
+      .join('\n')}\n--- stderr ---\n${stderr.text.slice(-4000)}`;
 
   const waitForLog = (what: string, pred: (l: LogLine) => boolean, timeoutMs = 30_000, since = 0): Promise<LogLine> => {
     const first = total - logs.length;
@@ -156,7 +159,8 @@ export async function startAntenna(opts: StartAntennaOptions = {}): Promise<Ante
     proc.kill('SIGKILL');
     await exited;
     dir.remove();
-    if (!existsSync(join(REPO_ROOT, 'src/main.ts'))) throw new Error('src/main.ts does not exist yet: the interop suite needs the real server', { cause: err });
+    if (!existsSync(join(REPO_ROOT, 'src/main.ts')))
+      throw new Error('src/main.ts does not exist yet: the interop suite needs the real server', { cause: err });
     throw err;
   }
   let ports: AntennaPorts;
@@ -199,7 +203,8 @@ export async function startAntenna(opts: StartAntennaOptions = {}): Promise<Ante
     pid: proc.pid ?? -1,
     get httpBase(): string {
       // Ingest-only builds report http 0: the tests get as far as they can, then fail saying why.
-      if (ports.http === 0) throw new Error(`Antenna reported no HTTP port ("antenna ready" ports.http = 0): listener HTTP is not wired yet\n${describe()}`);
+      if (ports.http === 0)
+        throw new Error(`Antenna reported no HTTP port ("antenna ready" ports.http = 0): listener HTTP is not wired yet\n${describe()}`);
       return `http://127.0.0.1:${ports.http}`;
     },
     logs,

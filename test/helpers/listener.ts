@@ -40,7 +40,11 @@ export interface ListenOptions {
 /** A listener on a raw socket: sees exactly the bytes a player gets, never decodes chunked framing. */
 export function listen(port: number, path: string, opts: ListenOptions = {}): RawListener {
   const socket = connect({ host: '127.0.0.1', port });
-  const lines = [`${opts.method ?? 'GET'} ${path} HTTP/${opts.httpVersion ?? '1.0'}`, 'Host: 127.0.0.1', 'User-Agent: AntennaTestListener/1.0'];
+  const lines = [
+    `${opts.method ?? 'GET'} ${path} HTTP/${opts.httpVersion ?? '1.0'}`,
+    'Host: 127.0.0.1',
+    'User-Agent: AntennaTestListener/1.0',
+  ];
   if (opts.icy) lines.push('Icy-MetaData: 1');
   for (const [k, v] of Object.entries(opts.headers ?? {})) lines.push(`${k}: ${v}`);
   socket.write(lines.join('\r\n') + '\r\n\r\n');
@@ -196,7 +200,20 @@ export interface Decoded {
 
 /** Decodes bytes (as a player would from its first byte) to s16le stereo 44.1 kHz with the embedded ffmpeg. */
 export function decode(bytes: Buffer, opts: { format?: string } = {}): Promise<Decoded> {
-  const args = ['-hide_banner', '-nostdin', ...(opts.format ? ['-f', opts.format] : []), '-i', 'pipe:0', '-f', 's16le', '-ac', '2', '-ar', '44100', 'pipe:1'];
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    ...(opts.format ? ['-f', opts.format] : []),
+    '-i',
+    'pipe:0',
+    '-f',
+    's16le',
+    '-ac',
+    '2',
+    '-ar',
+    '44100',
+    'pipe:1',
+  ];
   return run(args, bytes);
 }
 

@@ -22,7 +22,11 @@ export interface OutputsStack {
   close(): Promise<void>;
 }
 
-export async function startOutputs(overrides: Partial<Record<SettingName, unknown>> = {}, title = 'First Title', extra: { maxQueueBytes?: number; speed?: number } = {}): Promise<OutputsStack> {
+export async function startOutputs(
+  overrides: Partial<Record<SettingName, unknown>> = {},
+  title = 'First Title',
+  extra: { maxQueueBytes?: number; speed?: number } = {},
+): Promise<OutputsStack> {
   const config = loadConfig({ env: {}, overrides: { httpPort: 0, host: '127.0.0.1', publicHostname: '127.0.0.1', ...overrides } });
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
   // speed > 1 runs the programme faster than real time (fills kernel socket buffers quickly in tests).

@@ -20,7 +20,34 @@ const BLOCK_MS = 20;
 
 /** `speed` > 1 plays a source whose clock runs fast (1.001 = +0.1 %): blocks are written that much sooner. */
 export function startPcmSource(ffmpeg: string, url: string, freq: number, speed = 1): PcmSource {
-  const proc = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 's16le', '-ar', String(RATE), '-ac', '2', '-i', 'pipe:0', '-c:a', 'libmp3lame', '-b:a', '128k', '-flush_packets', '1', '-content_type', 'audio/mpeg', '-f', 'mp3', url], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(
+    ffmpeg,
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      's16le',
+      '-ar',
+      String(RATE),
+      '-ac',
+      '2',
+      '-i',
+      'pipe:0',
+      '-c:a',
+      'libmp3lame',
+      '-b:a',
+      '128k',
+      '-flush_packets',
+      '1',
+      '-content_type',
+      'audio/mpeg',
+      '-f',
+      'mp3',
+      url,
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   proc.stdin.on('error', () => undefined);
   proc.stderr.resume();
   proc.stdout.resume();

@@ -63,16 +63,28 @@ export interface ProcessHandle {
 
 function toneInput(o: ToneOptions): string[] {
   const duration = o.durationS === undefined ? '' : `:duration=${o.durationS}`;
-  return [...(o.realtime === false ? [] : ['-re']), '-f', 'lavfi', '-i', o.lavfi ?? `sine=frequency=${o.frequency ?? 440}:sample_rate=44100${duration}`, '-ac', '2'];
+  return [
+    ...(o.realtime === false ? [] : ['-re']),
+    '-f',
+    'lavfi',
+    '-i',
+    o.lavfi ?? `sine=frequency=${o.frequency ?? 440}:sample_rate=44100${duration}`,
+    '-ac',
+    '2',
+  ];
 }
 
 function spawnHandle(ffmpegPath: string | undefined, args: string[]): ProcessHandle {
-  const proc = spawn(ffmpegPath ?? resolveFfmpegPath(undefined), ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(ffmpegPath ?? resolveFfmpegPath(undefined), ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let err = '';
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (s: string) => (err = (err + s).slice(-16_384)));
   proc.stdin.on('error', () => undefined);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('close', (code, signal) => resolve({ code, signal })),
+  );
   const alive = (): boolean => proc.exitCode === null && proc.signalCode === null;
   return {
     proc,
@@ -173,7 +185,11 @@ export async function startShoutcastClient(o: ToneOptions & { port: number; pass
  * Sends `data` (one write per element, `gapMs` apart) on a fresh connection and resolves with
  * everything the server sent until it closed, or until `timeoutMs` (then the socket is destroyed).
  */
-export async function rawExchange(port: number, data: Buffer | string | (Buffer | string)[], opts: { gapMs?: number; timeoutMs?: number; host?: string } = {}): Promise<Buffer> {
+export async function rawExchange(
+  port: number,
+  data: Buffer | string | (Buffer | string)[],
+  opts: { gapMs?: number; timeoutMs?: number; host?: string } = {},
+): Promise<Buffer> {
   const parts = Array.isArray(data) ? data : [data];
   const socket = net.connect(port, opts.host ?? '127.0.0.1');
   const chunks: Buffer[] = [];

@@ -23,7 +23,34 @@ const WINDOW = 1764; // 40 ms
 
 export function listen(ffmpeg: string, url: string, format: string, tones: readonly number[]): Promise<BenchListener> {
   return new Promise((resolve, reject) => {
-    const dec = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-fflags', '+nobuffer', '-probesize', '32', '-analyzeduration', '0', '-f', format, '-i', 'pipe:0', '-ac', '2', '-ar', '44100', '-f', 's16le', '-flush_packets', '1', 'pipe:1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const dec = spawn(
+      ffmpeg,
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-fflags',
+        '+nobuffer',
+        '-probesize',
+        '32',
+        '-analyzeduration',
+        '0',
+        '-f',
+        format,
+        '-i',
+        'pipe:0',
+        '-ac',
+        '2',
+        '-ar',
+        '44100',
+        '-f',
+        's16le',
+        '-flush_packets',
+        '1',
+        'pipe:1',
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     dec.stderr.resume();
     dec.stdin.on('error', () => undefined);
     const windows: Heard[] = [];

@@ -34,7 +34,14 @@ describe('/status-json.xsl', () => {
     expect(j.icestats.server_start_iso8601).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$/);
     expect(j.icestats.source).toHaveLength(3);
     const mp3 = j.icestats.source.find((x) => x.listenurl === `http://127.0.0.1:${s.port}/listen/live.mp3`);
-    expect(mp3).toMatchObject({ listeners: 1, server_type: 'audio/mpeg', bitrate: 128, title: 'First Title', server_name: 'Antenna', dummy: null });
+    expect(mp3).toMatchObject({
+      listeners: 1,
+      server_type: 'audio/mpeg',
+      bitrate: 128,
+      title: 'First Title',
+      server_name: 'Antenna',
+      dummy: null,
+    });
     expect(mp3).not.toHaveProperty('total_bytes_sent');
     const ogg = j.icestats.source.find((x) => x.server_type === 'application/ogg');
     expect(ogg).toMatchObject({ subtype: 'Vorbis', audio_samplerate: 44100, audio_bitrate: 96000 });
@@ -62,7 +69,9 @@ describe('admin', () => {
       expect(xml).toContain('<max_listeners>unlimited</max_listeners>');
     }
     const lm = await (await fetch(`${base}/admin/listmounts`, { headers: ADMIN })).text();
-    expect(lm).toMatch(/<source mount="\/listen\/live.ogg"><fallback><\/fallback><listeners>\d+<\/listeners><Connected>\d+<\/Connected><content-type>application\/ogg<\/content-type><\/source>/);
+    expect(lm).toMatch(
+      /<source mount="\/listen\/live.ogg"><fallback><\/fallback><listeners>\d+<\/listeners><Connected>\d+<\/Connected><content-type>application\/ogg<\/content-type><\/source>/,
+    );
   });
 
   it('listclients, killclient and moveclients act on real listeners', async () => {
@@ -76,25 +85,40 @@ describe('admin', () => {
     const ids = [...xml.matchAll(/<ID>(\d+)<\/ID>/g)].map((m) => Number(m[1]));
     const kill = await (await fetch(`${base}/admin/killclient?mount=/listen/live.mp3&id=${ids[0]}`, { headers: ADMIN })).text();
     expect(kill).toContain(`<message>Client ${ids[0]} removed</message><return>1</return>`);
-    expect(await (await fetch(`${base}/admin/killclient?mount=/listen/live.mp3&id=99999`, { headers: ADMIN })).text()).toContain('<message>Client 99999 not found</message><return>0</return>');
-    const move = await (await fetch(`${base}/admin/moveclients?mount=/listen/live.mp3&destination=/listen/live-b.mp3`, { headers: ADMIN })).text();
+    expect(await (await fetch(`${base}/admin/killclient?mount=/listen/live.mp3&id=99999`, { headers: ADMIN })).text()).toContain(
+      '<message>Client 99999 not found</message><return>0</return>',
+    );
+    const move = await (
+      await fetch(`${base}/admin/moveclients?mount=/listen/live.mp3&destination=/listen/live-b.mp3`, { headers: ADMIN })
+    ).text();
     expect(move).toContain('Clients moved from /listen/live.mp3 to /listen/live-b.mp3');
     expect(s.icecast.mounts.get('/listen/live-b.mp3')?.listeners.size).toBe(1);
     const at = b.audioBytes() + a.audioBytes();
     await new Promise((r) => setTimeout(r, 600));
     expect(a.audioBytes() + b.audioBytes()).toBeGreaterThan(at); // the moved listener keeps receiving
-    expect((await fetch(`${base}/admin/moveclients?mount=/listen/live-b.mp3&destination=/listen/nope`, { headers: ADMIN })).status).toBe(400);
+    expect((await fetch(`${base}/admin/moveclients?mount=/listen/live-b.mp3&destination=/listen/nope`, { headers: ADMIN })).status).toBe(
+      400,
+    );
     a.close();
     b.close();
   });
 
   it('metadata and killsource go through the injected actions', async () => {
-    const res = await fetch(`${base}/admin/metadata?mode=updinfo&mount=%2flisten%2flive%2emp3&charset=UTF%2d8&song=%C3%84rtist%20%2D%20T%C3%AFtle`, { headers: SOURCE });
-    expect(await res.text()).toBe('<?xml version="1.0"?>\n<iceresponse><message>Metadata update successful</message><return>1</return></iceresponse>\n');
+    const res = await fetch(
+      `${base}/admin/metadata?mode=updinfo&mount=%2flisten%2flive%2emp3&charset=UTF%2d8&song=%C3%84rtist%20%2D%20T%C3%AFtle`,
+      { headers: SOURCE },
+    );
+    expect(await res.text()).toBe(
+      '<?xml version="1.0"?>\n<iceresponse><message>Metadata update successful</message><return>1</return></iceresponse>\n',
+    );
     expect(s.actionsLog).toContain('title /listen/live.mp3 Ärtist - Tïtle');
-    await fetch(`${base}/admin/metadata?mode=updinfo&mount=/listen/live.mp3&charset=ISO-8859-1&title=T%EFtle&artist=%C4rtist`, { headers: ADMIN });
+    await fetch(`${base}/admin/metadata?mode=updinfo&mount=/listen/live.mp3&charset=ISO-8859-1&title=T%EFtle&artist=%C4rtist`, {
+      headers: ADMIN,
+    });
     expect(s.actionsLog).toContain('title /listen/live.mp3 Ärtist - Tïtle');
-    expect(await (await fetch(`${base}/admin/metadata?mode=other&mount=/listen/live.mp3&song=x`, { headers: ADMIN })).text()).toContain('No such action');
+    expect(await (await fetch(`${base}/admin/metadata?mode=other&mount=/listen/live.mp3&song=x`, { headers: ADMIN })).text()).toContain(
+      'No such action',
+    );
     const kill = await (await fetch(`${base}/admin/killsource?mount=/listen/live.mp3`, { headers: ADMIN })).text();
     expect(kill).toContain('<message>Source Removed</message>');
     expect(s.actionsLog).toContain('kick /listen/live.mp3');

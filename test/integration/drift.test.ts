@@ -17,33 +17,37 @@ afterEach(async () => {
 });
 
 describe('clock drift', () => {
-  it(`±0.1 % sources for ${RUN_S} s: bounded buffers, no dropouts, corrections counted`, async () => {
-    // Default return hold: a connect burst is trimmed while the input waits on standby.
-    t = await startAntenna({}, { emergencyTone: 660 });
-    const url = (port: number): string => `icecast://source:${SOURCE_PASSWORD}@127.0.0.1:${port}/live`;
-    sources.push(startPcmSource(FFMPEG, url(t.antenna.ports.primary), 440, 1.001));
-    sources.push(startPcmSource(FFMPEG, url(t.antenna.ports.fallback), 880, 0.999));
-    await waitFor(() => t!.antenna.mixer.onAir === 'primary', 'primary on air');
-    const from = performance.now();
-    const depths: { primary: number[]; fallback: number[] } = { primary: [], fallback: [] };
-    while (performance.now() - from < RUN_S * 1000) {
-      await sleep(1000);
-      for (const i of t.antenna.snapshot().mixer.inputs) depths[i.inputId].push(i.buffer.depthMs);
-    }
-    const snap = t.antenna.snapshot().mixer;
-    for (const input of snap.inputs) {
-      const b = input.buffer;
-      // An underrun or two is the adaptive buffer finding its depth on a loaded 2-core machine (it
-      // then grows its target); creeping drift would instead show as a steady stream of them.
-      expect(b.underruns, `${input.inputId} underruns`).toBeLessThanOrEqual(2);
-      expect(b.overflowDroppedMs, `${input.inputId} overflow`).toBe(0);
-      expect(b.correctedMs, `${input.inputId} corrections`).toBeGreaterThan(RUN_S * 0.5); // ≈ 1 ms per second of drift
-      const late = depths[input.inputId].slice(-30);
-      // 0.1 % of the run uncorrected would be RUN_S ms of creep; the depth stays within a band around target.
-      expect(Math.max(...late), `${input.inputId} depth`).toBeLessThan(b.targetMs + 120);
-      expect(Math.min(...late), `${input.inputId} depth`).toBeGreaterThan(20);
-    }
-    expect(snap.onAir).toBe('primary');
-    expect(longestSilenceMs(heard(t, [440, 880, 660], from), from, performance.now())).toBe(0);
-  }, (RUN_S + 60) * 1000);
+  it(
+    `±0.1 % sources for ${RUN_S} s: bounded buffers, no dropouts, corrections counted`,
+    async () => {
+      // Default return hold: a connect burst is trimmed while the input waits on standby.
+      t = await startAntenna({}, { emergencyTone: 660 });
+      const url = (port: number): string => `icecast://source:${SOURCE_PASSWORD}@127.0.0.1:${port}/live`;
+      sources.push(startPcmSource(FFMPEG, url(t.antenna.ports.primary), 440, 1.001));
+      sources.push(startPcmSource(FFMPEG, url(t.antenna.ports.fallback), 880, 0.999));
+      await waitFor(() => t!.antenna.mixer.onAir === 'primary', 'primary on air');
+      const from = performance.now();
+      const depths: { primary: number[]; fallback: number[] } = { primary: [], fallback: [] };
+      while (performance.now() - from < RUN_S * 1000) {
+        await sleep(1000);
+        for (const i of t.antenna.snapshot().mixer.inputs) depths[i.inputId].push(i.buffer.depthMs);
+      }
+      const snap = t.antenna.snapshot().mixer;
+      for (const input of snap.inputs) {
+        const b = input.buffer;
+        // An underrun or two is the adaptive buffer finding its depth on a loaded 2-core machine (it
+        // then grows its target); creeping drift would instead show as a steady stream of them.
+        expect(b.underruns, `${input.inputId} underruns`).toBeLessThanOrEqual(2);
+        expect(b.overflowDroppedMs, `${input.inputId} overflow`).toBe(0);
+        expect(b.correctedMs, `${input.inputId} corrections`).toBeGreaterThan(RUN_S * 0.5); // ≈ 1 ms per second of drift
+        const late = depths[input.inputId].slice(-30);
+        // 0.1 % of the run uncorrected would be RUN_S ms of creep; the depth stays within a band around target.
+        expect(Math.max(...late), `${input.inputId} depth`).toBeLessThan(b.targetMs + 120);
+        expect(Math.min(...late), `${input.inputId} depth`).toBeGreaterThan(20);
+      }
+      expect(snap.onAir).toBe('primary');
+      expect(longestSilenceMs(heard(t, [440, 880, 660], from), from, performance.now())).toBe(0);
+    },
+    (RUN_S + 60) * 1000,
+  );
 });

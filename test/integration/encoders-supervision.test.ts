@@ -82,7 +82,11 @@ describe('slow listeners', () => {
   it('a listener that stops reading is dropped and counted; a fast one on the same mount is untouched', async () => {
     // Kernel socket buffers on loopback hold megabytes before our queue even starts to fill, so this
     // stack runs the programme at 20x real time to reach the bound in seconds rather than minutes.
-    const fastStack = await startOutputs({ queueBytes: 65_536, burstSeconds: 0.5, mounts: [{ mount: '/listen/live.mp3', codec: 'mp3', bitrate: 320_000 }] }, 'Fast', { speed: 20 });
+    const fastStack = await startOutputs(
+      { queueBytes: 65_536, burstSeconds: 0.5, mounts: [{ mount: '/listen/live.mp3', codec: 'mp3', bitrate: 320_000 }] },
+      'Fast',
+      { speed: 20 },
+    );
     try {
       const fast = listen(fastStack.port, '/listen/live.mp3');
       const slow = listen(fastStack.port, '/listen/live.mp3');

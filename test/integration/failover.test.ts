@@ -78,7 +78,10 @@ describe('failover by ear', () => {
     expect(longestSilenceMs(w, stallAt - 1000, performance.now())).toBeLessThan(1000);
     // The audio stopping mid-frame is ramped, not cut: no click into the stall or out of it.
     expect(maxStep(t.pcmBetween(stallAt - 1000))).toBeLessThan(0.05);
-    const snap = t.antenna.snapshot().mixer.timeline.filter((e) => e.type === 'switch').at(-1);
+    const snap = t.antenna
+      .snapshot()
+      .mixer.timeline.filter((e) => e.type === 'switch')
+      .at(-1);
     expect(snap?.detail).toMatchObject({ from: 'primary', to: 'fallback', reason: 'stalled' });
 
     const resumeAt = performance.now();
@@ -97,7 +100,9 @@ describe('failover by ear', () => {
     source('fallback');
     // 440 Hz for 4 s, silence for 4 s, then 440 Hz again.
     const goneSilentAfter = 4;
-    const c = source('primary', { lavfi: `aevalsrc=exprs='if(between(t\\,${goneSilentAfter}\\,8)\\,0\\,0.5*sin(2*PI*${P}*t))':s=44100:c=stereo` });
+    const c = source('primary', {
+      lavfi: `aevalsrc=exprs='if(between(t\\,${goneSilentAfter}\\,8)\\,0\\,0.5*sin(2*PI*${P}*t))':s=44100:c=stereo`,
+    });
     await waitFor(() => onAir() === 'primary', 'primary on air');
     await waitFor(() => onAir() === 'fallback', 'fallback after silence', 15_000);
     const switchedAt = performance.now();
@@ -161,7 +166,10 @@ describe('titles', () => {
     t = await fx.start({ returnHoldSeconds: 0.5 }, { emergencyTone: E });
     // libshout's order: its metadata update reaches the source port before its audio is decoded.
     const auth = Buffer.from(`source:${SOURCE_PASSWORD}`).toString('base64');
-    const reply = await rawExchange(t.antenna.ports.primary, `GET /admin/metadata?mode=updinfo&mount=%2Flive&song=First%20Song HTTP/1.0\r\nAuthorization: Basic ${auth}\r\n\r\n`);
+    const reply = await rawExchange(
+      t.antenna.ports.primary,
+      `GET /admin/metadata?mode=updinfo&mount=%2Flive&song=First%20Song HTTP/1.0\r\nAuthorization: Basic ${auth}\r\n\r\n`,
+    );
     expect(reply.toString()).toContain('<return>1</return>');
     source('primary');
     await waitFor(() => onAir() === 'primary', 'primary on air');

@@ -111,7 +111,15 @@ describe('HLS from memory', () => {
     expect((await getText(`${s.base}/hls/${TIERS[0]}/index.m3u8?_HLS_msn=${last + 3}`)).status).toBe(400);
     expect((await getText(`${s.base}/hls/${TIERS[0]}/index.m3u8?_HLS_part=1`)).status).toBe(400);
     expect((await getText(`${s.base}/hls/${TIERS[0]}/index.m3u8?_HLS_msn=abc`)).status).toBe(400);
-    for (const path of ['/hls/../package.json', '/hls/%2e%2e/%2e%2e/package.json', '/hls/aac_64k/..%2f..%2fpackage.json', '/hls/nope/index.m3u8', '/hls/aac_64k/1.aac.bak', `/hls/aac_64k/${last + 50}.aac`, '/hls/aac_64k/0.99999.aac']) {
+    for (const path of [
+      '/hls/../package.json',
+      '/hls/%2e%2e/%2e%2e/package.json',
+      '/hls/aac_64k/..%2f..%2fpackage.json',
+      '/hls/nope/index.m3u8',
+      '/hls/aac_64k/1.aac.bak',
+      `/hls/aac_64k/${last + 50}.aac`,
+      '/hls/aac_64k/0.99999.aac',
+    ]) {
       const r = await getText(`${s.base}${path}`);
       expect(r.status, path).toBe(404);
       expect(r.text).not.toContain('"name": "antenna"');
@@ -148,14 +156,18 @@ describe('HLS from memory', () => {
   });
 
   it('answers CORS preflight', async () => {
-    const res = await fetch(`${s.base}/hls/master.m3u8`, { method: 'OPTIONS', headers: { origin: 'https://example.org', 'access-control-request-method': 'GET' } });
+    const res = await fetch(`${s.base}/hls/master.m3u8`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://example.org', 'access-control-request-method': 'GET' },
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
   });
 
   it('ffmpeg plays the master playlist over HTTP and decodes the 440 Hz tone from every tier', async () => {
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', `${s.base}/hls/master.m3u8`];
-    for (let i = 0; i < TIERS.length; i++) args.push('-map', `0:a:${i}`, '-t', '2', '-ac', '1', '-ar', '44100', '-f', 's16le', `pipe:${i === 0 ? 1 : i + 2}`);
+    for (let i = 0; i < TIERS.length; i++)
+      args.push('-map', `0:a:${i}`, '-t', '2', '-ac', '1', '-ar', '44100', '-f', 's16le', `pipe:${i === 0 ? 1 : i + 2}`);
     const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
     const outs: Buffer[][] = [[], [], []];
     child.stdout?.on('data', (d: Buffer) => outs[0]?.push(d));

@@ -37,7 +37,12 @@ function pages(b: Buffer) {
 
 describe('ICY metadata', () => {
   it('shares two mounts on one encoder (same codec and bitrate)', () => {
-    expect(s.encoders.snapshot().map((e) => e.key).sort()).toEqual(['aac-64k', 'mp3-128k', 'vorbis-q2']);
+    expect(
+      s.encoders
+        .snapshot()
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(['aac-64k', 'mp3-128k', 'vorbis-q2']);
   });
 
   it('puts StreamTitle blocks every metaint bytes, the current title first, a new title where its audio is', async () => {

@@ -26,11 +26,23 @@ export interface Recorded {
 export async function startIngest(overrides: Partial<Record<SettingName, unknown>> = {}): Promise<Recorded> {
   const config = loadConfig({
     env: {},
-    overrides: { host: '127.0.0.1', primaryPort: 0, fallbackPort: 0, sourcePassword: SOURCE_PASSWORD, adminPassword: ADMIN_PASSWORD, ...overrides },
+    overrides: {
+      host: '127.0.0.1',
+      primaryPort: 0,
+      fallbackPort: 0,
+      sourcePassword: SOURCE_PASSWORD,
+      adminPassword: ADMIN_PASSWORD,
+      ...overrides,
+    },
   });
   // ANTENNA_TEST_LOG=info shows the ingest's own log lines while debugging a test.
   const log = createRootLogger((process.env.ANTENNA_TEST_LOG as 'info' | undefined) ?? 'silent');
-  const ingest = await createIngest({ config, secrets: { sourcePassword: SOURCE_PASSWORD, adminPassword: ADMIN_PASSWORD, relayPassword: 'relaypw' }, log, ffmpegPath: FFMPEG });
+  const ingest = await createIngest({
+    config,
+    secrets: { sourcePassword: SOURCE_PASSWORD, adminPassword: ADMIN_PASSWORD, relayPassword: 'relaypw' },
+    log,
+    ffmpegPath: FFMPEG,
+  });
   const events: Recorded['events'] = {};
   const pcmBytes = new Map<number, number>();
   const record = <K extends keyof IngestEvents & string>(name: K): void => {
@@ -65,7 +77,10 @@ export async function startIngest(overrides: Partial<Record<SettingName, unknown
 
 function summary(events: Recorded['events']): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(events).map(([k, v]) => [k, (v ?? []).map((e) => JSON.stringify(e, (key, val: unknown) => (key === 'headers' ? undefined : val)).slice(0, 200))]),
+    Object.entries(events).map(([k, v]) => [
+      k,
+      (v ?? []).map((e) => JSON.stringify(e, (key, val: unknown) => (key === 'headers' ? undefined : val)).slice(0, 200)),
+    ]),
   );
 }
 

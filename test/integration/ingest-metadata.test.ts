@@ -12,7 +12,10 @@ const request = (name: string): Buffer => clientSegments(name)[0] as Buffer;
 const captured = (name: string): string => noDate(serverSegments(name)[0] as Buffer);
 
 async function waitStreaming(rec: Recorded, n: number): Promise<void> {
-  await rec.waitFor(`${n} sources decoding`, () => rec.all('source-connected').length >= n && rec.all('source-connected').every((c) => pcmOf(rec, c.info.connectionId) > 0));
+  await rec.waitFor(
+    `${n} sources decoding`,
+    () => rec.all('source-connected').length >= n && rec.all('source-connected').every((c) => pcmOf(rec, c.info.connectionId) > 0),
+  );
 }
 
 describe('ingest metadata updates', () => {
@@ -31,9 +34,13 @@ describe('ingest metadata updates', () => {
 
   it('libshout: 401 without credentials, then success (empty song)', async () => {
     const rec = await ingest();
-    expect(noDate(await rawExchange(rec.ingest.ports.primary, request('ezstream1.0.2_libshout2.4.6__ffmpeg.44')))).toBe(captured('ezstream1.0.2_libshout2.4.6__ffmpeg.44'));
+    expect(noDate(await rawExchange(rec.ingest.ports.primary, request('ezstream1.0.2_libshout2.4.6__ffmpeg.44')))).toBe(
+      captured('ezstream1.0.2_libshout2.4.6__ffmpeg.44'),
+    );
     expect(rec.all('metadata')).toHaveLength(0);
-    expect(noDate(await rawExchange(rec.ingest.ports.primary, request('ezstream1.0.2_libshout2.4.6__ffmpeg.45')))).toBe(captured('ezstream1.0.2_libshout2.4.6__ffmpeg.45'));
+    expect(noDate(await rawExchange(rec.ingest.ports.primary, request('ezstream1.0.2_libshout2.4.6__ffmpeg.45')))).toBe(
+      captured('ezstream1.0.2_libshout2.4.6__ffmpeg.45'),
+    );
     expect(rec.all('metadata')).toEqual([{ inputId: 'primary', title: '' }]);
   });
 
@@ -60,11 +67,18 @@ describe('ingest metadata updates', () => {
     const rec = await ingest();
     const get = (target: string, user: string, pw: string): Buffer =>
       Buffer.from(`GET ${target} HTTP/1.0\r\nAuthorization: Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}\r\n\r\n`);
-    const ok = await rawExchange(rec.ingest.ports.primary, get('/admin/metadata?mode=updinfo&mount=/x&title=T&artist=A', 'admin', ADMIN_PASSWORD));
+    const ok = await rawExchange(
+      rec.ingest.ports.primary,
+      get('/admin/metadata?mode=updinfo&mount=/x&title=T&artist=A', 'admin', ADMIN_PASSWORD),
+    );
     expect(ok.toString()).toContain('<message>Metadata update successful</message><return>1</return>');
     expect(rec.all('metadata')).toEqual([{ inputId: 'primary', title: 'A - T' }]);
-    expect((await rawExchange(rec.ingest.ports.primary, get('/admin/metadata?mode=updinfo&song=x', 'admin', 'nope'))).toString()).toMatch(/^HTTP\/1\.0 401 /);
-    expect((await rawExchange(rec.ingest.ports.primary, get('/admin.cgi?pass=nope&mode=updinfo&song=x', 'x', 'y'))).toString()).toMatch(/^HTTP\/1\.0 401 /);
+    expect((await rawExchange(rec.ingest.ports.primary, get('/admin/metadata?mode=updinfo&song=x', 'admin', 'nope'))).toString()).toMatch(
+      /^HTTP\/1\.0 401 /,
+    );
+    expect((await rawExchange(rec.ingest.ports.primary, get('/admin.cgi?pass=nope&mode=updinfo&song=x', 'x', 'y'))).toString()).toMatch(
+      /^HTTP\/1\.0 401 /,
+    );
     const other = await rawExchange(rec.ingest.ports.primary, get('/admin/metadata?mode=other&song=x', 'source', SOURCE_PASSWORD));
     expect(other.toString()).toContain('<message>No such action</message><return>0</return>');
     expect(rec.all('metadata')).toHaveLength(1);

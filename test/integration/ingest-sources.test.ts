@@ -4,7 +4,14 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { BYTES_PER_FRAME, SAMPLE_RATE } from '../../src/types/pcm.js';
 import { clientSegments, serverSegments } from '../fixtures/captures/load.js';
-import { rawExchange, startShoutcastClient, startSourceClient, startToneEncoder, type ProcessHandle, type SourceCodec } from '../helpers/source-client.js';
+import {
+  rawExchange,
+  startShoutcastClient,
+  startSourceClient,
+  startToneEncoder,
+  type ProcessHandle,
+  type SourceCodec,
+} from '../helpers/source-client.js';
 import { pcmOf, sleep, ingestFixture, SOURCE_PASSWORD, type Recorded } from './ingest-harness.js';
 
 const ONE_SECOND = SAMPLE_RATE * BYTES_PER_FRAME;
@@ -90,7 +97,10 @@ describe('ingest: real sources produce PCM', () => {
     const rec = await ingest();
     const { socket, received } = await connect(rec.ingest.ports.primary);
     socket.write(clientSegments('liquidsoap2.1.3_outputs__ffmpeg.49')[0] as Buffer);
-    await rec.waitFor('100 + 200', () => received().toString() === 'HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\nHTTP/1.0 200 OK\r\n\r\n');
+    await rec.waitFor(
+      '100 + 200',
+      () => received().toString() === 'HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\nHTTP/1.0 200 OK\r\n\r\n',
+    );
     pipeTone(socket, true);
     const info = await expectPcm(rec, 'primary');
     expect(info).toMatchObject({ protocol: 'icecast-put', mount: '/liqputc.mp3', format: 'mp3' });

@@ -12,7 +12,7 @@ const fx = antennaFixture();
 async function burstyProxy(port: number, maxGapMs: number): Promise<number> {
   const sockets = new Set<net.Socket>();
   let seed = 42;
-  const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const proxy = net.createServer((client) => {
     const upstream = net.connect(port, '127.0.0.1');
     sockets.add(client).add(upstream);

@@ -28,7 +28,17 @@ function runMain(env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'antenna-main-'));
   dirs.push(dir);
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, ANTENNA_HOST: '127.0.0.1', ANTENNA_PRIMARY_PORT: '0', ANTENNA_FALLBACK_PORT: '0', ANTENNA_PRIMARY_SHOUTCAST_PORT: '0', ANTENNA_FALLBACK_SHOUTCAST_PORT: '0', ANTENNA_HTTP_PORT: '0', ANTENNA_DATA_DIR: join(dir, 'data'), ...env },
+    env: {
+      ...process.env,
+      ANTENNA_HOST: '127.0.0.1',
+      ANTENNA_PRIMARY_PORT: '0',
+      ANTENNA_FALLBACK_PORT: '0',
+      ANTENNA_PRIMARY_SHOUTCAST_PORT: '0',
+      ANTENNA_FALLBACK_SHOUTCAST_PORT: '0',
+      ANTENNA_HTTP_PORT: '0',
+      ANTENNA_DATA_DIR: join(dir, 'data'),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];

@@ -5,14 +5,16 @@ import { startOutputs, type OutputsStack } from '../helpers/outputs-stack.js';
 
 let s: OutputsStack;
 beforeAll(async () => {
-  s = await startOutputs({ mounts: [
-    { mount: '/listen/live.mp3', codec: 'mp3', bitrate: 320_000 },
-    { mount: '/listen/live-128.mp3', codec: 'mp3', bitrate: 128_000, maxListeners: 1 },
-    { mount: '/listen/live.aac', codec: 'aac', bitrate: 128_000 },
-    { mount: '/listen/live-64.aac', codec: 'aac', bitrate: 64_000 },
-    { mount: '/listen/live.ogg', codec: 'vorbis', quality: 6 },
-    { mount: '/listen/live-96.ogg', codec: 'vorbis', quality: 2 },
-  ] });
+  s = await startOutputs({
+    mounts: [
+      { mount: '/listen/live.mp3', codec: 'mp3', bitrate: 320_000 },
+      { mount: '/listen/live-128.mp3', codec: 'mp3', bitrate: 128_000, maxListeners: 1 },
+      { mount: '/listen/live.aac', codec: 'aac', bitrate: 128_000 },
+      { mount: '/listen/live-64.aac', codec: 'aac', bitrate: 64_000 },
+      { mount: '/listen/live.ogg', codec: 'vorbis', quality: 6 },
+      { mount: '/listen/live-96.ogg', codec: 'vorbis', quality: 2 },
+    ],
+  });
   await new Promise((r) => setTimeout(r, 2500)); // let the rings fill for the burst
 });
 afterAll(async () => {
@@ -83,7 +85,10 @@ describe('around the stream', () => {
     const res = await fetch(`http://127.0.0.1:${s.port}/listen/live.mp3`, { method: 'HEAD', headers: { 'Icy-MetaData': '1' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('icy-metaint')).toBe('16000');
-    const pre = await fetch(`http://127.0.0.1:${s.port}/listen/live.mp3`, { method: 'OPTIONS', headers: { Origin: 'http://x', 'Access-Control-Request-Headers': 'icy-metadata' } });
+    const pre = await fetch(`http://127.0.0.1:${s.port}/listen/live.mp3`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://x', 'Access-Control-Request-Headers': 'icy-metadata' },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-headers')).toContain('Icy-MetaData');
     expect(pre.headers.get('access-control-allow-origin')).toBe('*');

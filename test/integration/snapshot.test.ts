@@ -32,6 +32,11 @@ describe('snapshot', () => {
     expect(s.mounts.mounts.map((m) => m.mount)).toContain('/listen/live.mp3');
     await c.stop();
     await waitFor(() => t.antenna.mixer.onAir === 'emergency', 'emergency on air');
-    expect(events).toEqual(['connected primary', 'switch emergency→primary returned', 'disconnected primary client-closed', 'switch primary→emergency disconnected']);
+    expect(events).toEqual([
+      'connected primary',
+      'switch emergency→primary returned',
+      'disconnected primary client-closed',
+      'switch primary→emergency disconnected',
+    ]);
   });
 });

@@ -7,7 +7,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeToPcm, dominantTones } from '../helpers/interop-audio.js';
-import { buttConfig, buttOutput, leftoverProcesses, startButt, startToneFeed, startXvfb, toneAsoundrc, type Butt, type ButtServerConfig, type ToneFeed } from '../helpers/interop-butt.js';
+import {
+  buttConfig,
+  buttOutput,
+  leftoverProcesses,
+  startButt,
+  startToneFeed,
+  startXvfb,
+  toneAsoundrc,
+  type Butt,
+  type ButtServerConfig,
+  type ToneFeed,
+} from '../helpers/interop-butt.js';
 import { readIcy } from '../helpers/interop-http.js';
 import { freePort, freePortPair, missing, tempDir, until, type Running } from '../helpers/interop-programs.js';
 import { logs, startAntenna, type AntennaServer, type LogLine, stopCleanly, LEAN_OUTPUTS } from '../helpers/interop-server.js';
@@ -117,20 +128,31 @@ describe.skipIf(skip !== undefined)(`BUTT 0.1.37 → primary (Icecast) and fallb
     return { titles: r.titles, tones: dominantTones(live, TONES, 0.5, 1), ...(r.error ? { error: r.error } : {}) };
   }
 
-  const share = (tones: readonly (number | undefined)[], f: number): number => (tones.length === 0 ? 0 : tones.filter((t) => t === f).length / tones.length);
+  const share = (tones: readonly (number | undefined)[], f: number): number =>
+    tones.length === 0 ? 0 : tones.filter((t) => t === f).length / tones.length;
 
   it('Icecast mode: PUT with Expect to the primary, a raw-UTF-8 title and the 440 Hz tone reach listeners', async () => {
     const s = server as AntennaServer;
     const since = s.mark();
-    const b = await launch('icecast', { mode: 'icecast', port: s.ports.primary, password: s.sourcePassword, mount: 'butt.mp3' }, ICECAST_TONE);
+    const b = await launch(
+      'icecast',
+      { mode: 'icecast', port: s.ports.primary, password: s.sourcePassword, mount: 'butt.mp3' },
+      ICECAST_TONE,
+    );
     await connect(b);
 
-    const connected = await explained(b, s.waitForLog('BUTT "source connected" on primary', logs.sourceConnected('primary', /^butt 0\.1\.37$/), 30_000, since));
+    const connected = await explained(
+      b,
+      s.waitForLog('BUTT "source connected" on primary', logs.sourceConnected('primary', /^butt 0\.1\.37$/), 30_000, since),
+    );
     expect(connected.protocol, 'BUTT Icecast mode is PUT + Expect: 100-continue').toBe('icecast-put');
     expect(connected.mount).toBe('/butt.mp3');
     expect(connected.chunked).toBe(false);
     await explained(b, s.waitForLog('first decoded PCM on primary', logs.firstPcm('primary'), 30_000, since));
-    await explained(b, s.waitForLog('the mixer switching to primary', (l: LogLine) => l.msg === 'switch' && l.to === 'primary', 30_000, since));
+    await explained(
+      b,
+      s.waitForLog('the mixer switching to primary', (l: LogLine) => l.msg === 'switch' && l.to === 'primary', 30_000, since),
+    );
 
     // BUTT sends `GET /admin/metadata?mode=updinfo&mount=/butt.mp3&song=B\xc3\xbctt%20Title HTTP/1.0`:
     // raw UTF-8 bytes in the request-target, only spaces escaped, no charset (reference §1.6).
@@ -143,7 +165,10 @@ describe.skipIf(skip !== undefined)(`BUTT 0.1.37 → primary (Icecast) and fallb
     const heard = await listen(ICECAST_TITLE);
     const why = `titles ${JSON.stringify(heard.titles)}, tones ${JSON.stringify(heard.tones)}${heard.error ? `, listener: ${heard.error}` : ''}\n${await context(b)}`;
     expect(heard.titles, `ICY StreamTitle on /listen/live.mp3: ${why}`).toContain(ICECAST_TITLE);
-    expect(share(heard.tones, ICECAST_TONE), `share of 0.5 s windows (after the burst) where the strongest tone is ${ICECAST_TONE} Hz: ${why}`).toBeGreaterThanOrEqual(0.75);
+    expect(
+      share(heard.tones, ICECAST_TONE),
+      `share of 0.5 s windows (after the burst) where the strongest tone is ${ICECAST_TONE} Hz: ${why}`,
+    ).toBeGreaterThanOrEqual(0.75);
 
     const mark = s.mark();
     const d = await b.control('-d');
@@ -160,11 +185,17 @@ describe.skipIf(skip !== undefined)(`BUTT 0.1.37 → primary (Icecast) and fallb
     await connect(b);
 
     // BUTT sends `<password>\r\n` and its icy-* headers in one segment without waiting for OK2.
-    const connected = await explained(b, s.waitForLog('BUTT "source connected" on fallback', logs.sourceConnected('fallback'), 30_000, since));
+    const connected = await explained(
+      b,
+      s.waitForLog('BUTT "source connected" on fallback', logs.sourceConnected('fallback'), 30_000, since),
+    );
     expect(connected.protocol).toBe('shoutcast');
     expect(connected.port, 'the audio goes to the base port + 1').toBe(fallbackPort + 1);
     await explained(b, s.waitForLog('first decoded PCM on fallback', logs.firstPcm('fallback'), 30_000, since));
-    await explained(b, s.waitForLog('the mixer switching to fallback', (l: LogLine) => l.msg === 'switch' && l.to === 'fallback', 30_000, since));
+    await explained(
+      b,
+      s.waitForLog('the mixer switching to fallback', (l: LogLine) => l.msg === 'switch' && l.to === 'fallback', 30_000, since),
+    );
 
     // `GET /admin.cgi?pass=…&mode=updinfo&song=B\xc3\xbctt%20SC%20Title&url= HTTP/1.0` to the base port.
     const u = await b.control('-u', SHOUTCAST_TITLE);
@@ -177,7 +208,10 @@ describe.skipIf(skip !== undefined)(`BUTT 0.1.37 → primary (Icecast) and fallb
     const heard = await listen(SHOUTCAST_TITLE);
     const why = `titles ${JSON.stringify(heard.titles)}, tones ${JSON.stringify(heard.tones)}${heard.error ? `, listener: ${heard.error}` : ''}\n${await context(b)}`;
     expect(heard.titles, `ICY StreamTitle on /listen/live.mp3: ${why}`).toContain(SHOUTCAST_TITLE);
-    expect(share(heard.tones, SHOUTCAST_TONE), `share of 0.5 s windows (after the burst) where the strongest tone is ${SHOUTCAST_TONE} Hz: ${why}`).toBeGreaterThanOrEqual(0.75);
+    expect(
+      share(heard.tones, SHOUTCAST_TONE),
+      `share of 0.5 s windows (after the burst) where the strongest tone is ${SHOUTCAST_TONE} Hz: ${why}`,
+    ).toBeGreaterThanOrEqual(0.75);
 
     const mark = s.mark();
     const d = await b.control('-d');

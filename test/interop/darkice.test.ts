@@ -75,15 +75,36 @@ describe.skipIf(skip !== undefined)(`darkice → fallback port${skip ? ` (skippe
     mkdirSync(home);
     // alsa-lib reads ~/.asoundrc: the `file` plugin reads capture data from `infile` (raw s16le),
     // and the blocking FIFO read paces DarkIce at real time.
-    writeFileSync(join(home, '.asoundrc'), `pcm.antennatone {\n  type file\n  slave.pcm "null"\n  file "/dev/null"\n  infile "${fifo}"\n  format "raw"\n}\n`);
+    writeFileSync(
+      join(home, '.asoundrc'),
+      `pcm.antennatone {\n  type file\n  slave.pcm "null"\n  file "/dev/null"\n  infile "${fifo}"\n  format "raw"\n}\n`,
+    );
     const cfg = join(dir.path, 'darkice.cfg');
     writeFileSync(cfg, darkiceCfg(server.ports.fallback, server.sourcePassword));
 
     const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
-    feeder = start(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `sine=frequency=${DARK_TONE}:sample_rate=44100:duration=${SECONDS + 5}`, '-ac', '2', '-f', 's16le', '-y', fifo]);
+    feeder = start(ffmpeg, [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=${DARK_TONE}:sample_rate=44100:duration=${SECONDS + 5}`,
+      '-ac',
+      '2',
+      '-f',
+      's16le',
+      '-y',
+      fifo,
+    ]);
     dark = start('darkice', ['-v', '3', '-c', cfg], { env: { ...process.env, HOME: home } });
 
-    await withOutput(dark, server.waitForLog('DarkIce "source connected" on fallback', logs.sourceConnected('fallback', /DarkIce/), 20_000));
+    await withOutput(
+      dark,
+      server.waitForLog('DarkIce "source connected" on fallback', logs.sourceConnected('fallback', /DarkIce/), 20_000),
+    );
     await withOutput(dark, server.waitForLog('first decoded PCM on fallback', logs.firstPcm('fallback'), 20_000));
     expect(dark.proc.exitCode, `darkice exited early:\n${dark.output.text}`).toBeNull();
 

@@ -101,10 +101,14 @@ describe.skipIf(skip !== undefined)(`hls.js in headless Chromium${skip ? ` (skip
     player = await (browser as HlsBrowser).open(`${s.httpBase}/hls/master.m3u8`);
     const p = player;
     await until('hls.js playing', async () => ((await p.state()).playing ? true : undefined), 30_000);
-    const st = await until('the ID3 title', async () => {
-      const x = await p.state();
-      return x.title === TITLE ? x : undefined;
-    }, 20_000).catch(async (err: unknown) => {
+    const st = await until(
+      'the ID3 title',
+      async () => {
+        const x = await p.state();
+        return x.title === TITLE ? x : undefined;
+      },
+      20_000,
+    ).catch(async (err: unknown) => {
       throw new Error(`${String(err)}; hls.js state: ${JSON.stringify(await p.state())}`);
     });
     expect(st.supported).toBe(true);
@@ -117,11 +121,16 @@ describe.skipIf(skip !== undefined)(`hls.js in headless Chromium${skip ? ` (skip
       lat.push((await p.state()).latency ?? NaN);
     }
     const end = await p.state();
-    console.log(`hls.js ${end.hlsVersion}: latency ${lat.map((x) => x.toFixed(2)).join(' ')} s (target ${end.targetLatency}), ${end.partsLoaded} parts, ${end.blockingReloads} blocking reloads`);
+    console.log(
+      `hls.js ${end.hlsVersion}: latency ${lat.map((x) => x.toFixed(2)).join(' ')} s (target ${end.targetLatency}), ${end.partsLoaded} parts, ${end.blockingReloads} blocking reloads`,
+    );
     expect(end.lowLatencyActive, 'hls.js loaded a playlist with parts and CAN-BLOCK-RELOAD').toBe(true);
     expect(end.partsLoaded, 'parts loaded').toBeGreaterThan(5);
     expect(end.blockingReloads, 'blocking playlist reloads (_HLS_msn)').toBeGreaterThan(5);
-    expect(Math.max(...lat), `hls.latency samples ${lat.map((x) => x.toFixed(2)).join(' ')} (target ${end.targetLatency})`).toBeLessThanOrEqual(4);
+    expect(
+      Math.max(...lat),
+      `hls.latency samples ${lat.map((x) => x.toFixed(2)).join(' ')} (target ${end.targetLatency})`,
+    ).toBeLessThanOrEqual(4);
     expect(fatal(end), JSON.stringify(end.errors)).toEqual([]);
   });
 
@@ -147,19 +156,29 @@ describe.skipIf(skip !== undefined)(`hls.js in headless Chromium${skip ? ` (skip
     server = await startAntenna({ env });
     const s = server;
     sources.push(startSourceClient({ port: s.ports.primary, password: s.sourcePassword, frequency: 440, ffmpegPath: ffmpeg }));
-    const after = await until('the first segment after the restart', async () => {
-      const x = await sequence(s.httpBase);
-      return Number.isFinite(x.last) ? x : undefined;
-    }, 30_000);
+    const after = await until(
+      'the first segment after the restart',
+      async () => {
+        const x = await sequence(s.httpBase);
+        return Number.isFinite(x.last) ? x : undefined;
+      },
+      30_000,
+    );
     expect(after.first, `media sequence after the restart (before: ${JSON.stringify(before)})`).toBeGreaterThan(before.last);
     expect(after.disc, 'discontinuity sequence bumped').toBeGreaterThan(before.disc);
     // hls.js retries the playlist while the server is down; the page restarts loading on a fatal network
     // error (as a web player's error handler would). It must play on from the new segments.
-    const resumed = await until('playback resumed after the restart', async () => {
-      const x = await p.state();
-      return x.currentTime > playedBefore + 1 ? x : undefined;
-    }, 45_000);
-    console.log(`restart: sequence before ${JSON.stringify(before)}, after ${JSON.stringify(after)}; hls.js errors meanwhile ${JSON.stringify(resumed.errors)}`);
+    const resumed = await until(
+      'playback resumed after the restart',
+      async () => {
+        const x = await p.state();
+        return x.currentTime > playedBefore + 1 ? x : undefined;
+      },
+      45_000,
+    );
+    console.log(
+      `restart: sequence before ${JSON.stringify(before)}, after ${JSON.stringify(after)}; hls.js errors meanwhile ${JSON.stringify(resumed.errors)}`,
+    );
     const { from, to } = await advances(p, 5000);
     expect(to - from, `currentTime advances after the restart (errors: ${JSON.stringify(resumed.errors)})`).toBeGreaterThan(4);
   });

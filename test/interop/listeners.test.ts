@@ -38,22 +38,32 @@ describe.skipIf(skipMpg123 !== undefined && skipMpv !== undefined)('listener pro
     expect(r.titles).toContain(TITLE);
   });
 
-  it.skipIf(skipMpg123 !== undefined)(`mpg123 plays /listen/live.mp3 and shows the ICY title${skipMpg123 ? ` (skipped: ${skipMpg123})` : ''}`, async () => {
-    const wav = join(dir.path, 'mpg123.wav');
-    // -n 200 frames = 5.2 s of audio, then mpg123 exits by itself.
-    const r = await run('mpg123', ['--no-control', '-v', '-n', '200', '-w', wav, `${server.httpBase}/listen/live.mp3`], 60_000);
-    expect(r.code, `mpg123 exit code\n${r.output}`).toBe(0);
-    expect(r.output, 'mpg123 must not report an error').not.toMatch(/error|warning: .*(junk|resync)/i);
-    expect(r.output, 'mpg123 shows the ICY title').toContain(`StreamTitle='${TITLE}';`);
-    const pcm = readFileSync(wav).subarray(44); // after the canonical WAV header
-    expect(pcm.length, 'decoded audio bytes').toBeGreaterThan(44_100 * 4 * 4);
-    expect(rmsDb(pcm), 'level of what mpg123 decoded').toBeGreaterThan(-40);
-    expect(dominantTones(pcm, [EMERGENCY_TONE, 440]).filter((t) => t === EMERGENCY_TONE).length, 'windows carrying the emergency tone').toBeGreaterThan(5);
-  });
+  it.skipIf(skipMpg123 !== undefined)(
+    `mpg123 plays /listen/live.mp3 and shows the ICY title${skipMpg123 ? ` (skipped: ${skipMpg123})` : ''}`,
+    async () => {
+      const wav = join(dir.path, 'mpg123.wav');
+      // -n 200 frames = 5.2 s of audio, then mpg123 exits by itself.
+      const r = await run('mpg123', ['--no-control', '-v', '-n', '200', '-w', wav, `${server.httpBase}/listen/live.mp3`], 60_000);
+      expect(r.code, `mpg123 exit code\n${r.output}`).toBe(0);
+      expect(r.output, 'mpg123 must not report an error').not.toMatch(/error|warning: .*(junk|resync)/i);
+      expect(r.output, 'mpg123 shows the ICY title').toContain(`StreamTitle='${TITLE}';`);
+      const pcm = readFileSync(wav).subarray(44); // after the canonical WAV header
+      expect(pcm.length, 'decoded audio bytes').toBeGreaterThan(44_100 * 4 * 4);
+      expect(rmsDb(pcm), 'level of what mpg123 decoded').toBeGreaterThan(-40);
+      expect(
+        dominantTones(pcm, [EMERGENCY_TONE, 440]).filter((t) => t === EMERGENCY_TONE).length,
+        'windows carrying the emergency tone',
+      ).toBeGreaterThan(5);
+    },
+  );
 
   for (const mount of ['/listen/live.mp3', '/listen/live-64.aac', '/listen/live.ogg']) {
     it.skipIf(skipMpv !== undefined)(`mpv --ao=null plays ${mount} for 3 s${skipMpv ? ` (skipped: ${skipMpv})` : ''}`, async () => {
-      const r = await run('mpv', ['--no-config', '--no-video', '--ao=null', '--length=3', '--msg-level=all=info', `${server.httpBase}${mount}`], 60_000);
+      const r = await run(
+        'mpv',
+        ['--no-config', '--no-video', '--ao=null', '--length=3', '--msg-level=all=info', `${server.httpBase}${mount}`],
+        60_000,
+      );
       expect(r.code, `mpv exit code\n${r.output}`).toBe(0);
       expect(r.output, 'mpv found an audio track').toMatch(/\(\+\) Audio/);
       expect(r.output, 'mpv reached the end of its 3 s').toMatch(/Exiting\.\.\. \(End of file\)/);

@@ -41,7 +41,12 @@ describe.skipIf(skipFfmpeg !== undefined && skipLiquidsoap !== undefined)('ffmpe
   });
 
   /** Runs one client until `check` passes, then stops it and waits for the input to be free again. */
-  async function session(inputId: 'primary' | 'fallback', cmd: string, args: string[], check: (since: number, client: Running) => Promise<void>): Promise<void> {
+  async function session(
+    inputId: 'primary' | 'fallback',
+    cmd: string,
+    args: string[],
+    check: (since: number, client: Running) => Promise<void>,
+  ): Promise<void> {
     const since = server.mark();
     const client = start(cmd, args, { cwd: dir.path });
     clients.push(client);
@@ -57,30 +62,90 @@ describe.skipIf(skipFfmpeg !== undefined && skipLiquidsoap !== undefined)('ffmpe
 
   async function expectOnAir(tone: number): Promise<void> {
     const decoded = await decodeToPcm(`${server.httpBase}/listen/live.mp3`, 6);
-    expect(dominantTones(decoded.pcm, [tone, EMERGENCY_TONE]), `dominant tone per 0.5 s on /listen/live.mp3 (${decoded.stderr})`).toContain(tone);
+    expect(dominantTones(decoded.pcm, [tone, EMERGENCY_TONE]), `dominant tone per 0.5 s on /listen/live.mp3 (${decoded.stderr})`).toContain(
+      tone,
+    );
   }
 
-  it.skipIf(skipFfmpeg !== undefined)(`ffmpeg 5.1 PUT + Expect: 100-continue on the primary${skipFfmpeg ? ` (skipped: ${skipFfmpeg})` : ''}`, async () => {
-    const mp3 = join(dir.path, 'put.mp3');
-    await makeToneMp3(mp3, 30, { freq: 440 });
-    const url = `icecast://source:${server.sourcePassword}@127.0.0.1:${server.ports.primary}/live`;
-    await session('primary', 'ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-re', '-i', mp3, '-c', 'copy', '-f', 'mp3', '-content_type', 'audio/mpeg', url], async (since) => {
-      const line = await server.waitForLog('ffmpeg "source connected" on primary', logs.sourceConnected('primary', /Lavf/), 20_000, since);
-      expect(line.protocol).toBe('icecast-put');
-      await expectOnAir(440);
-    });
-  });
+  it.skipIf(skipFfmpeg !== undefined)(
+    `ffmpeg 5.1 PUT + Expect: 100-continue on the primary${skipFfmpeg ? ` (skipped: ${skipFfmpeg})` : ''}`,
+    async () => {
+      const mp3 = join(dir.path, 'put.mp3');
+      await makeToneMp3(mp3, 30, { freq: 440 });
+      const url = `icecast://source:${server.sourcePassword}@127.0.0.1:${server.ports.primary}/live`;
+      await session(
+        'primary',
+        'ffmpeg',
+        [
+          '-hide_banner',
+          '-nostdin',
+          '-loglevel',
+          'warning',
+          '-re',
+          '-i',
+          mp3,
+          '-c',
+          'copy',
+          '-f',
+          'mp3',
+          '-content_type',
+          'audio/mpeg',
+          url,
+        ],
+        async (since) => {
+          const line = await server.waitForLog(
+            'ffmpeg "source connected" on primary',
+            logs.sourceConnected('primary', /Lavf/),
+            20_000,
+            since,
+          );
+          expect(line.protocol).toBe('icecast-put');
+          await expectOnAir(440);
+        },
+      );
+    },
+  );
 
-  it.skipIf(skipFfmpeg !== undefined)(`ffmpeg 5.1 -legacy_icecast 1 (SOURCE, HTTP/1.1) on the fallback${skipFfmpeg ? ` (skipped: ${skipFfmpeg})` : ''}`, async () => {
-    const mp3 = join(dir.path, 'legacy.mp3');
-    await makeToneMp3(mp3, 30, { freq: 660 });
-    const url = `icecast://source:${server.sourcePassword}@127.0.0.1:${server.ports.fallback}/live`;
-    await session('fallback', 'ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-re', '-i', mp3, '-c', 'copy', '-f', 'mp3', '-legacy_icecast', '1', '-content_type', 'audio/mpeg', url], async (since) => {
-      const line = await server.waitForLog('ffmpeg legacy "source connected" on fallback', logs.sourceConnected('fallback', /Lavf/), 20_000, since);
-      expect(line.protocol).toBe('icecast-source');
-      await expectOnAir(660);
-    });
-  });
+  it.skipIf(skipFfmpeg !== undefined)(
+    `ffmpeg 5.1 -legacy_icecast 1 (SOURCE, HTTP/1.1) on the fallback${skipFfmpeg ? ` (skipped: ${skipFfmpeg})` : ''}`,
+    async () => {
+      const mp3 = join(dir.path, 'legacy.mp3');
+      await makeToneMp3(mp3, 30, { freq: 660 });
+      const url = `icecast://source:${server.sourcePassword}@127.0.0.1:${server.ports.fallback}/live`;
+      await session(
+        'fallback',
+        'ffmpeg',
+        [
+          '-hide_banner',
+          '-nostdin',
+          '-loglevel',
+          'warning',
+          '-re',
+          '-i',
+          mp3,
+          '-c',
+          'copy',
+          '-f',
+          'mp3',
+          '-legacy_icecast',
+          '1',
+          '-content_type',
+          'audio/mpeg',
+          url,
+        ],
+        async (since) => {
+          const line = await server.waitForLog(
+            'ffmpeg legacy "source connected" on fallback',
+            logs.sourceConnected('fallback', /Lavf/),
+            20_000,
+            since,
+          );
+          expect(line.protocol).toBe('icecast-source');
+          await expectOnAir(660);
+        },
+      );
+    },
+  );
 
   const liq = (output: string): string => `settings.init.allow_root.set(true)
 settings.log.stdout.set(true)
@@ -94,33 +159,61 @@ end
 thread.run(delay=2., upd)
 ${output}
 `;
-  const titleHas = (text: string) => (l: LogLine): boolean => typeof l.msg === 'string' && /metadata update/i.test(l.msg) && String(l.title ?? '').includes(text);
+  const titleHas =
+    (text: string) =>
+    (l: LogLine): boolean =>
+      typeof l.msg === 'string' && /metadata update/i.test(l.msg) && String(l.title ?? '').includes(text);
 
-  it.skipIf(skipLiquidsoap !== undefined)(`Liquidsoap output.icecast (SOURCE, UTF-8 metadata) on the primary${skipLiquidsoap ? ` (skipped: ${skipLiquidsoap})` : ''}`, async () => {
-    const script = join(dir.path, 'out.liq');
-    writeFileSync(script, liq(`output.icecast(%mp3(bitrate=128), host="127.0.0.1", port=${server.ports.primary}, password="${server.sourcePassword}", mount="/live", name="Liq Name", s)`));
-    await session('primary', 'liquidsoap', [script], async (since) => {
-      await server.waitForLog('Liquidsoap "source connected" on primary', logs.sourceConnected('primary', /Liquidsoap/), 30_000, since);
-      const meta = await server.waitForLog('Liquidsoap title update', titleHas('Tïtle One'), 30_000, since);
-      expect(meta.title).toBe('Ärtist - Tïtle One');
-      const icy = await readIcy(`${server.httpBase}/listen/live.mp3`, { timeoutMs: 30_000, untilTitle: (t) => t.includes('Tïtle One'), minAudioBytes: 16_000 });
-      expect(icy.titles, `ICY titles on /listen/live.mp3\n${server.describe()}`).toContain('Ärtist - Tïtle One');
-      await expectOnAir(880);
-    });
-  });
+  it.skipIf(skipLiquidsoap !== undefined)(
+    `Liquidsoap output.icecast (SOURCE, UTF-8 metadata) on the primary${skipLiquidsoap ? ` (skipped: ${skipLiquidsoap})` : ''}`,
+    async () => {
+      const script = join(dir.path, 'out.liq');
+      writeFileSync(
+        script,
+        liq(
+          `output.icecast(%mp3(bitrate=128), host="127.0.0.1", port=${server.ports.primary}, password="${server.sourcePassword}", mount="/live", name="Liq Name", s)`,
+        ),
+      );
+      await session('primary', 'liquidsoap', [script], async (since) => {
+        await server.waitForLog('Liquidsoap "source connected" on primary', logs.sourceConnected('primary', /Liquidsoap/), 30_000, since);
+        const meta = await server.waitForLog('Liquidsoap title update', titleHas('Tïtle One'), 30_000, since);
+        expect(meta.title).toBe('Ärtist - Tïtle One');
+        const icy = await readIcy(`${server.httpBase}/listen/live.mp3`, {
+          timeoutMs: 30_000,
+          untilTitle: (t) => t.includes('Tïtle One'),
+          minAudioBytes: 16_000,
+        });
+        expect(icy.titles, `ICY titles on /listen/live.mp3\n${server.describe()}`).toContain('Ärtist - Tïtle One');
+        await expectOnAir(880);
+      });
+    },
+  );
 
-  it.skipIf(skipLiquidsoap !== undefined)(`Liquidsoap protocol="icy" (Shoutcast v1, Latin-1 admin.cgi title) on the primary's Shoutcast port${skipLiquidsoap ? ` (skipped: ${skipLiquidsoap})` : ''}`, async () => {
-    const script = join(dir.path, 'icy.liq');
-    // Liquidsoap's icy protocol streams to port + 1, as Shoutcast v1 clients do.
-    expect(server.ports.primaryShoutcast).toBe(server.ports.primary + 1);
-    writeFileSync(script, liq(`output.icecast(%mp3(bitrate=128), host="127.0.0.1", port=${server.ports.primary}, password="${server.sourcePassword}", protocol="icy", mount="/sc", s)`));
-    await session('primary', 'liquidsoap', [script], async (since) => {
-      const line = await server.waitForLog('Liquidsoap ICY "source connected" on primary', logs.sourceConnected('primary'), 30_000, since);
-      expect(line.protocol).toBe('shoutcast');
-      // The title arrives as GET /admin.cgi on the base port, percent-encoded Latin-1 with no charset.
-      const meta = await server.waitForLog('Liquidsoap admin.cgi title update', titleHas('Tïtle One'), 30_000, since);
-      expect(meta.title).toBe('Ärtist - Tïtle One');
-      await expectOnAir(880);
-    });
-  });
+  it.skipIf(skipLiquidsoap !== undefined)(
+    `Liquidsoap protocol="icy" (Shoutcast v1, Latin-1 admin.cgi title) on the primary's Shoutcast port${skipLiquidsoap ? ` (skipped: ${skipLiquidsoap})` : ''}`,
+    async () => {
+      const script = join(dir.path, 'icy.liq');
+      // Liquidsoap's icy protocol streams to port + 1, as Shoutcast v1 clients do.
+      expect(server.ports.primaryShoutcast).toBe(server.ports.primary + 1);
+      writeFileSync(
+        script,
+        liq(
+          `output.icecast(%mp3(bitrate=128), host="127.0.0.1", port=${server.ports.primary}, password="${server.sourcePassword}", protocol="icy", mount="/sc", s)`,
+        ),
+      );
+      await session('primary', 'liquidsoap', [script], async (since) => {
+        const line = await server.waitForLog(
+          'Liquidsoap ICY "source connected" on primary',
+          logs.sourceConnected('primary'),
+          30_000,
+          since,
+        );
+        expect(line.protocol).toBe('shoutcast');
+        // The title arrives as GET /admin.cgi on the base port, percent-encoded Latin-1 with no charset.
+        const meta = await server.waitForLog('Liquidsoap admin.cgi title update', titleHas('Tïtle One'), 30_000, since);
+        expect(meta.title).toBe('Ärtist - Tïtle One');
+        await expectOnAir(880);
+      });
+    },
+  );
 });

@@ -35,7 +35,10 @@ function azuracastParse(payload: string): Map<string, { title: string; listeners
 }
 
 /** markuslindenberg/icecast_exporter: Go structs + time layout "2006-01-02T15:04:05-0700". */
-function exporterParse(payload: string): { serverStart: Date; sources: { listeners: number; listenurl: string; serverType: string; streamStart: Date }[] } {
+function exporterParse(payload: string): {
+  serverStart: Date;
+  sources: { listeners: number; listenurl: string; serverType: string; streamStart: Date }[];
+} {
   const goTime = (v: unknown, field: string): Date => {
     if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{4}$/.test(v)) {
       throw new Error(`icecast_exporter: ${field} = ${JSON.stringify(v)} does not parse with layout 2006-01-02T15:04:05-0700`);
@@ -45,7 +48,8 @@ function exporterParse(payload: string): { serverStart: Date; sources: { listene
     return d;
   };
   const goInt = (v: unknown, field: string): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw new Error(`icecast_exporter: ${field} = ${JSON.stringify(v)} cannot unmarshal into int`);
+    if (typeof v !== 'number' || !Number.isInteger(v))
+      throw new Error(`icecast_exporter: ${field} = ${JSON.stringify(v)} cannot unmarshal into int`);
     return v;
   };
   const goString = (v: unknown, field: string): string => {
@@ -83,7 +87,9 @@ describe('/status-json.xsl as its consumers parse it', () => {
         ANTENNA_HLS_TIERS: hls,
       },
     });
-    single = await startAntenna({ env: { ANTENNA_MOUNTS: JSON.stringify([{ mount: '/listen/live.mp3', codec: 'mp3', bitrate: 128_000 }]), ANTENNA_HLS_TIERS: hls } });
+    single = await startAntenna({
+      env: { ANTENNA_MOUNTS: JSON.stringify([{ mount: '/listen/live.mp3', codec: 'mp3', bitrate: 128_000 }]), ANTENNA_HLS_TIERS: hls },
+    });
   });
 
   afterAll(async () => {
@@ -132,36 +138,57 @@ describe('/status-json.xsl as its consumers parse it', () => {
   });
 
   const skipIcecast = missing('icecast2');
-  it.skipIf(skipIcecast !== undefined)(`has every key, with the same JSON type, that stock Icecast 2.4.4 serves${skipIcecast ? ` (skipped: ${skipIcecast})` : ''}`, async () => {
-    const dir = tempDir('status-json');
-    let ice: Icecast | undefined;
-    let feeder: Running | undefined;
-    try {
-      ice = await startIcecast({ sourcePassword: 'hackme' });
-      const mp3 = `${dir.path}/tone.mp3`;
-      await makeToneMp3(mp3, 20);
-      const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
-      const target = `icecast://source:hackme@127.0.0.1:${ice.port}/live.mp3`;
-      feeder = start(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-re', '-i', mp3, '-c', 'copy', '-f', 'mp3', '-content_type', 'audio/mpeg', target]);
-      const base = ice.base;
-      await until('the ffmpeg source on stock Icecast', 15_000, async () => ((await getText(`${base}/status-json.xsl`)).body.includes('"source"') ? true : undefined));
-      await getText(`${base}/admin/metadata?mount=/live.mp3&mode=updinfo&song=Some%20Title`, { user: 'admin', pass: ice.adminPassword });
-      await until('the title on stock Icecast', 10_000, async () => ((await getText(`${base}/status-json.xsl`)).body.includes('Some Title') ? true : undefined));
-      const reference = JSON.parse((await getText(`${base}/status-json.xsl`)).body) as { icestats: Json & { source: Json } };
-      const ours = JSON.parse((await getText(`${single.httpBase}/status-json.xsl`)).body) as { icestats: Json & { source: Json } };
-      for (const [key, value] of Object.entries(reference.icestats)) {
-        if (key === 'source') continue;
-        expect(typeOf(ours.icestats[key]), `icestats.${key}`).toBe(typeOf(value));
+  it.skipIf(skipIcecast !== undefined)(
+    `has every key, with the same JSON type, that stock Icecast 2.4.4 serves${skipIcecast ? ` (skipped: ${skipIcecast})` : ''}`,
+    async () => {
+      const dir = tempDir('status-json');
+      let ice: Icecast | undefined;
+      let feeder: Running | undefined;
+      try {
+        ice = await startIcecast({ sourcePassword: 'hackme' });
+        const mp3 = `${dir.path}/tone.mp3`;
+        await makeToneMp3(mp3, 20);
+        const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
+        const target = `icecast://source:hackme@127.0.0.1:${ice.port}/live.mp3`;
+        feeder = start(ffmpeg, [
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-re',
+          '-i',
+          mp3,
+          '-c',
+          'copy',
+          '-f',
+          'mp3',
+          '-content_type',
+          'audio/mpeg',
+          target,
+        ]);
+        const base = ice.base;
+        await until('the ffmpeg source on stock Icecast', 15_000, async () =>
+          (await getText(`${base}/status-json.xsl`)).body.includes('"source"') ? true : undefined,
+        );
+        await getText(`${base}/admin/metadata?mount=/live.mp3&mode=updinfo&song=Some%20Title`, { user: 'admin', pass: ice.adminPassword });
+        await until('the title on stock Icecast', 10_000, async () =>
+          (await getText(`${base}/status-json.xsl`)).body.includes('Some Title') ? true : undefined,
+        );
+        const reference = JSON.parse((await getText(`${base}/status-json.xsl`)).body) as { icestats: Json & { source: Json } };
+        const ours = JSON.parse((await getText(`${single.httpBase}/status-json.xsl`)).body) as { icestats: Json & { source: Json } };
+        for (const [key, value] of Object.entries(reference.icestats)) {
+          if (key === 'source') continue;
+          expect(typeOf(ours.icestats[key]), `icestats.${key}`).toBe(typeOf(value));
+        }
+        // Keys a live MP3 mount always has on Icecast (ffmpeg sends no ice-audio-info, so no bitrate keys).
+        for (const [key, value] of Object.entries(reference.icestats.source)) {
+          if (key === 'dummy') continue;
+          expect(typeOf(ours.icestats.source[key]), `icestats.source.${key}`).toBe(typeOf(value));
+        }
+      } finally {
+        await feeder?.stop();
+        await ice?.close();
+        dir.remove();
       }
-      // Keys a live MP3 mount always has on Icecast (ffmpeg sends no ice-audio-info, so no bitrate keys).
-      for (const [key, value] of Object.entries(reference.icestats.source)) {
-        if (key === 'dummy') continue;
-        expect(typeOf(ours.icestats.source[key]), `icestats.source.${key}`).toBe(typeOf(value));
-      }
-    } finally {
-      await feeder?.stop();
-      await ice?.close();
-      dir.remove();
-    }
-  });
+    },
+  );
 });

@@ -23,8 +23,28 @@ describe('config', () => {
 
   it('has the documented defaults and is deeply frozen', () => {
     const c = loadConfig({ env: {} });
-    expect(c).toMatchObject({ primaryPort: 8010, fallbackPort: 8011, httpPort: 8000, minBufferMs: 150, maxBufferMs: 2000, stallMs: 300, sourceTimeoutS: 10, silenceThresholdDb: -50, silenceSeconds: 10, soundSeconds: 2, returnHoldSeconds: 3, crossfadeMs: 500 });
-    expect(c.mounts.map((m) => m.mount)).toEqual(['/listen/live.mp3', '/listen/live-128.mp3', '/listen/live.aac', '/listen/live-64.aac', '/listen/live.ogg', '/listen/live-96.ogg']);
+    expect(c).toMatchObject({
+      primaryPort: 8010,
+      fallbackPort: 8011,
+      httpPort: 8000,
+      minBufferMs: 150,
+      maxBufferMs: 2000,
+      stallMs: 300,
+      sourceTimeoutS: 10,
+      silenceThresholdDb: -50,
+      silenceSeconds: 10,
+      soundSeconds: 2,
+      returnHoldSeconds: 3,
+      crossfadeMs: 500,
+    });
+    expect(c.mounts.map((m) => m.mount)).toEqual([
+      '/listen/live.mp3',
+      '/listen/live-128.mp3',
+      '/listen/live.aac',
+      '/listen/live-64.aac',
+      '/listen/live.ogg',
+      '/listen/live-96.ogg',
+    ]);
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.mounts[0])).toBe(true);
   });
@@ -40,9 +60,13 @@ describe('config', () => {
   });
 
   it('stops on an invalid value naming the setting, the value and what is allowed', () => {
-    expect(() => loadConfig({ env: { ANTENNA_SILENCE_SECONDS: 'soon' } })).toThrow(/silenceSeconds \(env ANTENNA_SILENCE_SECONDS\) = "soon".*number/);
+    expect(() => loadConfig({ env: { ANTENNA_SILENCE_SECONDS: 'soon' } })).toThrow(
+      /silenceSeconds \(env ANTENNA_SILENCE_SECONDS\) = "soon".*number/,
+    );
     expect(() => loadConfig({ env: { ANTENNA_PRIMARY_PORT: '70000' } })).toThrow(/primaryPort.*70000.*65535/);
-    expect(() => loadConfig({ env: { ANTENNA_MIN_BUFFER_MS: '3000', ANTENNA_MAX_BUFFER_MS: '1000' } })).toThrow(/minBufferMs = 3000 must not exceed maxBufferMs = 1000/);
+    expect(() => loadConfig({ env: { ANTENNA_MIN_BUFFER_MS: '3000', ANTENNA_MAX_BUFFER_MS: '1000' } })).toThrow(
+      /minBufferMs = 3000 must not exceed maxBufferMs = 1000/,
+    );
     expect(() => loadConfig({ env: { ANTENNA_MOUNTS: '[{"mount":"/x","codec":"mp3"}]' } })).toThrow(/mounts/);
   });
 
@@ -73,7 +97,9 @@ describe('config', () => {
     const second = resolveSecrets(c);
     expect(second.secrets).toEqual(first.secrets);
     expect(JSON.parse(readFileSync(join(d, 'secrets.json'), 'utf8'))).toMatchObject({ sourcePassword: first.secrets.sourcePassword });
-    const configured = resolveSecrets(loadConfig({ env: { ANTENNA_DATA_DIR: d, ANTENNA_SOURCE_PASSWORD: 'hackme-not', ANTENNA_ADMIN_PASSWORD: 'adm' } }));
+    const configured = resolveSecrets(
+      loadConfig({ env: { ANTENNA_DATA_DIR: d, ANTENNA_SOURCE_PASSWORD: 'hackme-not', ANTENNA_ADMIN_PASSWORD: 'adm' } }),
+    );
     expect(configured.generated).toEqual([]);
     expect(configured.secrets.relayPassword).toBe('adm');
   });

@@ -24,7 +24,13 @@ function adtsFrame(len: number, fill = 0): Buffer {
 }
 
 function chunk(frames: Buffer[], generation = 1, title = 'T'): EncodedChunk {
-  return { data: Buffer.concat(frames), frames: frames.length, samples: frames.length * 1024, generation, meta: { title, tier: 'primary', seq: 1 } };
+  return {
+    data: Buffer.concat(frames),
+    frames: frames.length,
+    samples: frames.length * 1024,
+    generation,
+    meta: { title, tier: 'primary', seq: 1 },
+  };
 }
 
 describe('ADTS and ID3', () => {
@@ -67,8 +73,15 @@ function harness(tiers = 3) {
   const opened: number[] = [];
   const broken: string[] = [];
   const timeline = new Timeline({
-    tiers, layout, windowSegments: 6, firstMsn: 100, firstDisc: 7, now: () => now,
-    onSegmentOpened: (msn) => opened.push(msn), onPublished: () => undefined, onBroken: (r) => broken.push(r),
+    tiers,
+    layout,
+    windowSegments: 6,
+    firstMsn: 100,
+    firstDisc: 7,
+    now: () => now,
+    onSegmentOpened: (msn) => opened.push(msn),
+    onPublished: () => undefined,
+    onBroken: (r) => broken.push(r),
   });
   const cuts: number[][] = [];
   const sink = {
@@ -99,7 +112,7 @@ describe('aligner + timeline', () => {
     expect(listed[0]?.msn).toBe(h.opened.find((m) => m === listed[0]?.msn));
     for (const s of listed.filter((x) => x.full)) {
       // Same frame count in every tier: payload sizes differ only by the per-tier frame size.
-      const counts = (s.full ?? []).map((b, t) => (b.length - (s.parts.length * (readId3(b)?.length ?? 0))) / (60 + t * 20));
+      const counts = (s.full ?? []).map((b, t) => (b.length - s.parts.length * (readId3(b)?.length ?? 0)) / (60 + t * 20));
       expect(new Set(counts).size).toBe(1);
     }
   });
@@ -115,7 +128,15 @@ describe('aligner + timeline', () => {
     feed(1, 50); // 4 parts + 6 frames: segment 100 complete, 101 open with 6 frames pending
     feed(2, 60);
     expect(h.broken).toHaveLength(1);
-    const media = parseMedia(renderMedia({ layout: h.layout, segments: h.timeline.listed(), partWindowSeconds: 3, preloadHint: h.timeline.next, renditionReports: [] }));
+    const media = parseMedia(
+      renderMedia({
+        layout: h.layout,
+        segments: h.timeline.listed(),
+        partWindowSeconds: 3,
+        preloadHint: h.timeline.next,
+        renditionReports: [],
+      }),
+    );
     expect(media.mediaSequence).toBe(100);
     expect(media.discontinuitySequence).toBe(7);
     const firstAfter = media.segments.find((s) => s.discontinuity);
@@ -144,7 +165,15 @@ describe('playlists', () => {
       h.aligner.push(0, chunk([adtsFrame(100)]));
       h.advance(1000 / 43);
     }
-    const media = parseMedia(renderMedia({ layout: h.layout, segments: h.timeline.listed(), partWindowSeconds: 3, preloadHint: h.timeline.next, renditionReports: ['../b/index.m3u8'] }));
+    const media = parseMedia(
+      renderMedia({
+        layout: h.layout,
+        segments: h.timeline.listed(),
+        partWindowSeconds: 3,
+        preloadHint: h.timeline.next,
+        renditionReports: ['../b/index.m3u8'],
+      }),
+    );
     expect(mediaViolations(media, { minSegments: 6 })).toEqual([]);
     expect(media.renditionReports[0]).toMatchObject({ URI: '../b/index.m3u8' });
     const master = parseMaster(renderMaster([{ uri: 'a/index.m3u8', bandwidth: 80_000, averageBandwidth: 70_000 }]));

@@ -2,7 +2,15 @@
 // from ffmpeg, libshout/ezstream, DarkIce, BUTT and Liquidsoap talking to Icecast 2.4.4).
 import { describe, expect, it } from 'vitest';
 import { Dechunker } from '../../src/ingest/chunked.js';
-import { basicCredentials, firstLine, isRequestLine, parseRequestHead, parseShoutcastHeaders, parseShoutcastPassword, splitTarget } from '../../src/ingest/head-parser.js';
+import {
+  basicCredentials,
+  firstLine,
+  isRequestLine,
+  parseRequestHead,
+  parseShoutcastHeaders,
+  parseShoutcastPassword,
+  splitTarget,
+} from '../../src/ingest/head-parser.js';
 import { parseMetadataQuery } from '../../src/ingest/metadata.js';
 import { captureNames, clientSegments } from '../fixtures/captures/load.js';
 
@@ -36,7 +44,10 @@ describe('request head parser on every captured HTTP request', () => {
   it('is never complete before the blank line, whichever byte the head is split at', () => {
     for (const name of ['darkice1.3__ffmpeg.46', 'ffmpeg5.1_put__ffmpeg.35', 'liquidsoap2.1.3_outputs__ffmpeg.49']) {
       const full = headFrom(clientSegments(name));
-      const bytes = Buffer.concat(clientSegments(name)).subarray(0, full.value ? Buffer.concat(clientSegments(name).slice(0, full.segmentsUsed)).length - full.body.length : 0);
+      const bytes = Buffer.concat(clientSegments(name)).subarray(
+        0,
+        full.value ? Buffer.concat(clientSegments(name).slice(0, full.segmentsUsed)).length - full.body.length : 0,
+      );
       for (let cut = 1; cut < bytes.length; cut++) expect(parseRequestHead(bytes.subarray(0, cut), MAX).status).toBe('incomplete');
       expect(parseRequestHead(bytes, MAX).status).toBe('complete');
     }
@@ -75,7 +86,10 @@ describe('request head parser on every captured HTTP request', () => {
 
   it('libshout probe: OPTIONS *, GET /admin/!POKE, SOURCE without credentials', () => {
     expect(headFrom(clientSegments('ezstream1.0.2_libshout2.4.6__ffmpeg.38')).value).toMatchObject({ method: 'OPTIONS', target: '*' });
-    expect(headFrom(clientSegments('ezstream1.0.2_libshout2.4.6__ffmpeg.39')).value).toMatchObject({ method: 'GET', target: '/admin/!POKE' });
+    expect(headFrom(clientSegments('ezstream1.0.2_libshout2.4.6__ffmpeg.39')).value).toMatchObject({
+      method: 'GET',
+      target: '/admin/!POKE',
+    });
     const probe = headFrom(clientSegments('ezstream1.0.2_libshout2.4.6__ffmpeg.40')).value;
     expect(probe.method).toBe('SOURCE');
     expect(probe.headers.has('authorization')).toBe(false);
@@ -124,7 +138,8 @@ describe('Shoutcast v1 password line', () => {
   });
 
   it('accepts \\r\\r\\n, \\r\\n and \\n terminators', () => {
-    for (const t of ['\r\r\n', '\r\n', '\n']) expect(parseShoutcastPassword(Buffer.from(`pw${t}icy-br:1\r\n\r\n`), MAX)).toMatchObject({ value: 'pw' });
+    for (const t of ['\r\r\n', '\r\n', '\n'])
+      expect(parseShoutcastPassword(Buffer.from(`pw${t}icy-br:1\r\n\r\n`), MAX)).toMatchObject({ value: 'pw' });
     expect(parseShoutcastPassword(Buffer.from('pw'), MAX).status).toBe('incomplete');
   });
 
@@ -142,16 +157,27 @@ describe('metadata updates as captured', () => {
     return splitTarget(r.value.target).query;
   };
   it('BUTT Icecast mode: raw UTF-8 in the target, no charset', () => {
-    expect(parseMetadataQuery(query('butt0.1.37_icecast__ffmpeg.64'))).toMatchObject({ mode: 'updinfo', mount: '/butt.mp3', title: 'Bütt Song - Title' });
+    expect(parseMetadataQuery(query('butt0.1.37_icecast__ffmpeg.64'))).toMatchObject({
+      mode: 'updinfo',
+      mount: '/butt.mp3',
+      title: 'Bütt Song - Title',
+    });
   });
   it('BUTT Shoutcast mode admin.cgi', () => {
-    expect(parseMetadataQuery(query('butt0.1.37_shoutcast__ffmpeg.59'))).toMatchObject({ mode: 'updinfo', pass: 'hackme', title: 'Bütt SC Song' });
+    expect(parseMetadataQuery(query('butt0.1.37_shoutcast__ffmpeg.59'))).toMatchObject({
+      mode: 'updinfo',
+      pass: 'hackme',
+      title: 'Bütt SC Song',
+    });
   });
   it('Liquidsoap ICY: Latin-1 percent-encoding without charset', () => {
     expect(parseMetadataQuery(query('liquidsoap2.1.3_icy__ffmpeg.55')).title).toBe('Ärtist - Tïtle One');
   });
   it('Liquidsoap Icecast: UTF-8 with charset=UTF-8, song wins over title/artist', () => {
-    expect(parseMetadataQuery(query('liquidsoap2.1.3_outputs__ffmpeg.54'))).toMatchObject({ mount: '/liq.mp3', title: 'Ärtist - Tïtle One' });
+    expect(parseMetadataQuery(query('liquidsoap2.1.3_outputs__ffmpeg.54'))).toMatchObject({
+      mount: '/liq.mp3',
+      title: 'Ärtist - Tïtle One',
+    });
   });
   it('libshout: escaped mount and charset, empty song', () => {
     expect(parseMetadataQuery(query('ezstream1.0.2_libshout2.4.6__ffmpeg.45'))).toMatchObject({ mount: '/ez.mp3', title: '' });
@@ -175,7 +201,13 @@ describe('de-chunker', () => {
 
   it('gives the same payload whatever the packet boundaries', () => {
     const payload = Buffer.from(Array.from({ length: 3000 }, (_, i) => i & 0xff));
-    const wire = Buffer.concat([Buffer.from('3E8;ext=1\r\n'), payload.subarray(0, 1000), Buffer.from('\r\n7d0\r\n'), payload.subarray(1000), Buffer.from('\r\n0\r\n\r\n')]);
+    const wire = Buffer.concat([
+      Buffer.from('3E8;ext=1\r\n'),
+      payload.subarray(0, 1000),
+      Buffer.from('\r\n7d0\r\n'),
+      payload.subarray(1000),
+      Buffer.from('\r\n0\r\n\r\n'),
+    ]);
     for (const step of [1, 2, 7, 100, wire.length]) {
       const d = new Dechunker();
       const parts: Buffer[] = [];

@@ -7,15 +7,15 @@ const names = (groups: ReturnType<typeof planListeners>): string[][] => groups.m
 
 describe('ingest listener plan', () => {
   it('defaults: 8010 primary, 8011 fallback + primary Shoutcast (shared), 8012 fallback Shoutcast', () => {
-    expect(names(planListeners({ primaryPort: 8010, fallbackPort: 8011, primaryShoutcastPort: undefined, fallbackShoutcastPort: undefined }))).toEqual([
-      ['primary:8010'],
-      ['fallback:8011', 'primaryShoutcast:8011'],
-      ['fallbackShoutcast:8012'],
-    ]);
+    expect(
+      names(planListeners({ primaryPort: 8010, fallbackPort: 8011, primaryShoutcastPort: undefined, fallbackShoutcastPort: undefined })),
+    ).toEqual([['primary:8010'], ['fallback:8011', 'primaryShoutcast:8011'], ['fallbackShoutcast:8012']]);
   });
 
   it('port 0 is ephemeral, its Shoutcast port too, and nothing is shared', () => {
-    expect(planListeners({ primaryPort: 0, fallbackPort: 0, primaryShoutcastPort: undefined, fallbackShoutcastPort: undefined })).toHaveLength(4);
+    expect(
+      planListeners({ primaryPort: 0, fallbackPort: 0, primaryShoutcastPort: undefined, fallbackShoutcastPort: undefined }),
+    ).toHaveLength(4);
   });
 
   it('explicit Shoutcast ports override port+1', () => {
@@ -28,7 +28,11 @@ describe('ingest listener plan', () => {
   });
 
   it('refuses two roles of the same kind on one port', () => {
-    expect(() => planListeners({ primaryPort: 9000, fallbackPort: 9100, primaryShoutcastPort: 9200, fallbackShoutcastPort: 9200 })).toThrow(/configured twice/);
-    expect(() => planListeners({ primaryPort: 65535, fallbackPort: 9100, primaryShoutcastPort: undefined, fallbackShoutcastPort: undefined })).toThrow(/out of range/);
+    expect(() => planListeners({ primaryPort: 9000, fallbackPort: 9100, primaryShoutcastPort: 9200, fallbackShoutcastPort: 9200 })).toThrow(
+      /configured twice/,
+    );
+    expect(() =>
+      planListeners({ primaryPort: 65535, fallbackPort: 9100, primaryShoutcastPort: undefined, fallbackShoutcastPort: undefined }),
+    ).toThrow(/out of range/);
   });
 });

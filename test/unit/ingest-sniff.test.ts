@@ -19,7 +19,11 @@ function body(name: string): Buffer {
 }
 
 function encode(codecArgs: string[]): Buffer {
-  return execFileSync(resolveFfmpegPath(undefined), ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=0.5', '-ac', '2', ...codecArgs, 'pipe:1'], { maxBuffer: 8 << 20 });
+  return execFileSync(
+    resolveFfmpegPath(undefined),
+    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=0.5', '-ac', '2', ...codecArgs, 'pipe:1'],
+    { maxBuffer: 8 << 20 },
+  );
 }
 
 describe('format sniffer', () => {
@@ -73,9 +77,11 @@ describe('Icecast 2.4.4 replies, byte for byte', () => {
     expect(ours.toString('latin1').replace(date, 'Date: X\r\n')).toBe(captured.toString('latin1').replace(date, 'Date: X\r\n'));
   }
   it('401 to the libshout probe', () => same(reply.unauthorized(), serverSegments('ezstream1.0.2_libshout2.4.6__ffmpeg.40')[0] as Buffer));
-  it('400 to GET /admin/!POKE', () => same(reply.htmlError(400, 'Unrecognised command'), serverSegments('ezstream1.0.2_libshout2.4.6__ffmpeg.39')[0] as Buffer));
+  it('400 to GET /admin/!POKE', () =>
+    same(reply.htmlError(400, 'Unrecognised command'), serverSegments('ezstream1.0.2_libshout2.4.6__ffmpeg.39')[0] as Buffer));
   it('404 to BUTT /stats and /7.html', () => same(reply.notFound(), serverSegments('butt0.1.37_shoutcast__ffmpeg.57')[0] as Buffer));
-  it('metadata XML', () => same(reply.adminXml('Metadata update successful', true), serverSegments('ezstream1.0.2_libshout2.4.6__ffmpeg.45')[0] as Buffer));
+  it('metadata XML', () =>
+    same(reply.adminXml('Metadata update successful', true), serverSegments('ezstream1.0.2_libshout2.4.6__ffmpeg.45')[0] as Buffer));
   it('admin.cgi HTML', () => same(reply.shoutcastAdminOk(), serverSegments('butt0.1.37_shoutcast__ffmpeg.59')[0] as Buffer));
   it('100 Continue, 200 OK and OK2', () => {
     const [cont, ok] = serverSegments('ffmpeg5.1_put__ffmpeg.35') as [Buffer, Buffer];

@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { InputSlot } from '../../src/mixer/input-slot.js';
 import { sinePcm } from '../helpers/tones.js';
 
-const cfg = { frameMs: 20, minBufferMs: 150, maxBufferMs: 2000, stallMs: 300, silenceThresholdDb: -50, silenceSeconds: 10, soundSeconds: 2, crossfadeMs: 500 };
+const cfg = {
+  frameMs: 20,
+  minBufferMs: 150,
+  maxBufferMs: 2000,
+  stallMs: 300,
+  silenceThresholdDb: -50,
+  silenceSeconds: 10,
+  soundSeconds: 2,
+  crossfadeMs: 500,
+};
 
 function run(slot: InputSlot, fromMs: number, frames: number): Float32Array[] {
   const out: Float32Array[] = [];

@@ -9,9 +9,9 @@ function simulate(opts: { speed: number; seconds: number; burstMs?: number; jitt
   const buf = new JitterBuffer({ minMs: 150, maxMs: 2000, frameMs: 20 });
   const out = new Float32Array(FRAME * 2);
   let rnd = opts.seed ?? 1;
-  const random = (): number => ((rnd = (rnd * 16807) % 2147483647) / 2147483647);
+  const random = (): number => (rnd = (rnd * 16807) % 2147483647) / 2147483647;
   const block = Math.round(((opts.burstMs ?? 26) * 44100) / 1000);
-  const pcm = sinePcm(440, ((block / 44100) * 1000), 0.3).subarray(0, block * 4);
+  const pcm = sinePcm(440, (block / 44100) * 1000, 0.3).subarray(0, block * 4);
   buf.reset(0);
   let nextPush = 0;
   let depthMax = 0;
@@ -21,7 +21,7 @@ function simulate(opts: { speed: number; seconds: number; burstMs?: number; jitt
   for (let t = 0; t < opts.seconds * 1000; t += 20) {
     while (nextPush <= t) {
       buf.push(pcm, nextPush + random() * (opts.jitterMs ?? 0));
-      nextPush += (block / 44100) * 1000 / opts.speed;
+      nextPush += ((block / 44100) * 1000) / opts.speed;
     }
     const got = buf.read(out, FRAME, t, true);
     if (t > 2000) {

@@ -9,7 +9,11 @@ describe('Selector', () => {
     const s = new Selector(3000);
     expect(s.update(0, { primary: up, fallback: down('disconnected') })).toBeNull();
     expect(s.update(2999, { primary: up, fallback: down('disconnected') })).toBeNull();
-    expect(s.update(3000, { primary: up, fallback: down('disconnected') })).toEqual({ from: 'emergency', to: 'primary', reason: 'returned' });
+    expect(s.update(3000, { primary: up, fallback: down('disconnected') })).toEqual({
+      from: 'emergency',
+      to: 'primary',
+      reason: 'returned',
+    });
   });
 
   it('switches down at once with the reason, to the best available tier', () => {
@@ -17,7 +21,11 @@ describe('Selector', () => {
     s.update(0, { primary: up, fallback: up });
     expect(s.current).toBe('primary');
     expect(s.update(10, { primary: down('stalled'), fallback: up })).toEqual({ from: 'primary', to: 'fallback', reason: 'stalled' });
-    expect(s.update(20, { primary: down('stalled'), fallback: down('silent') })).toEqual({ from: 'fallback', to: 'emergency', reason: 'silent' });
+    expect(s.update(20, { primary: down('stalled'), fallback: down('silent') })).toEqual({
+      from: 'fallback',
+      to: 'emergency',
+      reason: 'silent',
+    });
   });
 
   it('a flapping primary never goes on air while it cannot stay up for the hold', () => {
@@ -47,7 +55,15 @@ describe('Selector', () => {
     s.update(1000, { primary: down('disconnected'), fallback: up });
     expect(s.current).toBe('fallback');
     s.update(1100, { primary: up, fallback: up });
-    expect(s.update(1500, { primary: up, fallback: down('disconnected') })).toEqual({ from: 'fallback', to: 'emergency', reason: 'disconnected' });
-    expect(s.update(2100, { primary: up, fallback: down('disconnected') })).toEqual({ from: 'emergency', to: 'primary', reason: 'returned' });
+    expect(s.update(1500, { primary: up, fallback: down('disconnected') })).toEqual({
+      from: 'fallback',
+      to: 'emergency',
+      reason: 'disconnected',
+    });
+    expect(s.update(2100, { primary: up, fallback: down('disconnected') })).toEqual({
+      from: 'emergency',
+      to: 'primary',
+      reason: 'returned',
+    });
   });
 });

@@ -1,6 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { iceResponse, iso8601, jsonValue, listClientsXml, listMountsXml, rfc822, statsXml, statusJson, type StatsTree } from '../../src/icecast-compat/stats.js';
+import {
+  iceResponse,
+  iso8601,
+  jsonValue,
+  listClientsXml,
+  listMountsXml,
+  rfc822,
+  statsXml,
+  statusJson,
+  type StatsTree,
+} from '../../src/icecast-compat/stats.js';
 import { icyBlock } from '../../src/icecast-compat/wire.js';
 
 const CAPTURE = readFileSync(new URL('../fixtures/captures/icecast2.4.4_server_responses.txt', import.meta.url), 'utf8');
@@ -14,7 +24,11 @@ function body(title: string, startsWith: string): string {
 }
 
 function unescapeXml(s: string): string {
-  return s.replace(/&#x([0-9A-F]+);/g, (_m, h: string) => String.fromCodePoint(Number.parseInt(h, 16))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return s
+    .replace(/&#x([0-9A-F]+);/g, (_m, h: string) => String.fromCodePoint(Number.parseInt(h, 16)))
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /** Reads the captured /admin/stats XML back into a stats tree. */
@@ -25,7 +39,10 @@ function treeFromXml(xml: string): StatsTree {
     return out;
   };
   const firstSource = xml.indexOf('<source ');
-  const sources = [...xml.matchAll(/<source mount="([^"]+)">(.*?)<\/source>/g)].map((m) => ({ mount: m[1] as string, fields: fields(m[2] as string) }));
+  const sources = [...xml.matchAll(/<source mount="([^"]+)">(.*?)<\/source>/g)].map((m) => ({
+    mount: m[1] as string,
+    fields: fields(m[2] as string),
+  }));
   return { global: fields(xml.slice(0, firstSource)), sources };
 }
 
@@ -67,12 +84,18 @@ describe('status-json.xsl and /admin/stats against Icecast 2.4.4 captures', () =
   });
 
   it('renders listmounts, listclients and iceresponse as 2.4.4 does', () => {
-    expect(listMountsXml([
-      { mount: '/ref.ogg', listeners: 1, connectedSeconds: 8, contentType: 'application/ogg' },
-      { mount: '/ref.mp3', listeners: 1, connectedSeconds: 8, contentType: 'audio/mpeg' },
-    ]).trimEnd()).toBe(body('GET /admin/listmounts', '<?xml'));
-    expect(listClientsXml('/ref.mp3', [{ ip: '127.0.0.1', userAgent: 'RefPlayer/1.0', connectedSeconds: 5, id: 188 }]).trimEnd()).toBe(body('GET /admin/listclients', '<?xml'));
-    expect(iceResponse('Metadata update successful', true)).toBe('<?xml version="1.0"?>\n<iceresponse><message>Metadata update successful</message><return>1</return></iceresponse>\n');
+    expect(
+      listMountsXml([
+        { mount: '/ref.ogg', listeners: 1, connectedSeconds: 8, contentType: 'application/ogg' },
+        { mount: '/ref.mp3', listeners: 1, connectedSeconds: 8, contentType: 'audio/mpeg' },
+      ]).trimEnd(),
+    ).toBe(body('GET /admin/listmounts', '<?xml'));
+    expect(listClientsXml('/ref.mp3', [{ ip: '127.0.0.1', userAgent: 'RefPlayer/1.0', connectedSeconds: 5, id: 188 }]).trimEnd()).toBe(
+      body('GET /admin/listclients', '<?xml'),
+    );
+    expect(iceResponse('Metadata update successful', true)).toBe(
+      '<?xml version="1.0"?>\n<iceresponse><message>Metadata update successful</message><return>1</return></iceresponse>\n',
+    );
   });
 });
 
