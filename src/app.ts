@@ -1,18 +1,23 @@
 // The composition root: builds every component from the frozen config, wires ingest → mixer →
 // encoders → outputs, and closes them in reverse order. Nothing else constructs components.
+// Observers get `Antenna.events` (every stage's events, stamped, in one exact map) and `snapshot()`.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
 import type { Secrets } from './config/secrets.js';
 import { resolveFfmpegPath } from './ffmpeg/path.js';
 import { createIngest, type Ingest, type IngestPorts, type IngestSnapshot, type InputSnapshot } from './ingest/index.js';
-import type { MixerEvents, MixerInputSnapshot, MixerSnapshot } from './mixer/events.js';
+import type { MixerInputSnapshot, MixerSnapshot } from './mixer/events.js';
 import { createMixer, type Mixer } from './mixer/mixer.js';
-import { createEncoders, type EncoderSnapshot } from './encoders/index.js';
+import { createEncoders, type Encoders, type EncoderSnapshot } from './encoders/index.js';
 import { createIcecastCompat, type AdminActions, type MountSnapshot } from './icecast-compat/index.js';
-import { createHls, type HlsSnapshot } from './hls/index.js';
+import { createHls, type Hls, type HlsSnapshot } from './hls/index.js';
 import { buildHttpServer, listenHttp } from './http/server.js';
-import type { IngestEvents, InputId } from './types/contracts.js';
-import type { TypedEmitter } from './util/typed-emitter.js';
+import { Supervisor } from './supervisor/supervisor.js';
+import type { InputId } from './types/contracts.js';
+import type { AntennaEvents } from './types/events.js';
+import type { SupervisedSnapshot } from './types/snapshots.js';
+import { TypedEmitter, type EventName } from './util/typed-emitter.js';
 
 export interface AntennaPorts extends IngestPorts {
   readonly http: number;
@@ -24,20 +29,41 @@ export interface StudioInputSnapshot {
   readonly mixer: MixerInputSnapshot;
 }
 
+/** The process itself: what an operator checks first when something is slow. */
+export interface ProcessSnapshot {
+  readonly pid: number;
+  readonly uptimeS: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  /** CPU time used since start, ms (user + system). */
+  readonly cpuMs: number;
+  readonly eventLoopDelayP99Ms: number;
+  readonly nodeVersion: string;
+}
+
 export interface AntennaSnapshot {
+  readonly at: number;
+  readonly ports: AntennaPorts;
   readonly inputs: Readonly<Record<InputId, StudioInputSnapshot>>;
   readonly ingest: IngestSnapshot;
   readonly mixer: MixerSnapshot;
   readonly encoders: readonly EncoderSnapshot[];
   readonly mounts: { readonly listeners: number; readonly mounts: readonly MountSnapshot[] };
   readonly hls: HlsSnapshot;
+  /** Every supervised child (the encoders' ffmpeg processes) with pid, uptime, restarts and last error. */
+  readonly supervised: readonly SupervisedSnapshot[];
+  readonly process: ProcessSnapshot;
 }
+
+/** Subscribe-only view of an emitter: observers listen, they never emit. */
+export type EventSource<E extends object> = Pick<TypedEmitter<E>, 'on' | 'once' | 'off'>;
 
 /** What observers (api, analytics, tests) may use: events and read-only snapshots. */
 export interface Antenna {
   readonly ports: AntennaPorts;
+  /** The programme (tests record it; the encoders are its real consumers). */
   readonly mixer: Pick<Mixer, 'subscribe' | 'currentMeta' | 'onAir'>;
-  readonly events: { readonly ingest: TypedEmitter<IngestEvents>; readonly mixer: TypedEmitter<MixerEvents> };
+  readonly events: EventSource<AntennaEvents>;
   snapshot(): AntennaSnapshot;
   close(): Promise<void>;
 }
@@ -45,14 +71,16 @@ export interface Antenna {
 export interface AntennaOptions {
   readonly config: Config;
   readonly secrets: Secrets;
+  /** The root logger: each component binds its own `component` once. */
   readonly log: Logger;
 }
 
-type Closer = { readonly name: string; readonly close: () => Promise<void> };
+type Closer = { readonly name: string; readonly close: () => Promise<void> | void };
 
 export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
   const { config, secrets, log } = opts;
   const ffmpegPath = resolveFfmpegPath(config.ffmpegPath);
+  const events = new TypedEmitter<AntennaEvents>(log.child({ component: 'events' }));
   const closers: Closer[] = [];
   const closeAll = async (): Promise<void> => {
     // Reverse order of construction: outputs first, so no listener sees a half-torn pipeline.
@@ -60,12 +88,20 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
       try {
         await c.close();
       } catch (err) {
-        log.error({ err, component: c.name }, 'close failed');
+        log.error({ err, closing: c.name }, 'close failed');
       }
     }
   };
+  // Closed last: observers keep hearing events (listeners leaving, encoders stopping) until the end.
+  closers.push({ name: 'events', close: () => events.removeAllListeners() });
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  closers.push({ name: 'event-loop monitor', close: () => void loopDelay.disable() });
 
   try {
+    const supervisor = new Supervisor({ log: log.child({ component: 'supervisor' }) });
+    closers.push({ name: 'supervisor', close: () => supervisor.close() });
+
     const mixer = await createMixer({ config, log: log.child({ component: 'mixer' }), ffmpegPath });
     closers.push({ name: 'mixer', close: () => mixer.close() });
 
@@ -73,7 +109,7 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     closers.push({ name: 'ingest', close: () => ingest.close() });
     wireIngest(ingest, mixer);
 
-    const encoders = await createEncoders({ config, log, ffmpegPath, programme: mixer });
+    const encoders = await createEncoders({ config, log: log.child({ component: 'encoders' }), ffmpegPath, programme: mixer, supervisor });
     closers.push({ name: 'encoders', close: () => encoders.close() });
 
     const icecast = await createIcecastCompat({ config, secrets, log, encoders, actions: adminActions(ingest, mixer, log) });
@@ -82,11 +118,13 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     // HLS tiers with a listener mount's codec and bitrate share that mount's encoder (acquire()).
     const hls = await createHls({
       config,
-      log: log.child({ component: 'hls' }),
+      log,
       dataDir: config.dataDir,
-      streams: config.hlsTiers.map((t) => encoders.acquire({ codec: 'aac', bitrate: t.bitrate })),
+      streams: await Promise.all(config.hlsTiers.map((t) => encoders.acquire({ codec: 'aac', bitrate: t.bitrate }))),
     });
     closers.push({ name: 'hls', close: () => hls.close() });
+
+    forwardEvents(events, { ingest, mixer, encoders, supervisor, hls });
 
     const http = buildHttpServer({ config, log });
     await http.register(icecast.plugin);
@@ -94,22 +132,34 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     const httpPort = await listenHttp(http, config);
     closers.push({ name: 'http', close: () => http.close() });
 
+    const ports: AntennaPorts = { ...ingest.ports, http: httpPort };
+    // Closed first: observers hear "stopping" while everything still runs.
+    closers.push({ name: 'stopping', close: () => events.emit('server-stopping', { at: Date.now() }) });
+    events.emit('server-started', { at: Date.now(), ports: { ...ports } });
+
     let closed: Promise<void> | undefined;
     return {
-      ports: { ...ingest.ports, http: httpPort },
+      ports,
       mixer,
-      events: { ingest: ingest.events, mixer: mixer.events },
+      events,
       snapshot: () => {
         const i = ingest.snapshot();
         const m = mixer.snapshot();
-        const input = (id: InputId): StudioInputSnapshot => ({ source: i.inputs[id], mixer: m.inputs.find((x) => x.inputId === id)! });
+        const input = (id: InputId): StudioInputSnapshot => ({
+          source: i.inputs[id],
+          mixer: m.inputs.find((x) => x.inputId === id) as MixerInputSnapshot,
+        });
         return {
+          at: Date.now(),
+          ports,
           inputs: { primary: input('primary'), fallback: input('fallback') },
           ingest: i,
           mixer: m,
           encoders: encoders.snapshot(),
           mounts: icecast.snapshot(),
           hls: hls.snapshot(),
+          supervised: supervisor.snapshot(),
+          process: processSnapshot(loopDelay),
         };
       },
       close: () => (closed ??= closeAll()),
@@ -118,6 +168,54 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     await closeAll();
     throw err;
   }
+}
+
+function processSnapshot(loopDelay: ReturnType<typeof monitorEventLoopDelay>): ProcessSnapshot {
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  return {
+    pid: process.pid,
+    uptimeS: Math.round(process.uptime()),
+    rssBytes: mem.rss,
+    heapUsedBytes: mem.heapUsed,
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    eventLoopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+    nodeVersion: process.version,
+  };
+}
+
+interface Stages {
+  readonly ingest: Ingest;
+  readonly mixer: Mixer;
+  readonly encoders: Encoders;
+  readonly supervisor: Supervisor;
+  readonly hls: Hls;
+}
+
+/** Every stage's events onto the one observer stream, stamped with the time they happened. */
+function forwardEvents(out: TypedEmitter<AntennaEvents>, s: Stages): void {
+  const stamp = <T extends object>(p: T): T & { at: number } => ({ ...p, at: Date.now() });
+  const pass =
+    <K extends EventName<AntennaEvents>>(name: K) =>
+    (p: AntennaEvents[K]) =>
+      out.emit(name, p);
+  s.ingest.events.on('source-connected', (p) => out.emit('source-connected', stamp(p)));
+  s.ingest.events.on('source-disconnected', (p) => out.emit('source-disconnected', stamp(p)));
+  s.ingest.events.on('metadata', (p) => out.emit('metadata', stamp(p)));
+  s.ingest.events.on('decoder-error', (p) => out.emit('decoder-error', stamp(p)));
+  s.ingest.events.on('rejected', (p) => out.emit('source-rejected', stamp(p)));
+  s.mixer.events.on('switch', pass('switch'));
+  s.mixer.events.on('silence', pass('silence'));
+  s.mixer.events.on('sound', pass('sound'));
+  s.mixer.events.on('alert', pass('alert'));
+  s.mixer.events.on('meta', pass('meta'));
+  s.encoders.events.on('started', (p) => out.emit('encoder-started', stamp(p)));
+  s.encoders.events.on('died', (p) => out.emit('encoder-died', stamp(p)));
+  s.encoders.events.on('stalled', (p) => out.emit('encoder-stalled', stamp(p)));
+  s.supervisor.events.on('restart-scheduled', (p) => out.emit('encoder-restart-scheduled', stamp(p)));
+  s.supervisor.events.on('restarted', (p) => out.emit('encoder-restarted', stamp(p)));
+  s.supervisor.events.on('restart-failed', (p) => out.emit('encoder-restart-failed', stamp(p)));
+  s.hls.events.on('discontinuity', (p) => out.emit('hls-discontinuity', stamp(p)));
 }
 
 /** What Icecast's admin commands may do to the pipeline: act on the studio input on air. */

@@ -1,5 +1,6 @@
-// One supervised encoder: the ffmpeg child(ren) turning programme PCM into one codec/bitrate, framed
-// output tagged with the on-air metadata of the audio it holds, restarts with backoff, stall detection.
+// One encoder: the ffmpeg child(ren) turning programme PCM into one codec/bitrate, framed output
+// tagged with the on-air metadata of the audio it holds, and stall detection. It reports `died`;
+// the supervisor (src/supervisor) decides when to call restart().
 //
 // A "run" is one ffmpeg process = one bitstream (one generation). Input always goes to the newest
 // run; output is emitted only from the oldest, so when an Ogg run is re-chained for a new title (the
@@ -8,8 +9,8 @@ import type { Logger } from 'pino';
 import { FfmpegChild, type FfmpegExit } from '../ffmpeg/child.js';
 import { encoderArgs } from '../ffmpeg/args.js';
 import { fault, type PipelineFault } from '../errors.js';
-import { Backoff } from '../util/backoff.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import type { EncoderEvents } from '../types/events.js';
 import { BYTES_PER_FRAME, SAMPLE_RATE } from '../types/pcm.js';
 import type { EncodedChunk, EncodedStream, EncoderSpec, OnAirMeta, ProgrammeChunk } from '../types/contracts.js';
 import { Framer } from './framing.js';
@@ -20,7 +21,6 @@ export interface EncoderSnapshot {
   readonly pid: number | undefined;
   readonly running: boolean;
   readonly generation: number;
-  readonly restarts: number;
   readonly stalls: number;
   readonly lastError: string | undefined;
   readonly bytesIn: number;
@@ -30,12 +30,6 @@ export interface EncoderSnapshot {
   /** PCM bytes dropped while no encoder was running (restart backoff) or on a stall. */
   readonly droppedBytes: number;
   readonly subscribers: number;
-}
-
-export interface EncoderEvents {
-  [event: string]: unknown;
-  died: { readonly key: string; readonly fault: PipelineFault; readonly restartInMs: number };
-  started: { readonly key: string; readonly generation: number; readonly pid: number | undefined };
 }
 
 export interface EncoderOptions {
@@ -48,7 +42,6 @@ export interface EncoderOptions {
   readonly oggPageDurationUs?: number;
   /** Shortest Ogg chain: title changes closer together than this wait (bounds ffmpeg spawns). */
   readonly rechainMinMs?: number;
-  readonly backoff?: Backoff;
 }
 
 interface Run {
@@ -82,36 +75,45 @@ export class Encoder implements EncodedStream {
   readonly #log: Logger;
   readonly #opts: EncoderOptions;
   readonly #subscribers = new Set<(chunk: EncodedChunk) => void>();
-  readonly #backoff: Backoff;
   readonly #maxQueue: number;
   /** Oldest first: output comes from runs[0], input goes to the last live run. */
   #runs: Run[] = [];
   #generation = 0;
-  #restarts = 0;
   #stalls = 0;
   #lastError: string | undefined;
   #bytesIn = 0;
   #bytesOut = 0;
   #dropped = 0;
   #meta: OnAirMeta;
-  #restartTimer: NodeJS.Timeout | undefined;
+  /** Spawns under way: close() waits for them, so no child outlives it. */
+  readonly #spawning = new Set<Promise<void>>();
   #closed = false;
 
-  constructor(opts: EncoderOptions) {
+  private constructor(opts: EncoderOptions) {
     this.spec = opts.spec;
     this.key = encoderKey(opts.spec);
     this.#opts = opts;
-    this.#log = opts.log.child({ component: 'encoder', encoder: this.key });
+    // The stage bound `component`; a second binding would print the key twice.
+    this.#log = opts.log.child({ encoder: this.key });
     this.events = new TypedEmitter<EncoderEvents>(this.#log);
-    this.#backoff = opts.backoff ?? new Backoff();
     this.#maxQueue = opts.maxQueueBytes ?? 2 * SAMPLE_RATE * BYTES_PER_FRAME;
     this.#meta = opts.initialMeta;
   }
 
-  /** Starts the first run; resolves once ffmpeg is running, rejects if it cannot be spawned at all. */
-  async start(): Promise<void> {
-    const run = this.#newRun();
-    await this.#spawn(run);
+  /** Resolves once the first ffmpeg is running; rejects (FFMPEG_START_FAILED) if it cannot be spawned at all. */
+  static async create(opts: EncoderOptions): Promise<Encoder> {
+    const enc = new Encoder(opts);
+    await enc.restart();
+    return enc;
+  }
+
+  /**
+   * Starts a fresh bitstream (a new generation) unless one is live; resolves once its ffmpeg runs and
+   * rejects if it cannot be spawned (the supervisor then tries again later).
+   */
+  async restart(): Promise<void> {
+    if (this.#closed || this.#live()) return;
+    await this.#spawn(this.#newRun());
   }
 
   subscribe(fn: (chunk: EncodedChunk) => void): () => void {
@@ -163,7 +165,6 @@ export class Encoder implements EncodedStream {
       pid: live?.child?.pid,
       running: live?.child?.running ?? false,
       generation: this.#generation,
-      restarts: this.#restarts,
       stalls: this.#stalls,
       lastError: this.#lastError,
       bytesIn: this.#bytesIn,
@@ -174,13 +175,12 @@ export class Encoder implements EncodedStream {
     };
   }
 
-  /** Stops every child and waits for them; idempotent. */
+  /** Stops every child, including one still spawning, and waits until all are reaped; idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#restartTimer) clearTimeout(this.#restartTimer);
     const runs = this.#runs;
-    await Promise.all(runs.map((r) => r.child?.stop(1000)));
+    await Promise.all([...runs.map((r) => r.child?.stop(1000)), ...this.#spawning]);
     this.#runs = [];
     this.#subscribers.clear();
     this.events.removeAllListeners();
@@ -211,7 +211,16 @@ export class Encoder implements EncodedStream {
     return run;
   }
 
-  async #spawn(run: Run): Promise<void> {
+  /** Spawns the run's ffmpeg; a run that cannot start is retired at once, so it never holds back output. */
+  #spawn(run: Run): Promise<void> {
+    const p = this.#doSpawn(run);
+    this.#spawning.add(p);
+    const done = (): void => void this.#spawning.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  async #doSpawn(run: Run): Promise<void> {
     const args = encoderArgs({
       ...this.spec,
       oggPageDurationUs: this.#opts.oggPageDurationUs ?? 40_000,
@@ -219,17 +228,20 @@ export class Encoder implements EncodedStream {
     });
     let child: FfmpegChild;
     try {
-      child = await FfmpegChild.start({ ffmpegPath: this.#opts.ffmpegPath, args, log: this.#log });
+      child = await FfmpegChild.start({ ffmpegPath: this.#opts.ffmpegPath, args, log: this.#log, role: 'encoder' });
     } catch (err) {
-      this.#died(run, fault('FFMPEG_START_FAILED', (err as Error).message, false, err));
+      const f = fault('FFMPEG_START_FAILED', (err as Error).message, false, err);
+      this.#died(run, f, undefined, []);
+      this.#retire(run);
       throw err;
     }
     if (this.#closed || run.dead) {
-      void child.stop(500);
+      // close() (or a stall) came while ffmpeg was starting: reap it before anyone waits on us.
+      await child.stop(500);
+      this.#retire(run);
       return;
     }
     run.child = child;
-    this.#backoff.started();
     child.proc.stdout.on('data', (b: Buffer) => this.#onOutput(run, b));
     child.events.on('exit', (exit) => this.#onExit(run, exit));
     for (const pcm of run.pending) child.proc.stdin.write(pcm);
@@ -243,7 +255,7 @@ export class Encoder implements EncodedStream {
     // The old chain finishes by itself (ffmpeg flushes and writes its EOS page on end of input).
     old.child?.endInput();
     const run = this.#newRun();
-    this.#spawn(run).catch(() => undefined); // a failed spawn is reported through #died
+    this.#spawn(run).catch(() => undefined); // a failed spawn is reported as `died`
     return run;
   }
 
@@ -280,7 +292,7 @@ export class Encoder implements EncodedStream {
   #onExit(run: Run, exit: FfmpegExit): void {
     if (!exit.requested && !run.dead) {
       const why = `ffmpeg exited (code ${String(exit.code)}, signal ${String(exit.signal)}): ${exit.stderrTail.slice(-3).join(' | ')}`;
-      this.#died(run, fault('ENCODER_FAILED', why));
+      this.#died(run, fault('ENCODER_FAILED', why), run.child?.pid, exit.stderrTail);
     }
     this.#retire(run);
   }
@@ -300,29 +312,23 @@ export class Encoder implements EncodedStream {
 
   #stalled(run: Run): void {
     this.#stalls++;
-    this.#dropped += run.child ? run.child.proc.stdin.writableLength : run.pendingBytes;
-    this.#died(run, fault('ENCODER_STALLED', `encoder took no input for more than ${this.#maxQueue} bytes of PCM`));
+    const queuedBytes = run.child ? run.child.proc.stdin.writableLength : run.pendingBytes;
+    this.#dropped += queuedBytes;
+    this.events.emit('stalled', { key: this.key, queuedBytes });
+    const f = fault('ENCODER_STALLED', `encoder took no input for more than ${this.#maxQueue} bytes of PCM`);
+    this.#died(run, f, run.child?.pid, []);
     if (run.child) void run.child.stop(200);
-    else this.#retire(run);
+    // A run still spawning is reaped (and retired) by #doSpawn when the spawn completes.
   }
 
-  /** Marks the run dead and schedules a fresh one (only if it was the live run). */
-  #died(run: Run, f: PipelineFault): void {
+  /** Marks the run dead; if it was the live run, reports `died` (the supervisor restarts the encoder). */
+  #died(run: Run, f: PipelineFault, pid: number | undefined, stderrTail: readonly string[]): void {
     if (run.dead || this.#closed) return;
     const wasLive = this.#live() === run;
     run.dead = true;
     this.#lastError = f.message;
     if (!wasLive) return;
-    this.#restarts++;
-    const delay = this.#backoff.next();
-    this.#log.error({ code: f.code, restartInMs: delay }, f.message);
-    this.events.emit('died', { key: this.key, fault: f, restartInMs: delay });
-    if (this.#restartTimer) clearTimeout(this.#restartTimer);
-    this.#restartTimer = setTimeout(() => {
-      this.#restartTimer = undefined;
-      if (this.#closed) return;
-      const next = this.#newRun();
-      this.#spawn(next).catch(() => undefined);
-    }, delay);
+    this.#log.error({ code: f.code, pid }, f.message);
+    this.events.emit('died', { key: this.key, fault: f, pid, stderrTail });
   }
 }

@@ -1,17 +1,22 @@
-// The encoders stage: one supervised ffmpeg per distinct codec + bitrate/quality, fed from the
-// programme. Mounts and HLS tiers that ask for the same spec share one encoder (acquire()).
+// The encoders stage: one ffmpeg per distinct codec + bitrate/quality, fed from the programme and
+// watched by the supervisor. Mounts and HLS tiers that ask for the same spec share one encoder (acquire()).
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
 import type { EncodedStream, EncoderSpec, ProgrammeSource } from '../types/contracts.js';
-import { Encoder, encoderKey, type EncoderEvents, type EncoderSnapshot } from './encoder.js';
+import type { EncoderEvents } from '../types/events.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { Encoder, encoderKey, type EncoderSnapshot } from './encoder.js';
 
-export { encoderKey, type EncoderSnapshot, type EncoderEvents } from './encoder.js';
+export { encoderKey, type EncoderSnapshot } from './encoder.js';
 
 export interface EncodersOptions {
   readonly config: Pick<Config, 'mounts'>;
   readonly log: Logger;
   readonly ffmpegPath: string;
   readonly programme: ProgrammeSource;
+  /** Decides restarts of encoders that die (one supervisor for the whole process). */
+  readonly supervisor: Supervisor;
   /** Stdin bound per encoder (default 2 s of PCM); past it the encoder is stalled and restarted. */
   readonly maxQueueBytes?: number;
   /**
@@ -31,42 +36,67 @@ export interface Encoders {
    * when the bitstream restarts (encoder restart, or for Ogg a new chain on a title change).
    * Encoders live until close(); there is no release.
    */
-  acquire(spec: EncoderSpec): EncodedStream;
+  acquire(spec: EncoderSpec): Promise<EncodedStream>;
+  /** Every encoder's `started`, `died` and `stalled`, for the composition root to pass on. */
+  readonly events: TypedEmitter<EncoderEvents>;
   snapshot(): EncoderSnapshot[];
-  /** Died / started events of every encoder, for the status API. */
-  on<K extends keyof EncoderEvents & string>(event: K, fn: (payload: EncoderEvents[K]) => void): () => void;
   close(): Promise<void>;
+}
+
+/** The encoder spec a mount or tier asks for, normalised (bitrate wins; Vorbis quality defaults to 3). */
+function normalise(spec: EncoderSpec): EncoderSpec {
+  return spec.bitrate !== undefined ? { codec: spec.codec, bitrate: spec.bitrate } : { codec: spec.codec, quality: spec.quality ?? 3 };
 }
 
 /** Starts an encoder for every configured mount; resolves when all of them are running. */
 export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
-  const log = opts.log.child({ component: 'encoders' });
+  const log = opts.log;
+  const events = new TypedEmitter<EncoderEvents>(log);
+  /** Started or starting, by key: a second acquire() of a spec waits for the same start. */
+  const starting = new Map<string, Promise<Encoder>>();
   const encoders = new Map<string, Encoder>();
-  const observers: { event: string; fn: (p: never) => void }[] = [];
+  const unwatch: (() => void)[] = [];
   let closed = false;
 
-  const make = (spec: EncoderSpec): { enc: Encoder; ready: Promise<void> } => {
-    const clean: EncoderSpec =
-      spec.bitrate !== undefined ? { codec: spec.codec, bitrate: spec.bitrate } : { codec: spec.codec, quality: spec.quality ?? 3 };
-    const enc = new Encoder({
+  const start = (spec: EncoderSpec): Promise<Encoder> => {
+    const clean = normalise(spec);
+    const key = encoderKey(clean);
+    const existing = starting.get(key);
+    if (existing) return existing;
+    const p = Encoder.create({
       spec: clean,
       ffmpegPath: opts.ffmpegPath,
       log,
       initialMeta: opts.programme.currentMeta,
       ...(opts.maxQueueBytes !== undefined ? { maxQueueBytes: opts.maxQueueBytes } : {}),
       ...(opts.oggPageDurationUs !== undefined ? { oggPageDurationUs: opts.oggPageDurationUs } : {}),
+    }).then(async (enc) => {
+      if (closed) {
+        await enc.close();
+        throw new Error('encoders are closed');
+      }
+      enc.events.on('started', (e) => events.emit('started', e));
+      enc.events.on('died', (e) => events.emit('died', e));
+      enc.events.on('stalled', (e) => events.emit('stalled', e));
+      unwatch.push(
+        opts.supervisor.watch(
+          {
+            name: enc.key,
+            kind: 'encoder',
+            subscribe: (h) => [enc.events.on('started', (e) => h.started(e.pid)), enc.events.on('died', (d) => h.died(d))],
+            restart: () => enc.restart(),
+          },
+          enc.snapshot().pid,
+        ),
+      );
+      encoders.set(key, enc);
+      return enc;
     });
-    for (const o of observers) enc.events.on(o.event, o.fn as (p: unknown) => void);
-    encoders.set(enc.key, enc);
-    return { enc, ready: enc.start() };
+    starting.set(key, p);
+    // A failed first start is the caller's error; forget it so a later acquire() can try again.
+    p.catch(() => starting.delete(key));
+    return p;
   };
-
-  const readies: Promise<void>[] = [];
-  for (const m of opts.config.mounts) {
-    const spec: EncoderSpec =
-      m.bitrate !== undefined ? { codec: m.codec, bitrate: m.bitrate } : { codec: m.codec, quality: m.quality ?? 3 };
-    if (!encoders.has(encoderKey(spec))) readies.push(make(spec).ready);
-  }
 
   // One subscription for all encoders: the mixer calls one function per chunk, whatever the count.
   const unsubscribe = opts.programme.subscribe((chunk) => {
@@ -77,12 +107,15 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
     if (closed) return;
     closed = true;
     unsubscribe();
+    for (const off of unwatch.splice(0)) off();
+    await Promise.allSettled(starting.values());
     await Promise.all([...encoders.values()].map((e) => e.close()));
     encoders.clear();
+    events.removeAllListeners();
   };
 
   try {
-    await Promise.all(readies);
+    await Promise.all(opts.config.mounts.map((m) => start(m)));
   } catch (err) {
     await close();
     throw err;
@@ -90,25 +123,9 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
   log.info({ encoders: [...encoders.keys()] }, 'encoders running');
 
   return {
-    acquire(spec) {
-      const existing = encoders.get(encoderKey(spec));
-      if (existing) return existing;
-      if (closed) throw new Error('encoders are closed');
-      // Started in the background: a spawn failure is reported as a death and retried with backoff.
-      const { enc, ready } = make(spec);
-      ready.catch(() => undefined);
-      return enc;
-    },
+    acquire: (spec) => (closed ? Promise.reject(new Error('encoders are closed')) : start(spec)),
+    events,
     snapshot: () => [...encoders.values()].map((e) => e.snapshot()),
-    on(event, fn) {
-      const entry = { event, fn: fn as (p: never) => void };
-      observers.push(entry);
-      const offs = [...encoders.values()].map((e) => e.events.on(event, fn));
-      return () => {
-        observers.splice(observers.indexOf(entry), 1);
-        for (const off of offs) off();
-      };
-    },
     close,
   };
 }

@@ -3,7 +3,8 @@
 import { CHANNELS, FFMPEG_PCM_FORMAT, SAMPLE_RATE } from '../types/pcm.js';
 import type { AudioFormat, Codec } from '../types/contracts.js';
 
-const COMMON = ['-hide_banner', '-nostdin', '-loglevel', 'warning'] as const;
+// `level+`: every stderr line carries its level, so src/ffmpeg/stderr.ts can log it at the right one.
+const COMMON = ['-hide_banner', '-nostdin', '-loglevel', 'level+warning'] as const;
 
 /** ffmpeg demuxer names for the formats the ingest sniffer recognises. */
 const DEMUXER: Record<Exclude<AudioFormat, 'unknown'>, string> = { mp3: 'mp3', aac: 'aac', ogg: 'ogg', flac: 'flac' };

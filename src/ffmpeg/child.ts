@@ -3,26 +3,18 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Logger } from 'pino';
 import { AntennaError } from '../errors.js';
+import type { FfmpegChildEvents, FfmpegExit } from '../types/events.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import { classifyStderr, type FfmpegRole } from './stderr.js';
 
-export interface FfmpegExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** The last stderr lines, for the fault report. */
-  readonly stderrTail: readonly string[];
-  /** True when we asked it to stop (stop() or end of input), false when it died on its own. */
-  readonly requested: boolean;
-}
-
-export interface FfmpegChildEvents {
-  [event: string]: unknown;
-  exit: FfmpegExit;
-}
+export type { FfmpegExit } from '../types/events.js';
 
 export interface FfmpegChildOptions {
   readonly ffmpegPath: string;
   readonly args: readonly string[];
   readonly log: Logger;
+  /** What the process does, for the level its stderr lines are logged at. */
+  readonly role: FfmpegRole;
   readonly stderrTailLines?: number;
 }
 
@@ -33,6 +25,7 @@ export class FfmpegChild {
   readonly #log: Logger;
   readonly #tail: string[] = [];
   readonly #tailMax: number;
+  readonly #role: FfmpegRole;
   #partial = '';
   #requested = false;
   #exit: FfmpegExit | undefined;
@@ -41,6 +34,7 @@ export class FfmpegChild {
     this.proc = proc;
     this.#log = opts.log;
     this.#tailMax = opts.stderrTailLines ?? 20;
+    this.#role = opts.role;
     this.events = new TypedEmitter<FfmpegChildEvents>(opts.log);
     proc.stderr.setEncoding('utf8');
     proc.stderr.on('data', (s: string) => this.#onStderr(s));
@@ -113,8 +107,9 @@ export class FfmpegChild {
   }
 
   #pushLine(line: string): void {
-    this.#tail.push(line);
+    const c = classifyStderr(line, this.#role);
+    this.#tail.push(c.text);
     if (this.#tail.length > this.#tailMax) this.#tail.shift();
-    this.#log.warn({ ffmpeg: line }, 'ffmpeg says');
+    this.#log[c.level]({ ffmpeg: c.text, pid: this.proc.pid }, 'ffmpeg says');
   }
 }

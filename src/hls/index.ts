@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { EncodedStream } from '../types/contracts.js';
 import { SAMPLE_RATE } from '../types/pcm.js';
+import type { HlsEvents } from '../types/events.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { layoutFor, type HlsLayout } from './layout.js';
 import { hlsRoutes } from './plugin.js';
@@ -43,12 +44,6 @@ export interface HlsSnapshot {
   readonly bytesHeld: number;
   readonly discontinuities: number;
   readonly lastDiscontinuityReason: string | undefined;
-}
-
-export interface HlsEvents {
-  [event: string]: unknown;
-  /** A tier's encoder restarted or stalled: timestamps restart after a discontinuity. */
-  discontinuity: { readonly reason: string };
 }
 
 export interface Hls {

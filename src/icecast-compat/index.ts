@@ -31,7 +31,7 @@ export interface IcecastCompatOptions {
   readonly config: Config;
   readonly secrets: Secrets;
   readonly log: Logger;
-  readonly encoders: { acquire(spec: EncoderSpec): EncodedStream };
+  readonly encoders: { acquire(spec: EncoderSpec): Promise<EncodedStream> };
   /** Admin commands that reach into the pipeline; the composition root provides them. */
   readonly actions?: AdminActions;
 }
@@ -74,7 +74,7 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
       m.mount,
       new Mount({
         config: m,
-        stream: opts.encoders.acquire(spec),
+        stream: await opts.encoders.acquire(spec),
         log,
         queueBytes: config.queueBytes,
         burstSeconds: m.burstSeconds ?? config.burstSeconds,

@@ -82,7 +82,7 @@ export class Mount {
     this.#opts = opts;
     this.config = opts.config;
     this.path = opts.config.mount;
-    this.#log = opts.log.child({ component: 'mount', mount: this.path });
+    this.#log = opts.log.child({ mount: this.path });
     this.#unsubscribe = opts.stream.subscribe((c) => this.#onChunk(c));
   }
 

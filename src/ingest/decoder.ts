@@ -31,7 +31,7 @@ export class SourceDecoder {
 
   /** Resolves once ffmpeg runs; rejects (FFMPEG_START_FAILED) if it cannot be spawned. */
   static async start(opts: DecoderOptions): Promise<SourceDecoder> {
-    const child = await FfmpegChild.start({ ffmpegPath: opts.ffmpegPath, args: decoderArgs(opts.format), log: opts.log });
+    const child = await FfmpegChild.start({ ffmpegPath: opts.ffmpegPath, args: decoderArgs(opts.format), log: opts.log, role: 'decoder' });
     return new SourceDecoder(child, opts.onPcm);
   }
 

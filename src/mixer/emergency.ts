@@ -2,7 +2,7 @@
 // and looped gaplessly; restarted from its beginning whenever it takes over. The file is watched:
 // a replacement is decoded in the background and swapped in at the next loop (at once when off air).
 // A missing or undecodable file never stops the mixer: it plays silence and raises an alert.
-import { watchFile, unwatchFile, statSync } from 'node:fs';
+import { watchFile, unwatchFile, statSync, type StatsListener } from 'node:fs';
 import type { Logger } from 'pino';
 import { FfmpegChild } from '../ffmpeg/child.js';
 import { fileDecoderArgs } from '../ffmpeg/args.js';
@@ -40,6 +40,8 @@ export class EmergencySource {
   #loading: Promise<void> | undefined;
   #closed = false;
   #child: FfmpegChild | undefined;
+  /** Our own watcher: unwatchFile(path) without it would remove every watcher of the path in the process. */
+  #watcher: StatsListener | undefined;
 
   private constructor(opts: EmergencyOptions) {
     this.#opts = opts;
@@ -48,9 +50,10 @@ export class EmergencySource {
   static async create(opts: EmergencyOptions): Promise<EmergencySource> {
     const src = new EmergencySource(opts);
     await src.#load(true);
-    watchFile(opts.path, { interval: opts.pollMs ?? 2000 }, (cur, prev) => {
+    src.#watcher = (cur, prev) => {
       if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) src.#reloadSoon();
-    });
+    };
+    watchFile(opts.path, { interval: opts.pollMs ?? 2000 }, src.#watcher);
     return src;
   }
 
@@ -94,7 +97,8 @@ export class EmergencySource {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    unwatchFile(this.#opts.path);
+    if (this.#watcher) unwatchFile(this.#opts.path, this.#watcher);
+    this.#watcher = undefined;
     await this.#child?.stop(500);
     await this.#loading;
   }
@@ -153,6 +157,7 @@ export class EmergencySource {
       ffmpegPath,
       args: fileDecoderArgs(path, maxSeconds),
       log: log.child({ child: 'emergency-decoder' }),
+      role: 'file',
     });
     this.#child = child;
     const parts: Buffer[] = [];

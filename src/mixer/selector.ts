@@ -1,12 +1,11 @@
 // Pure source selection: availability of each tier in, switch decisions out; no I/O, no timers.
 // Switches down a tier happen at once; switches up wait until the higher tier has been available
 // for `holdMs` without a break, so a flapping encoder cannot make the programme flap.
-import type { Tier } from '../types/contracts.js';
+import type { SwitchReason, Tier, UnavailableReason } from '../types/contracts.js';
+
+export type { SwitchReason, UnavailableReason } from '../types/contracts.js';
 
 export const TIERS: readonly Tier[] = ['primary', 'fallback', 'emergency'];
-
-export type UnavailableReason = 'disconnected' | 'connecting' | 'stalled' | 'silent';
-export type SwitchReason = UnavailableReason | 'returned' | 'startup';
 
 export type Availability = { readonly available: true } | { readonly available: false; readonly reason: UnavailableReason };
 

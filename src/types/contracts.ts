@@ -1,6 +1,5 @@
 // The contracts between pipeline stages (ingest → mixer → encoders → {icecast-compat, hls}) and
 // what observers (api, analytics) may read. Stages depend on these types, never on each other's internals.
-import type { PipelineFault } from '../errors.js';
 
 /** The two studio inputs, by priority. */
 export type InputId = 'primary' | 'fallback';
@@ -24,20 +23,12 @@ export interface SourceInfo {
   readonly connectedAt: number;
 }
 
-export type DisconnectReason = 'client-closed' | 'source-timeout' | 'replaced' | 'decoder-failed' | 'kicked' | 'shutdown';
+/** Why an input is not available to the selector. */
+export type UnavailableReason = 'disconnected' | 'connecting' | 'stalled' | 'silent';
+/** Why the programme switched tier. */
+export type SwitchReason = UnavailableReason | 'returned' | 'startup';
 
-/** Events from the ingest stage; the composition root feeds them to the mixer. */
-export interface IngestEvents {
-  [event: string]: unknown;
-  'source-connected': { readonly inputId: InputId; readonly info: SourceInfo };
-  /** Decoded PCM (see types/pcm.ts), any whole number of stereo samples. */
-  pcm: { readonly inputId: InputId; readonly connectionId: number; readonly pcm: Buffer };
-  /** Emitted once the decoder has delivered its last PCM, so the remainder can play out. */
-  'source-disconnected': { readonly inputId: InputId; readonly info: SourceInfo; readonly reason: DisconnectReason };
-  metadata: { readonly inputId: InputId; readonly title: string };
-  'decoder-error': { readonly inputId: InputId; readonly fault: PipelineFault };
-  rejected: { readonly port: number; readonly remoteAddress: string; readonly code: string; readonly message: string };
-}
+export type DisconnectReason = 'client-closed' | 'source-timeout' | 'replaced' | 'decoder-failed' | 'kicked' | 'shutdown';
 
 /** What is on air with a chunk of programme audio: travels with the audio through every stage. */
 export interface OnAirMeta {
@@ -89,3 +80,6 @@ export interface EncodedStream {
   readonly spec: EncoderSpec;
   subscribe(fn: (chunk: EncodedChunk) => void): () => void;
 }
+
+/** The ingest stage's events (defined with every other event map in ./events.ts). */
+export type { IngestEvents } from './events.js';

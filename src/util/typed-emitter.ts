@@ -1,9 +1,14 @@
-// A typed wrapper over EventEmitter. Listener errors are caught and logged, never allowed to
-// propagate into the emitter (a broken status-panel listener must not take the mixer down).
+// A typed wrapper over EventEmitter. Event maps are exact interfaces (no index signature), so an
+// event name that is not in the map does not compile. Listener errors are caught and logged, never
+// allowed to propagate into the emitter (a broken status-panel listener must not take the mixer down).
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 
-export type EventMap = Record<string, unknown>;
+/** Event name → payload. Any interface: `object` keeps maps exact (a Record would need an index signature). */
+export type EventMap = object;
+
+/** The names of an event map. */
+export type EventName<E extends EventMap> = keyof E & string;
 
 export class TypedEmitter<E extends EventMap> {
   readonly #ee = new EventEmitter();
@@ -15,22 +20,22 @@ export class TypedEmitter<E extends EventMap> {
     this.#ee.setMaxListeners(100);
   }
 
-  on<K extends keyof E & string>(event: K, listener: (payload: E[K]) => void): () => void {
+  on<K extends EventName<E>>(event: K, listener: (payload: E[K]) => void): () => void {
     this.#ee.on(event, listener);
     return () => this.#ee.off(event, listener);
   }
 
-  once<K extends keyof E & string>(event: K, listener: (payload: E[K]) => void): () => void {
+  once<K extends EventName<E>>(event: K, listener: (payload: E[K]) => void): () => void {
     this.#ee.once(event, listener);
     return () => this.#ee.off(event, listener);
   }
 
-  off<K extends keyof E & string>(event: K, listener: (payload: E[K]) => void): void {
+  off<K extends EventName<E>>(event: K, listener: (payload: E[K]) => void): void {
     this.#ee.off(event, listener);
   }
 
   /** Emits to every listener; one listener throwing does not stop the others. */
-  emit<K extends keyof E & string>(event: K, payload: E[K]): void {
+  emit<K extends EventName<E>>(event: K, payload: E[K]): void {
     for (const listener of this.#ee.listeners(event)) {
       try {
         (listener as (p: E[K]) => void)(payload);
@@ -41,7 +46,7 @@ export class TypedEmitter<E extends EventMap> {
     }
   }
 
-  listenerCount<K extends keyof E & string>(event: K): number {
+  listenerCount<K extends EventName<E>>(event: K): number {
     return this.#ee.listenerCount(event);
   }
 

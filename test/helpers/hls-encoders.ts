@@ -75,7 +75,7 @@ export async function createTestAacEncoder(programme: SineProgramme, bitrate: nu
   let closed = false;
 
   const start = async (): Promise<void> => {
-    const c = await FfmpegChild.start({ ffmpegPath, args: encoderArgs(spec), log: quietLog });
+    const c = await FfmpegChild.start({ ffmpegPath, args: encoderArgs(spec), log: quietLog, role: 'encoder' });
     const splitter = new AdtsSplitter();
     const gen = generation;
     c.proc.stdout.on('data', (data: Buffer) => {

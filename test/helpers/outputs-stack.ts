@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import type { SettingName } from '../../src/config/settings.js';
 import { createEncoders, type Encoders } from '../../src/encoders/index.js';
+import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
 import { buildHttpServer } from '../../src/http/server.js';
 import { createIcecastCompat, type AdminActions, type IcecastCompat } from '../../src/icecast-compat/index.js';
@@ -15,6 +16,7 @@ export interface OutputsStack {
   readonly config: Config;
   readonly programme: SineProgramme;
   readonly encoders: Encoders;
+  readonly supervisor: Supervisor;
   readonly icecast: IcecastCompat;
   readonly app: FastifyInstance;
   readonly port: number;
@@ -32,7 +34,8 @@ export async function startOutputs(
   // speed > 1 runs the programme faster than real time (fills kernel socket buffers quickly in tests).
   const programme = createSineProgramme({ title, speed: extra.speed ?? 1 });
   const encoderOpts = extra.maxQueueBytes !== undefined ? { maxQueueBytes: extra.maxQueueBytes } : {};
-  const encoders = await createEncoders({ config, log, ffmpegPath: resolveFfmpegPath(undefined), programme, ...encoderOpts });
+  const supervisor = new Supervisor({ log });
+  const encoders = await createEncoders({ config, log, ffmpegPath: resolveFfmpegPath(undefined), programme, supervisor, ...encoderOpts });
   const actionsLog: string[] = [];
   const actions: AdminActions = {
     kickSource: (mount) => (actionsLog.push(`kick ${mount}`), true),
@@ -51,6 +54,7 @@ export async function startOutputs(
     config,
     programme,
     encoders,
+    supervisor,
     icecast,
     app,
     port,
@@ -58,6 +62,7 @@ export async function startOutputs(
     async close() {
       await app.close();
       await icecast.close();
+      supervisor.close();
       await encoders.close();
       programme.close();
     },

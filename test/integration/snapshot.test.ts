@@ -9,9 +9,9 @@ describe('snapshot', () => {
   it('shows each input: client, headers, format, bytes, connected since, buffer, level, state', async () => {
     const t = await fx.start({ returnHoldSeconds: 0.5 }, { emergencyTone: 660, record: false });
     const events: string[] = [];
-    t.antenna.events.ingest.on('source-connected', ({ inputId }) => events.push(`connected ${inputId}`));
-    t.antenna.events.ingest.on('source-disconnected', ({ inputId, reason }) => events.push(`disconnected ${inputId} ${reason}`));
-    t.antenna.events.mixer.on('switch', ({ from, to, reason }) => events.push(`switch ${from}→${to} ${reason}`));
+    t.antenna.events.on('source-connected', ({ inputId }) => events.push(`connected ${inputId}`));
+    t.antenna.events.on('source-disconnected', ({ inputId, reason }) => events.push(`disconnected ${inputId} ${reason}`));
+    t.antenna.events.on('switch', ({ from, to, reason }) => events.push(`switch ${from}→${to} ${reason}`));
     const c = fx.source('primary', { frequency: 440 });
     await waitFor(() => t.antenna.mixer.onAir === 'primary', 'primary on air');
     await sleep(500);
