@@ -50,10 +50,14 @@ export function makeToneFile(dir: string, freq: number, seconds = 4): string {
   return path;
 }
 
-export async function startAntenna(
-  overrides: Partial<Record<SettingName, unknown>> = {},
-  opts: { emergencyTone?: number; record?: boolean } = {},
-): Promise<TestAntenna> {
+export interface StartOptions {
+  readonly emergencyTone?: number;
+  readonly record?: boolean;
+  /** Where the log lines go (default stdout); set `logLevel` in the overrides to see them. */
+  readonly logTo?: NodeJS.WritableStream;
+}
+
+export async function startAntenna(overrides: Partial<Record<SettingName, unknown>> = {}, opts: StartOptions = {}): Promise<TestAntenna> {
   const dir = mkdtempSync(join(tmpdir(), 'antenna-test-'));
   const emergencyFile = opts.emergencyTone ? makeToneFile(dir, opts.emergencyTone) : undefined;
   const config = loadConfig({
@@ -71,7 +75,7 @@ export async function startAntenna(
       ...overrides,
     },
   });
-  const log = createRootLogger(config.logLevel);
+  const log = createRootLogger(config.logLevel, opts.logTo);
   const antenna = await createAntenna({
     config,
     secrets: { sourcePassword: SOURCE_PASSWORD, adminPassword: ADMIN_PASSWORD, relayPassword: ADMIN_PASSWORD },
@@ -98,7 +102,7 @@ export type Stoppable = { kill(): Promise<void> } | { close(): Promise<void> };
 export interface AntennaFixture {
   /** The running server of the current test (throws before start()). */
   readonly t: TestAntenna;
-  start(overrides?: Partial<Record<SettingName, unknown>>, opts?: { emergencyTone?: number; record?: boolean }): Promise<TestAntenna>;
+  start(overrides?: Partial<Record<SettingName, unknown>>, opts?: StartOptions): Promise<TestAntenna>;
   /** A real ffmpeg tone source on an input's port, stopped after the test. */
   source(input: 'primary' | 'fallback', opts: { frequency: number; lavfi?: string; port?: number }): ProcessHandle;
   /** Anything else to kill after the test (listeners, proxies). */
