@@ -10,7 +10,7 @@ import { createIngest, type Ingest, type IngestPorts, type IngestSnapshot, type 
 import type { MixerInputSnapshot, MixerSnapshot } from './mixer/events.js';
 import { createMixer, type Mixer } from './mixer/mixer.js';
 import { createEncoders, type Encoders, type EncoderSnapshot } from './encoders/index.js';
-import { createIcecastCompat, type AdminActions, type MountSnapshot } from './icecast-compat/index.js';
+import { createIcecastCompat, type AdminActions, type IcecastCompat, type MountSnapshot } from './icecast-compat/index.js';
 import { createHls, type Hls, type HlsSnapshot } from './hls/index.js';
 import { buildHttpServer, listenHttp } from './http/server.js';
 import { Supervisor } from './supervisor/supervisor.js';
@@ -124,7 +124,7 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     });
     closers.push({ name: 'hls', close: () => hls.close() });
 
-    forwardEvents(events, { ingest, mixer, encoders, supervisor, hls });
+    forwardEvents(events, { ingest, mixer, encoders, supervisor, hls, icecast });
 
     const http = buildHttpServer({ config, log });
     await http.register(icecast.plugin);
@@ -190,6 +190,7 @@ interface Stages {
   readonly encoders: Encoders;
   readonly supervisor: Supervisor;
   readonly hls: Hls;
+  readonly icecast: IcecastCompat;
 }
 
 /** Every stage's events onto the one observer stream, stamped with the time they happened. */
@@ -216,6 +217,10 @@ function forwardEvents(out: TypedEmitter<AntennaEvents>, s: Stages): void {
   s.supervisor.events.on('restarted', (p) => out.emit('encoder-restarted', stamp(p)));
   s.supervisor.events.on('restart-failed', (p) => out.emit('encoder-restart-failed', stamp(p)));
   s.hls.events.on('discontinuity', (p) => out.emit('hls-discontinuity', stamp(p)));
+  for (const listeners of [s.icecast.events, s.hls.events]) {
+    listeners.on('listener-connected', pass('listener-connected'));
+    listeners.on('listener-disconnected', pass('listener-disconnected'));
+  }
 }
 
 /** What Icecast's admin commands may do to the pipeline: act on the studio input on air. */

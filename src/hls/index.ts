@@ -11,11 +11,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { EncodedStream } from '../types/contracts.js';
 import { SAMPLE_RATE } from '../types/pcm.js';
-import type { HlsEvents } from '../types/events.js';
+import type { HlsEvents, ListenerInfo } from '../types/events.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { layoutFor, type HlsLayout } from './layout.js';
 import { hlsRoutes } from './plugin.js';
 import { HlsService, type TierStats } from './service.js';
+import type { HlsSession, SessionReports } from './sessions.js';
 import { loadState, StateWriter } from './state.js';
 
 export type HlsConfig = Pick<Config, 'hlsTiers' | 'hlsSegmentSeconds' | 'hlsPartSeconds' | 'hlsWindowSegments'>;
@@ -65,6 +66,21 @@ export async function createHls(opts: HlsOptions): Promise<Hls> {
   const layout = layoutFor(config.hlsSegmentSeconds, config.hlsPartSeconds, SAMPLE_RATE);
   const saved = await loadState(opts.dataDir, log);
   const state = new StateWriter(opts.dataDir, log);
+  const events = new TypedEmitter<HlsEvents>(log);
+  const info = (s: HlsSession): ListenerInfo => ({
+    id: s.id,
+    protocol: 'hls',
+    mount: s.mount,
+    remoteAddress: s.remoteAddress,
+    userAgent: s.userAgent,
+  });
+  const sessionReports: SessionReports = {
+    onStart: (s) => events.emit('listener-connected', { ...info(s), at: Date.now() }),
+    onEnd: (s, reason) => {
+      const at = Date.now();
+      events.emit('listener-disconnected', { ...info(s), at, durationMs: at - s.startedAt, bytes: s.bytes, reason });
+    },
+  };
   // After a restart the old timestamps are gone: the first new segment starts a new discontinuity sequence.
   const svc = new HlsService({
     tiers: config.hlsTiers.map((t) => ({ name: t.name, bitrate: t.bitrate })),
@@ -74,8 +90,12 @@ export async function createHls(opts: HlsOptions): Promise<Hls> {
     firstDisc: saved ? saved.lastDisc + 1 : 0,
     state,
     log,
+    sessionReports,
   });
-  const events = new TypedEmitter<HlsEvents>(log);
+  // Sessions end when they go quiet: look once a second, so the end is reported on time (cheap: the
+  // map is ordered by last sight, pruning stops at the first live session).
+  const pruneTimer = setInterval(() => svc.sessions.prune(), 1000);
+  pruneTimer.unref();
   let breaks = 0;
   const unsubscribe = opts.streams.map((stream, i) =>
     stream.subscribe((chunk) => {
@@ -118,6 +138,8 @@ export async function createHls(opts: HlsOptions): Promise<Hls> {
     close(): Promise<void> {
       closed ??= (async () => {
         for (const u of unsubscribe) u();
+        clearInterval(pruneTimer);
+        svc.sessions.endAll();
         svc.close();
         events.removeAllListeners();
         await state.flush();

@@ -30,9 +30,12 @@ export function hlsRoutes(svc: HlsService): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     const targetMs = svc.layout.targetDuration * 1000;
 
-    const touch = (req: FastifyRequest): void => {
+    /** Counts the request towards its listener session (`bytes`: the media it is being sent). */
+    const touch = (req: FastifyRequest, mount: string, bytes = 0): void => {
       const sid = first((req.query as Query).sid);
-      svc.sessions.touch(sid !== undefined && sid !== '' ? `sid:${sid.slice(0, 128)}` : `${req.ip}|${req.headers['user-agent'] ?? ''}`);
+      const userAgent = req.headers['user-agent'] ?? '';
+      const key = sid !== undefined && sid !== '' ? `sid:${sid.slice(0, 128)}` : `${req.ip}|${userAgent}`;
+      svc.sessions.touch(key, { remoteAddress: req.ip, userAgent, mount, bytes });
     };
 
     const sendPlaylist = (req: FastifyRequest, reply: FastifyReply, r: Rendered): FastifyReply => {
@@ -82,14 +85,14 @@ export function hlsRoutes(svc: HlsService): FastifyPluginAsync {
     });
 
     app.get('/hls/master.m3u8', async (req, reply) => {
-      touch(req);
+      touch(req, '/hls/master.m3u8');
       return sendPlaylist(req, reply, svc.master());
     });
 
     app.get<{ Params: TierParams; Querystring: Query }>('/hls/:tier/index.m3u8', async (req, reply) => {
       const tier = svc.tierIndex(req.params.tier);
       if (tier < 0) return notFound(reply);
-      touch(req);
+      touch(req, `/hls/${req.params.tier}/index.m3u8`);
       const msnRaw = first(req.query._HLS_msn);
       const partRaw = first(req.query._HLS_part);
       if (msnRaw === undefined && partRaw !== undefined) return badRequest(reply, '_HLS_part needs _HLS_msn');
@@ -114,7 +117,6 @@ export function hlsRoutes(svc: HlsService): FastifyPluginAsync {
       const tier = svc.tierIndex(req.params.tier);
       const m = MEDIA_RE.exec(req.params.file);
       if (tier < 0 || !m) return notFound(reply);
-      touch(req);
       const msn = Number(m[1]);
       const part = m[2] === undefined ? undefined : Number(m[2]);
       let bytes = svc.mediaBytes(tier, msn, part);
@@ -129,6 +131,7 @@ export function hlsRoutes(svc: HlsService): FastifyPluginAsync {
         }
       }
       if (!bytes) return notFound(reply);
+      touch(req, `/hls/${req.params.tier}/index.m3u8`, bytes.length);
       cors(reply);
       // Media names are never reused (the sequence persists across restarts), so caches may keep them.
       return reply.header('content-type', SEGMENT_TYPE).header('cache-control', 'public, max-age=3600').send(bytes);

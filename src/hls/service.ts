@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { Aligner } from './aligner.js';
 import type { HlsLayout } from './layout.js';
 import { renderMaster, renderMedia } from './playlist.js';
-import { SessionCounter } from './sessions.js';
+import { SessionCounter, type SessionReports } from './sessions.js';
 import type { StateWriter } from './state.js';
 import { Timeline, type Segment } from './timeline.js';
 import { Waiters } from './waiters.js';
@@ -57,11 +57,12 @@ export class HlsService {
     firstDisc: number;
     state: StateWriter;
     log: Logger;
+    sessionReports?: SessionReports;
   }) {
     this.tiers = opts.tiers;
     this.layout = opts.layout;
     this.#log = opts.log;
-    this.sessions = new SessionCounter(2 * opts.layout.targetDuration * 1000);
+    this.sessions = new SessionCounter(2 * opts.layout.targetDuration * 1000, undefined, opts.sessionReports);
     this.timeline = new Timeline({
       tiers: opts.tiers.length,
       layout: opts.layout,

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { Config, MountConfig } from '../config/load.js';
 import type { Secrets } from '../config/secrets.js';
 import type { EncodedStream, EncoderSpec } from '../types/contracts.js';
+import type { ListenerEvents } from '../types/events.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
 import { adminRoutes, type AdminActions } from './admin.js';
 import { Mount, type DropReason, type Listener } from './mount.js';
 import { iso8601, rfc822, statusJson, type StatsTree } from './stats.js';
@@ -51,6 +53,8 @@ export interface IcecastCompat {
   /** Register on the HTTP server before listen(). */
   readonly plugin: FastifyPluginAsync;
   readonly mounts: ReadonlyMap<string, Mount>;
+  /** Listeners arriving and leaving, on every mount. */
+  readonly events: TypedEmitter<ListenerEvents>;
   snapshot(): { readonly listeners: number; readonly mounts: readonly MountSnapshot[] };
   statsTree(): StatsTree;
   close(): Promise<void>;
@@ -64,6 +68,7 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
   let nextId = 1;
   let boundPort = config.httpPort;
   const mounts = new Map<string, Mount>();
+  const events = new TypedEmitter<ListenerEvents>(log);
   const onLeave = (_l: Listener, _reason: DropReason): void => {
     counters.total--;
   };
@@ -79,6 +84,7 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
         queueBytes: config.queueBytes,
         burstSeconds: m.burstSeconds ?? config.burstSeconds,
         onLeave,
+        events,
       }),
     );
   }
@@ -210,6 +216,7 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
   let closed = false;
   return {
     plugin,
+    events,
     mounts,
     statsTree,
     snapshot: () => ({
@@ -229,6 +236,7 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
       if (closed) return;
       closed = true;
       for (const m of mounts.values()) m.close();
+      events.removeAllListeners();
     },
   };
 }

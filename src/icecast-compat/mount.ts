@@ -5,6 +5,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { MountConfig } from '../config/load.js';
 import type { EncodedChunk, EncodedStream, OnAirMeta } from '../types/contracts.js';
+import type { ListenerEvents, ListenerInfo } from '../types/events.js';
+import type { TypedEmitter } from '../util/typed-emitter.js';
 import { SAMPLE_RATE } from '../types/pcm.js';
 import { ICY_EMPTY, icyBlock } from './wire.js';
 
@@ -43,6 +45,8 @@ export interface MountOptions {
   readonly burstSeconds: number;
   /** Called when a listener leaves, whatever the reason (for global counts). */
   readonly onLeave: (l: Listener, reason: DropReason) => void;
+  /** Where listeners arriving and leaving are reported. */
+  readonly events: TypedEmitter<ListenerEvents>;
 }
 
 /**
@@ -95,6 +99,8 @@ export class Mount {
     l.mount = this;
     this.listeners.add(l);
     if (this.listeners.size > this.peak) this.peak = this.listeners.size;
+    // A listener moved here by moveclients (no head) is not a new arrival.
+    if (head) this.#opts.events.emit('listener-connected', { ...this.#info(l), at: Date.now() });
     l.socket.cork();
     if (head) l.socket.write(head);
     if (head) this.#burst(l);
@@ -117,6 +123,12 @@ export class Mount {
     }
     l.socket.destroy();
     this.#opts.onLeave(l, reason);
+    const at = Date.now();
+    this.#opts.events.emit('listener-disconnected', { ...this.#info(l), at, durationMs: at - l.connectedAt, bytes: l.bytesSent, reason });
+  }
+
+  #info(l: Listener): ListenerInfo {
+    return { id: `icecast-${l.id}`, protocol: 'icecast', mount: this.path, remoteAddress: l.ip, userAgent: l.userAgent.slice(0, 256) };
   }
 
   close(): void {

@@ -57,7 +57,8 @@ export type SupervisedKind = 'encoder';
 
 // --- hls ------------------------------------------------------------------------------------------
 
-export interface HlsEvents {
+/** HLS reports its listener sessions (started on a first request, ended when they go quiet) too. */
+export interface HlsEvents extends ListenerEvents {
   /** A tier's encoder restarted or stalled: timestamps restart after a discontinuity. */
   discontinuity: { readonly reason: string };
 }
