@@ -12,14 +12,13 @@ interface Waiter {
 export class Waiters {
   readonly #set = new Set<Waiter>();
   readonly #max: number;
+  readonly #sweepMs: number;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(max: number, sweepMs = 100) {
     this.#max = max;
-    // One timer for all waiters rather than one per request: 10,000 parked players must stay cheap.
-    this.#timer = setInterval(() => this.#sweep(), sweepMs);
-    this.#timer.unref();
+    this.#sweepMs = sweepMs;
   }
 
   get size(): number {
@@ -46,6 +45,12 @@ export class Waiters {
       };
       const onAbort = (): void => waiter.resolve('closed');
       this.#set.add(waiter);
+      // One timer for all waiters rather than one per request (10,000 parked players must stay cheap),
+      // running only while someone waits.
+      if (!this.#timer) {
+        this.#timer = setInterval(() => this.#sweep(), this.#sweepMs);
+        this.#timer.unref();
+      }
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -58,6 +63,10 @@ export class Waiters {
   #sweep(): void {
     const now = performance.now();
     for (const w of this.#set) if (w.deadline <= now) w.resolve('timeout');
+    if (this.#set.size === 0 && this.#timer) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
   }
 
   close(): void {

@@ -77,7 +77,7 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
       m.bitrate !== undefined ? { codec: m.codec, bitrate: m.bitrate } : { codec: m.codec, quality: m.quality ?? 3 };
     mounts.set(
       m.mount,
-      new Mount({
+      await Mount.create({
         config: m,
         stream: await opts.encoders.acquire(spec),
         log,

@@ -74,7 +74,7 @@ export class Mount {
   #pending: EncodedChunk[] = [];
   #pendingSamples = 0;
   #icy: { title: string; block: Buffer } | undefined;
-  #unsubscribe: () => void;
+  #unsubscribe: () => void = () => undefined;
   peak = 0;
   slowListeners = 0;
   bytesSent = 0;
@@ -82,12 +82,18 @@ export class Mount {
   meta: OnAirMeta | undefined;
   #generation = -1;
 
-  constructor(opts: MountOptions) {
+  private constructor(opts: MountOptions) {
     this.#opts = opts;
     this.config = opts.config;
     this.path = opts.config.mount;
     this.#log = opts.log.child({ mount: this.path });
-    this.#unsubscribe = opts.stream.subscribe((c) => this.#onChunk(c));
+  }
+
+  /** A mount taking its encoder's output from now on; listeners may attach once it resolves. */
+  static create(opts: MountOptions): Promise<Mount> {
+    const m = new Mount(opts);
+    m.#unsubscribe = opts.stream.subscribe((c) => m.#onChunk(c));
+    return Promise.resolve(m);
   }
 
   get isOgg(): boolean {
