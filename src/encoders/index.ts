@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { EncodedStream, EncoderSpec, ProgrammeSource } from '../types/contracts.js';
+import { encoderSpecOf } from '../types/encoder-spec.js';
 import { Encoder, encoderKey, type EncoderEvents, type EncoderSnapshot } from './encoder.js';
 
 export { encoderKey, type EncoderSnapshot, type EncoderEvents } from './encoder.js';
@@ -46,10 +47,8 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
   let closed = false;
 
   const make = (spec: EncoderSpec): { enc: Encoder; ready: Promise<void> } => {
-    const clean: EncoderSpec =
-      spec.bitrate !== undefined ? { codec: spec.codec, bitrate: spec.bitrate } : { codec: spec.codec, quality: spec.quality ?? 3 };
     const enc = new Encoder({
-      spec: clean,
+      spec: encoderSpecOf(spec),
       ffmpegPath: opts.ffmpegPath,
       log,
       initialMeta: opts.programme.currentMeta,
@@ -63,8 +62,7 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
 
   const readies: Promise<void>[] = [];
   for (const m of opts.config.mounts) {
-    const spec: EncoderSpec =
-      m.bitrate !== undefined ? { codec: m.codec, bitrate: m.bitrate } : { codec: m.codec, quality: m.quality ?? 3 };
+    const spec = encoderSpecOf(m);
     if (!encoders.has(encoderKey(spec))) readies.push(make(spec).ready);
   }
 

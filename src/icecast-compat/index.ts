@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config, MountConfig } from '../config/load.js';
 import type { Secrets } from '../config/secrets.js';
 import type { EncodedStream, EncoderSpec } from '../types/contracts.js';
+import { encoderSpecOf } from '../types/encoder-spec.js';
 import { adminRoutes, type AdminActions } from './admin.js';
 import { Mount, type DropReason, type Listener } from './mount.js';
 import { iso8601, rfc822, statusJson, type StatsTree } from './stats.js';
@@ -68,8 +69,7 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
     counters.total--;
   };
   for (const m of config.mounts) {
-    const spec: EncoderSpec =
-      m.bitrate !== undefined ? { codec: m.codec, bitrate: m.bitrate } : { codec: m.codec, quality: m.quality ?? 3 };
+    const spec: EncoderSpec = encoderSpecOf(m);
     mounts.set(
       m.mount,
       new Mount({

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Framer, adtsFrameAt, mp3FrameAt, oggPageAt } from '../../src/encoders/framing.js';
 import { encoderArgs } from '../../src/ffmpeg/args.js';
-import { encoderKey } from '../../src/encoders/index.js';
 
 /** MPEG-1 Layer III, 128 kbit/s, 44.1 kHz: 417 bytes (418 with padding). */
 function mp3Frame(padding = false, fill = 0xaa): Buffer {
@@ -116,7 +115,5 @@ describe('encoder arguments', () => {
     const ogg = encoderArgs({ codec: 'vorbis', quality: 6, oggPageDurationUs: 100_000, title: 'Ä title' });
     expect(ogg.join(' ')).toContain('-page_duration 100000');
     expect(ogg).toContain('title=Ä title');
-    expect(encoderKey({ codec: 'aac', bitrate: 64_000 })).toBe('aac-64k');
-    expect(encoderKey({ codec: 'vorbis', quality: 2 })).toBe('vorbis-q2');
   });
 });
