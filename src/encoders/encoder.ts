@@ -251,7 +251,15 @@ export class Encoder implements EncodedStream {
     for (const f of run.framer.push(data)) {
       const meta = this.#metaAt(run);
       run.samplesOut += f.samples;
-      const chunk: EncodedChunk = { data: f.data, meta, generation: run.generation, frames: f.frames, samples: f.samples };
+      const chunk: EncodedChunk = {
+        data: f.data,
+        meta,
+        generation: run.generation,
+        frames: f.frames,
+        samples: f.samples,
+        frameEnds: f.frameEnds,
+        oggHeader: f.oggHeader,
+      };
       if (this.#runs[0] === run) this.#emit(chunk);
       else if (run.backlogBytes + f.data.length <= this.#maxQueue) {
         run.backlog.push(chunk);
