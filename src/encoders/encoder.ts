@@ -14,6 +14,7 @@ import type { EncoderEvents } from '../types/events.js';
 import { BYTES_PER_FRAME, SAMPLE_RATE } from '../types/pcm.js';
 import type { EncodedChunk, EncodedStream, EncoderSpec, OnAirMeta, ProgrammeChunk } from '../types/contracts.js';
 import { Framer } from './framing.js';
+import { encoderKey } from '../types/encoder-spec.js';
 
 export interface EncoderSnapshot {
   readonly key: string;
@@ -61,11 +62,6 @@ interface Run {
   backlog: EncodedChunk[];
   backlogBytes: number;
   dead: boolean;
-}
-
-export function encoderKey(spec: EncoderSpec): string {
-  if (spec.bitrate !== undefined) return `${spec.codec}-${Math.round(spec.bitrate / 1000)}k`;
-  return `${spec.codec}-q${spec.quality ?? 3}`;
 }
 
 export class Encoder implements EncodedStream {
@@ -263,7 +259,15 @@ export class Encoder implements EncodedStream {
     for (const f of run.framer.push(data)) {
       const meta = this.#metaAt(run);
       run.samplesOut += f.samples;
-      const chunk: EncodedChunk = { data: f.data, meta, generation: run.generation, frames: f.frames, samples: f.samples };
+      const chunk: EncodedChunk = {
+        data: f.data,
+        meta,
+        generation: run.generation,
+        frames: f.frames,
+        samples: f.samples,
+        frameEnds: f.frameEnds,
+        oggHeader: f.oggHeader,
+      };
       if (this.#runs[0] === run) this.#emit(chunk);
       else if (run.backlogBytes + f.data.length <= this.#maxQueue) {
         run.backlog.push(chunk);

@@ -4,11 +4,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { EncodedStream, EncoderSpec, ProgrammeSource } from '../types/contracts.js';
+import { encoderKey, encoderSpecOf } from '../types/encoder-spec.js';
 import type { EncoderEvents } from '../types/events.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { Encoder, encoderKey, type EncoderSnapshot } from './encoder.js';
+import { Encoder, type EncoderSnapshot } from './encoder.js';
 
-export { encoderKey, type EncoderSnapshot } from './encoder.js';
+export { type EncoderSnapshot } from './encoder.js';
 
 export interface EncodersOptions {
   readonly config: Pick<Config, 'mounts'>;
@@ -43,11 +44,6 @@ export interface Encoders {
   close(): Promise<void>;
 }
 
-/** The encoder spec a mount or tier asks for, normalised (bitrate wins; Vorbis quality defaults to 3). */
-function normalise(spec: EncoderSpec): EncoderSpec {
-  return spec.bitrate !== undefined ? { codec: spec.codec, bitrate: spec.bitrate } : { codec: spec.codec, quality: spec.quality ?? 3 };
-}
-
 /** Starts an encoder for every configured mount; resolves when all of them are running. */
 export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
   const log = opts.log;
@@ -59,7 +55,7 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
   let closed = false;
 
   const start = (spec: EncoderSpec): Promise<Encoder> => {
-    const clean = normalise(spec);
+    const clean = encoderSpecOf(spec);
     const key = encoderKey(clean);
     const existing = starting.get(key);
     if (existing) return existing;

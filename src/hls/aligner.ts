@@ -1,7 +1,7 @@
 // Keeps the tiers in lockstep: frames from each tier's encoder queue up, and a part is cut only when
 // every tier has its frames, so every tier cuts at the same frame index. No I/O, no timers: chunks in, cuts out.
+import { readAdtsHeader } from '../codec/adts.js';
 import type { EncodedChunk } from '../types/contracts.js';
-import { AdtsSplitter } from './adts.js';
 
 export interface AlignedFrame {
   readonly data: Buffer;
@@ -18,7 +18,6 @@ export interface AlignerSink {
 }
 
 interface TierQueue {
-  readonly splitter: AdtsSplitter;
   frames: AlignedFrame[];
   generation: number | undefined;
   sampleRate: number | undefined;
@@ -34,7 +33,6 @@ export class Aligner {
   /** `maxQueueFrames` bounds each tier's queue: past it the tiers are too far apart and re-synchronise. */
   constructor(tierCount: number, partFrames: number, maxQueueFrames: number, sink: AlignerSink) {
     this.#tiers = Array.from({ length: tierCount }, () => ({
-      splitter: new AdtsSplitter(),
       frames: [],
       generation: undefined,
       sampleRate: undefined,
@@ -56,13 +54,18 @@ export class Aligner {
       // A new bitstream: its first frame is not the continuation of the old one in any tier.
       this.#break(`tier ${tier} encoder restarted (generation ${q.generation} → ${chunk.generation})`);
       q.frames = [];
-      q.splitter.reset();
     }
     q.generation = chunk.generation;
-    const { frames, header } = q.splitter.push(chunk.data);
-    if (header) q.sampleRate = header.sampleRate;
+    // The encoder cut whole frames and says where they end; one header read still catches a tier
+    // whose encoder runs at another sample rate than the layout was computed for.
+    const first = readAdtsHeader(chunk.data);
+    if (first) q.sampleRate = first.sampleRate;
     const title = chunk.meta.title;
-    for (const data of frames) q.frames.push({ data, title });
+    let start = 0;
+    for (const end of chunk.frameEnds) {
+      q.frames.push({ data: chunk.data.subarray(start, end), title });
+      start = end;
+    }
     if (q.frames.length > this.#maxQueue) {
       if (this.#running) this.#break(`tier ${tier} is ${q.frames.length} frames ahead of the slowest tier`);
       // While synchronising only the newest frames matter: drop the oldest to stay bounded.

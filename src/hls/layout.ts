@@ -1,6 +1,6 @@
 // The frame arithmetic of the HLS packager: parts and segments are whole numbers of AAC frames
 // (1024 samples), so every tier cuts at the same sample and every duration is exact.
-import { AAC_FRAME_SAMPLES } from './adts.js';
+import { AAC_FRAME_SAMPLES } from '../codec/adts.js';
 
 export interface HlsLayout {
   readonly sampleRate: number;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config, MountConfig } from '../config/load.js';
 import type { Secrets } from '../config/secrets.js';
 import type { EncodedStream, EncoderSpec } from '../types/contracts.js';
+import { encoderSpecOf } from '../types/encoder-spec.js';
 import type { ListenerEvents } from '../types/events.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { adminRoutes, type AdminActions } from './admin.js';
@@ -73,8 +74,7 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
     counters.total--;
   };
   for (const m of config.mounts) {
-    const spec: EncoderSpec =
-      m.bitrate !== undefined ? { codec: m.codec, bitrate: m.bitrate } : { codec: m.codec, quality: m.quality ?? 3 };
+    const spec: EncoderSpec = encoderSpecOf(m);
     mounts.set(
       m.mount,
       await Mount.create({

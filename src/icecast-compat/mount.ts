@@ -145,7 +145,7 @@ export class Mount {
 
   #onChunk(c: EncodedChunk): void {
     this.bytesIn += c.data.length;
-    const header = this.isOgg && c.frames === 0 && c.samples === 0;
+    const header = c.oggHeader;
     const first = this.#pending[0];
     if (first && (header || first.generation !== c.generation || first.meta.title !== c.meta.title)) this.#flush();
     if (header) {

@@ -65,6 +65,13 @@ export interface EncodedChunk {
   readonly frames: number;
   /** PCM samples (per channel) the audio in `data` covers, 0 for Ogg header pages: durations for bursts and segments. */
   readonly samples: number;
+  /**
+   * End offset in `data` of each codec frame (MP3, ADTS) or of the Ogg page, ascending, the last one
+   * `data.length`: consumers cut frames without parsing headers again (MP3/ADTS: one per frame).
+   */
+  readonly frameEnds: readonly number[];
+  /** An Ogg page of a chain's headers (BOS, comment, setup): replayed to every listener joining that chain. */
+  readonly oggHeader: boolean;
 }
 
 export interface EncoderSpec {

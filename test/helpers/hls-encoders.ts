@@ -2,10 +2,10 @@
 // (s16le stereo 44.1 kHz, 20 ms frames on a monotonic clock) and real ffmpeg AAC encoders implementing
 // EncodedStream, restartable to bump their generation like the supervised encoders do.
 import pino from 'pino';
+import { Framer } from '../../src/encoders/framing.js';
 import { encoderArgs } from '../../src/ffmpeg/args.js';
 import { FfmpegChild } from '../../src/ffmpeg/child.js';
 import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
-import { AdtsSplitter } from '../../src/hls/adts.js';
 import type { EncodedChunk, EncodedStream, EncoderSpec, OnAirMeta, ProgrammeChunk } from '../../src/types/contracts.js';
 import { BYTES_PER_FRAME, SAMPLE_RATE } from '../../src/types/pcm.js';
 
@@ -76,19 +76,16 @@ export async function createTestAacEncoder(programme: SineProgramme, bitrate: nu
 
   const start = async (): Promise<void> => {
     const c = await FfmpegChild.start({ ffmpegPath, args: encoderArgs(spec), log: quietLog, role: 'encoder' });
-    const splitter = new AdtsSplitter();
+    // The encoders stage's own framer, so chunks carry frame ends exactly as the real encoders' do.
+    const framer = new Framer('aac');
     const gen = generation;
     c.proc.stdout.on('data', (data: Buffer) => {
-      const { frames } = splitter.push(data);
-      if (frames.length === 0 || gen !== generation) return;
-      const chunk: EncodedChunk = {
-        data: Buffer.concat(frames),
-        frames: frames.length,
-        samples: frames.length * 1024,
-        meta: programme.currentMeta,
-        generation: gen,
-      };
-      for (const fn of subs) fn(chunk);
+      if (gen !== generation) return;
+      for (const f of framer.push(data)) {
+        const { data: bytes, frames, samples, frameEnds, oggHeader } = f;
+        const chunk: EncodedChunk = { data: bytes, frames, samples, frameEnds, oggHeader, meta: programme.currentMeta, generation: gen };
+        for (const fn of subs) fn(chunk);
+      }
     });
     child = c;
   };

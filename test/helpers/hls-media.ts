@@ -1,6 +1,6 @@
 // Reads back what the packager serves: the ID3 tags and ADTS frames of a packed-audio segment or part,
 // and aligned snapshots of every tier's media playlist (one blocking reload for the same part on each).
-import { readAdtsHeader } from '../../src/hls/adts.js';
+import { readAdtsHeader } from '../../src/codec/adts.js';
 import { readId3, type Id3Frames } from '../../src/hls/id3.js';
 import { getText } from './hls-server.js';
 import { parseMedia, type ParsedMedia } from './hls-playlist.js';
@@ -34,7 +34,7 @@ export function scanPackedAudio(buf: Buffer): ScannedMedia {
       continue;
     }
     frames++;
-    off += h.frameLength;
+    off += h.length;
   }
   return { frames, tags, tagAt, garbage };
 }

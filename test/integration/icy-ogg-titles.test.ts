@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oggPageAt } from '../../src/encoders/framing.js';
+import { readOggPage } from '../../src/codec/ogg.js';
 import { decode, listen } from '../helpers/listener.js';
 import { startOutputs, type OutputsStack } from '../helpers/outputs-stack.js';
 
@@ -27,10 +27,10 @@ function pages(b: Buffer) {
   const out: { serial: number; bos: boolean; granule: bigint; text: string }[] = [];
   let i = 0;
   for (;;) {
-    const p = oggPageAt(b, i);
+    const p = readOggPage(b, i);
     if (!p) break;
-    out.push({ serial: p.serial, bos: p.bos, granule: p.granule, text: p.granule === 0n ? b.toString('latin1', i, i + p.len) : '' });
-    i += p.len;
+    out.push({ serial: p.serial, bos: p.bos, granule: p.granule, text: p.granule === 0n ? b.toString('latin1', i, i + p.length) : '' });
+    i += p.length;
   }
   return out;
 }

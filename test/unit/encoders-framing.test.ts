@@ -1,57 +1,23 @@
+// The encoder's output framer on hand-built units and on real encoder output, and the encoder's ffmpeg
+// arguments. The header parsers themselves are tested in codec.test.ts.
 import { describe, expect, it } from 'vitest';
-import { Framer, adtsFrameAt, mp3FrameAt, oggPageAt } from '../../src/encoders/framing.js';
+import { readAdtsHeader } from '../../src/codec/adts.js';
+import type { ReadFrameHeader } from '../../src/codec/frame.js';
+import { readMpegHeader } from '../../src/codec/mpeg.js';
+import { readOggPage } from '../../src/codec/ogg.js';
+import { Framer, type Framed } from '../../src/encoders/framing.js';
 import { encoderArgs } from '../../src/ffmpeg/args.js';
-import { encoderKey } from '../../src/encoders/index.js';
+import type { Codec } from '../../src/types/contracts.js';
+import { adtsFrame, encoderOutput, headerChain, mp3Frame, oggPage } from '../helpers/audio-bytes.js';
 
-/** MPEG-1 Layer III, 128 kbit/s, 44.1 kHz: 417 bytes (418 with padding). */
-function mp3Frame(padding = false, fill = 0xaa): Buffer {
-  const len = 417 + (padding ? 1 : 0);
-  const b = Buffer.alloc(len, fill);
-  b[0] = 0xff;
-  b[1] = 0xfb;
-  b[2] = 0x90 | (padding ? 0x02 : 0);
-  b[3] = 0x64;
-  return b;
-}
-
-function adtsFrame(len: number): Buffer {
-  const b = Buffer.alloc(len, 0x11);
-  b[0] = 0xff;
-  b[1] = 0xf1;
-  b[2] = 0x50;
-  b[3] = 0x80 | ((len >> 11) & 0x03);
-  b[4] = (len >> 3) & 0xff;
-  b[5] = ((len & 0x07) << 5) | 0x1f;
-  b[6] = 0xfc;
-  return b;
-}
-
-function oggPage(opts: { bos?: boolean; granule: bigint; serial: number; seq: number; packets: number[] }): Buffer {
-  const lacing: number[] = [];
-  for (const p of opts.packets) {
-    let n = p;
-    while (n >= 255) {
-      lacing.push(255);
-      n -= 255;
-    }
-    lacing.push(n);
-  }
-  const body = opts.packets.reduce((a, b) => a + b, 0);
-  const b = Buffer.alloc(27 + lacing.length + body, 0x22);
-  b.write('OggS', 0, 'latin1');
-  b[4] = 0;
-  b[5] = opts.bos ? 2 : 0;
-  b.writeBigInt64LE(opts.granule, 6);
-  b.writeUInt32LE(opts.serial, 14);
-  b.writeUInt32LE(opts.seq, 18);
-  b[26] = lacing.length;
-  Buffer.from(lacing).copy(b, 27);
-  return b;
+/** The lengths of the frames in a unit, each read from its header where the previous one ended. */
+function frameLengths(u: Framed, read: ReadFrameHeader): number[] {
+  return headerChain(u.data, read).map((f) => f.h.length);
 }
 
 /** Pushes `data` in pieces of the given sizes (cycled), returns all units. */
-function feed(f: Framer, data: Buffer, sizes: number[]) {
-  const out = [];
+function feed(f: Framer, data: Buffer, sizes: number[]): Framed[] {
+  const out: Framed[] = [];
   let i = 0;
   let k = 0;
   while (i < data.length) {
@@ -63,13 +29,6 @@ function feed(f: Framer, data: Buffer, sizes: number[]) {
 }
 
 describe('encoder output framing', () => {
-  it('reads MP3 and ADTS header lengths', () => {
-    expect(mp3FrameAt(mp3Frame(), 0)).toEqual({ len: 417, samples: 1152 });
-    expect(mp3FrameAt(mp3Frame(true), 0)).toEqual({ len: 418, samples: 1152 });
-    expect(mp3FrameAt(Buffer.from([0xff, 0xfb, 0xf0, 0x64]), 0)).toBeUndefined(); // bad bitrate index
-    expect(adtsFrameAt(adtsFrame(300), 0)).toEqual({ len: 300, samples: 1024 });
-  });
-
   it('cuts MP3 split at arbitrary points into whole frames, none lost', () => {
     const frames = [mp3Frame(), mp3Frame(true), mp3Frame(), mp3Frame(), mp3Frame(true)];
     const data = Buffer.concat([...frames, ...frames]);
@@ -77,14 +36,23 @@ describe('encoder output framing', () => {
     expect(out.reduce((n, u) => n + u.frames, 0)).toBe(10);
     expect(out.reduce((n, u) => n + u.samples, 0)).toBe(11_520);
     expect(Buffer.concat(out.map((u) => u.data)).equals(data)).toBe(true);
-    for (const u of out) expect(mp3FrameAt(u.data, 0)).toBeDefined();
+    for (const u of out) expect(frameLengths(u, readMpegHeader)).toEqual(u.frameEnds.map((e, k) => e - (u.frameEnds[k - 1] ?? 0)));
   });
 
   it('resyncs after garbage instead of emitting a partial frame', () => {
     const f = new Framer('mp3');
     const out = f.push(Buffer.concat([Buffer.from('garbage!'), mp3Frame(), mp3Frame()]));
     expect(out.reduce((n, u) => n + u.frames, 0)).toBe(2);
+    expect(out.flatMap((u) => u.frameEnds)).toEqual([417, 834]);
     expect(f.skipped).toBe(8);
+  });
+
+  it('takes only Layer III from the MP3 encoder: a Layer II header is a chance sync', () => {
+    const layer2 = Buffer.from([0xff, 0xfd, 0x10, 0x00]); // a valid MPEG-1 Layer II header, 104 bytes long
+    const f = new Framer('mp3');
+    const out = f.push(Buffer.concat([layer2, Buffer.alloc(100, 0x55), mp3Frame()]));
+    expect(out.map((u) => u.frames)).toEqual([1]);
+    expect(f.skipped).toBe(104);
   });
 
   it('cuts ADTS into whole frames', () => {
@@ -92,6 +60,7 @@ describe('encoder output framing', () => {
     const out = feed(new Framer('aac'), data, [5, 2, 400, 9]);
     expect(out.reduce((n, u) => n + u.frames, 0)).toBe(3);
     expect(Buffer.concat(out.map((u) => u.data)).equals(data)).toBe(true);
+    expect(out.flatMap((u) => frameLengths(u, readAdtsHeader))).toEqual([300, 107, 512]);
   });
 
   it('cuts Ogg into whole pages, marks header pages, counts samples from granules', () => {
@@ -101,11 +70,38 @@ describe('encoder output framing', () => {
       oggPage({ granule: 4410n, serial: 7, seq: 2, packets: [200, 200, 200] }),
       oggPage({ granule: 8820n, serial: 7, seq: 3, packets: [600] }),
     ];
-    expect(oggPageAt(pages[1] as Buffer, 0)).toMatchObject({ serial: 7, pageSeq: 1, packets: 2 });
     const out = feed(new Framer('vorbis'), Buffer.concat(pages), [10, 1000, 3]);
     expect(out.map((u) => u.oggHeader)).toEqual([true, true, false, false]);
+    expect(out.map((u) => u.frameEnds)).toEqual(pages.map((p) => [p.length]));
     expect(out.map((u) => u.samples)).toEqual([0, 0, 4410, 4410]);
     expect(out.map((u) => u.frames)).toEqual([0, 0, 3, 1]);
+  });
+});
+
+describe('encoder output framing on real encoder output', () => {
+  const readers: Record<Exclude<Codec, 'vorbis'>, ReadFrameHeader> = {
+    mp3: readMpegHeader,
+    aac: readAdtsHeader,
+  };
+  it.each([
+    { codec: 'mp3', bitrate: 128_000 },
+    { codec: 'aac', bitrate: 64_000 },
+    { codec: 'vorbis', quality: 3 },
+  ] as const)('cuts every byte of $codec into units whose ends are where the headers say', (spec) => {
+    const data = encoderOutput(spec);
+    const f = new Framer(spec.codec);
+    const out = feed(f, data, [4096, 1, 333, 65_536]);
+    expect(Buffer.concat(out.map((u) => u.data)).equals(data)).toBe(true);
+    expect(f.skipped).toBe(0);
+    for (const u of out) {
+      expect(u.frameEnds.at(-1)).toBe(u.data.length);
+      if (spec.codec === 'vorbis') expect(u.frameEnds).toEqual([readOggPage(u.data)?.length]);
+      else expect(u.frameEnds).toHaveLength(u.frames);
+      if (spec.codec !== 'vorbis')
+        expect(frameLengths(u, readers[spec.codec])).toEqual(u.frameEnds.map((e, k) => e - (u.frameEnds[k - 1] ?? 0)));
+    }
+    if (spec.codec === 'vorbis') expect(out.filter((u) => u.oggHeader).length).toBeGreaterThanOrEqual(2);
+    else expect(out.some((u) => u.oggHeader)).toBe(false);
   });
 });
 
@@ -116,7 +112,5 @@ describe('encoder arguments', () => {
     const ogg = encoderArgs({ codec: 'vorbis', quality: 6, oggPageDurationUs: 100_000, title: 'Ä title' });
     expect(ogg.join(' ')).toContain('-page_duration 100000');
     expect(ogg).toContain('title=Ä title');
-    expect(encoderKey({ codec: 'aac', bitrate: 64_000 })).toBe('aac-64k');
-    expect(encoderKey({ codec: 'vorbis', quality: 2 })).toBe('vorbis-q2');
   });
 });

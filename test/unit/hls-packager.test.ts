@@ -1,50 +1,30 @@
-// Pure units of the HLS packager: ADTS splitting, ID3 tags, frame layout, tier alignment and
-// discontinuities, playlists parsed back and checked against the RFC 8216 rules.
+// Pure units of the HLS packager: ID3 tags, frame layout, tier alignment and discontinuities,
+// playlists parsed back and checked against the RFC 8216 rules. (ADTS headers: codec.test.ts.)
 import { describe, expect, it } from 'vitest';
-import { AdtsSplitter, readAdtsHeader } from '../../src/hls/adts.js';
 import { Aligner, type AlignedFrame } from '../../src/hls/aligner.js';
 import { buildId3, readId3 } from '../../src/hls/id3.js';
 import { layoutFor } from '../../src/hls/layout.js';
 import { renderMaster, renderMedia } from '../../src/hls/playlist.js';
 import { Timeline } from '../../src/hls/timeline.js';
 import type { EncodedChunk } from '../../src/types/contracts.js';
+import { adtsFrame } from '../helpers/audio-bytes.js';
 import { masterViolations, mediaViolations, parseMaster, parseMedia } from '../helpers/hls-playlist.js';
 
-/** A syntactically valid ADTS frame (AAC-LC, 44.1 kHz, stereo) of `len` bytes whose payload is `fill`. */
-function adtsFrame(len: number, fill = 0): Buffer {
-  const b = Buffer.alloc(len, fill);
-  b[0] = 0xff;
-  b[1] = 0xf1;
-  b[2] = (1 << 6) | (4 << 2); // profile LC, sampling index 4 (44.1 kHz)
-  b[3] = (2 << 6) | ((len >> 11) & 0x03);
-  b[4] = (len >> 3) & 0xff;
-  b[5] = ((len & 0x07) << 5) | 0x1f;
-  b[6] = 0xfc;
-  return b;
-}
-
+/** An encoder's chunk of whole ADTS frames, with the frame ends the encoder's framer reports. */
 function chunk(frames: Buffer[], generation = 1, title = 'T'): EncodedChunk {
+  let end = 0;
   return {
     data: Buffer.concat(frames),
     frames: frames.length,
     samples: frames.length * 1024,
+    frameEnds: frames.map((f) => (end += f.length)),
+    oggHeader: false,
     generation,
     meta: { title, tier: 'primary', seq: 1 },
   };
 }
 
-describe('ADTS and ID3', () => {
-  it('splits frames across arbitrary chunk boundaries and resyncs after garbage', () => {
-    const frames = [adtsFrame(100, 1), adtsFrame(200, 2), adtsFrame(150, 3)];
-    const all = Buffer.concat([Buffer.from([1, 2, 3]), ...frames]);
-    const s = new AdtsSplitter();
-    const out: Buffer[] = [];
-    for (let i = 0; i < all.length; i += 37) out.push(...s.push(all.subarray(i, i + 37)).frames);
-    expect(out.map((f) => f.length)).toEqual([100, 200, 150]);
-    expect(s.skippedBytes).toBe(3);
-    expect(readAdtsHeader(frames[0] as Buffer)).toMatchObject({ sampleRate: 44100, channelConfig: 2, objectType: 2, frameLength: 100 });
-  });
-
+describe('ID3', () => {
   it('writes the PRIV transport-stream timestamp (33 bits) and a UTF-8 TIT2', () => {
     const tag = buildId3(2 ** 33 + 90_000, 'Café – Ölé');
     expect(tag.toString('latin1', 0, 3)).toBe('ID3');
@@ -97,6 +77,21 @@ function harness(tiers = 3) {
 }
 
 describe('aligner + timeline', () => {
+  it('cuts frames where the encoder says they end, each with its title, and reads the sample rate once', () => {
+    const parts: (readonly (readonly AlignedFrame[])[])[] = [];
+    const aligner = new Aligner(1, 3, 100, { epoch: () => undefined, part: (f) => parts.push(f), broken: () => undefined });
+    expect(aligner.sampleRate(0)).toBeUndefined();
+    aligner.push(0, chunk([adtsFrame(50, 1), adtsFrame(70, 2)]));
+    aligner.push(0, chunk([adtsFrame(90, 3)], 1, 'U'));
+    expect(parts).toHaveLength(1);
+    expect(parts[0]?.[0]?.map((f) => [f.data.length, f.data[10], f.title])).toEqual([
+      [50, 1, 'T'],
+      [70, 2, 'T'],
+      [90, 3, 'U'],
+    ]);
+    expect(aligner.sampleRate(0)).toBe(44100);
+  });
+
   it('cuts every tier at the same frame whatever the chunking, and lines tiers up by arrival at start', () => {
     const h = harness();
     // Tier 0 started earlier (a shared encoder): 5 frames nobody else has yet are dropped at sync.

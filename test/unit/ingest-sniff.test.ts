@@ -1,30 +1,12 @@
 // Format sniffing on captured source bodies and on real encoder output from the embedded ffmpeg, and
 // the Icecast replies compared byte for byte with what Icecast 2.4.4 sent in the captures.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
 import { Dechunker } from '../../src/ingest/chunked.js';
-import { parseRequestHead } from '../../src/ingest/head-parser.js';
 import * as reply from '../../src/ingest/responses.js';
 import { SNIFF_LIMIT, sniffFormat } from '../../src/ingest/sniff.js';
-import { clientSegments, serverSegments } from '../fixtures/captures/load.js';
-
-/** The source body as captured: everything the client sent after its head. */
-function body(name: string): Buffer {
-  const all = Buffer.concat(clientSegments(name));
-  const r = parseRequestHead(all, 16_384);
-  if (r.status !== 'complete') throw new Error(`${name}: ${r.status}`);
-  return r.body;
-}
-
-function encode(codecArgs: string[]): Buffer {
-  return execFileSync(
-    resolveFfmpegPath(undefined),
-    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=0.5', '-ac', '2', ...codecArgs, 'pipe:1'],
-    { maxBuffer: 8 << 20 },
-  );
-}
+import { serverSegments } from '../fixtures/captures/load.js';
+import { capturedBody, encodeSine } from '../helpers/audio-bytes.js';
 
 describe('format sniffer', () => {
   it.each([
@@ -37,16 +19,16 @@ describe('format sniffer', () => {
     ['ffmpeg5.1_ogg_without_content_type__ffmpeg.37', 'ogg'], // labelled audio/mpeg by ffmpeg
     ['liquidsoap2.1.3_outputs__ffmpeg.50', 'ogg'],
   ])('%s → %s', (name, format) => {
-    expect(sniffFormat(body(name))).toBe(format);
+    expect(sniffFormat(capturedBody(name))).toBe(format);
   });
 
   it('Liquidsoap chunked body, de-chunked → mp3', () => {
     const d = new Dechunker();
-    expect(sniffFormat(Buffer.concat(d.push(body('liquidsoap2.1.3_outputs__ffmpeg.49'))))).toBe('mp3');
+    expect(sniffFormat(Buffer.concat(d.push(capturedBody('liquidsoap2.1.3_outputs__ffmpeg.49'))))).toBe('mp3');
   });
 
   it('waits for the confirming second frame', () => {
-    const mp3 = body('darkice1.3__ffmpeg.46');
+    const mp3 = capturedBody('darkice1.3__ffmpeg.46');
     expect(sniffFormat(mp3.subarray(0, 200))).toBeUndefined();
     expect(sniffFormat(Buffer.from('ID3'))).toBeUndefined();
   });
@@ -58,7 +40,7 @@ describe('format sniffer', () => {
     ['ogg', ['-c:a', 'libopus', '-ar', '48000', '-f', 'ogg']],
     ['flac', ['-c:a', 'flac', '-f', 'flac']],
   ])('real %s from ffmpeg (%j)', (format, args) => {
-    expect(sniffFormat(encode(args))).toBe(format);
+    expect(sniffFormat(encodeSine(args))).toBe(format);
   });
 
   it('random bytes are unknown once the limit is reached, undecided before', () => {
