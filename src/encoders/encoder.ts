@@ -15,23 +15,8 @@ import { BYTES_PER_FRAME, SAMPLE_RATE } from '../types/pcm.js';
 import type { EncodedChunk, EncodedStream, EncoderSpec, OnAirMeta, ProgrammeChunk } from '../types/contracts.js';
 import { Framer } from './framing.js';
 import { encoderKey } from '../types/encoder-spec.js';
-
-export interface EncoderSnapshot {
-  readonly key: string;
-  readonly spec: EncoderSpec;
-  readonly pid: number | undefined;
-  readonly running: boolean;
-  readonly generation: number;
-  readonly stalls: number;
-  readonly lastError: string | undefined;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  /** PCM bytes written to ffmpeg and not yet taken by it. */
-  readonly queueBytes: number;
-  /** PCM bytes dropped while no encoder was running (restart backoff) or on a stall. */
-  readonly droppedBytes: number;
-  readonly subscribers: number;
-}
+import type { EncoderSnapshot } from '../types/snapshots.js';
+export type { EncoderSnapshot } from '../types/snapshots.js';
 
 export interface EncoderOptions {
   readonly spec: EncoderSpec;

@@ -18,6 +18,8 @@ import { hlsRoutes } from './plugin.js';
 import { HlsService, type TierStats } from './service.js';
 import type { HlsSession, SessionReports } from './sessions.js';
 import { loadState, StateWriter } from './state.js';
+import type { HlsSnapshot } from '../types/snapshots.js';
+export type { HlsSnapshot } from '../types/snapshots.js';
 
 export type HlsConfig = Pick<Config, 'hlsTiers' | 'hlsSegmentSeconds' | 'hlsPartSeconds' | 'hlsWindowSegments'>;
 
@@ -28,23 +30,6 @@ export interface HlsOptions {
   readonly dataDir: string;
   /** One AAC stream per entry of config.hlsTiers, same order (from encoders.acquire({ codec: 'aac', bitrate })). */
   readonly streams: readonly EncodedStream[];
-}
-
-export interface HlsSnapshot {
-  readonly tiers: readonly TierStats[];
-  readonly layout: HlsLayout;
-  readonly mediaSequence: number | undefined;
-  readonly discontinuitySequence: number | undefined;
-  readonly lastMsn: number | undefined;
-  readonly lastPart: number | undefined;
-  readonly title: string | undefined;
-  readonly sessions: number;
-  readonly sessionsStarted: number;
-  readonly blockedRequests: number;
-  readonly segmentsHeld: number;
-  readonly bytesHeld: number;
-  readonly discontinuities: number;
-  readonly lastDiscontinuityReason: string | undefined;
 }
 
 export interface Hls {

@@ -1,22 +1,8 @@
 // The frame arithmetic of the HLS packager: parts and segments are whole numbers of AAC frames
 // (1024 samples), so every tier cuts at the same sample and every duration is exact.
 import { AAC_FRAME_SAMPLES } from '../codec/adts.js';
-
-export interface HlsLayout {
-  readonly sampleRate: number;
-  readonly partFrames: number;
-  readonly partsPerSegment: number;
-  readonly segmentFrames: number;
-  /** Seconds of one full part / segment. */
-  readonly partDuration: number;
-  readonly segmentDuration: number;
-  /** EXT-X-PART-INF PART-TARGET: no part is longer (rounded up at the 5 decimals we print). */
-  readonly partTarget: number;
-  /** EXT-X-TARGETDURATION: RFC 8216 §4.3.3.1, every EXTINF rounded to the nearest integer is ≤ it. */
-  readonly targetDuration: number;
-  /** PART-HOLD-BACK: PART_HOLD_BACK_PARTS × PART-TARGET. */
-  readonly partHoldBack: number;
-}
+import type { HlsLayout } from '../types/snapshots.js';
+export type { HlsLayout } from '../types/snapshots.js';
 
 /**
  * PART-HOLD-BACK in part targets: 8216bis' minimum (MUST be ≥ 2×; SHOULD be ≥ 3×). hls.js (defaults:

@@ -10,6 +10,8 @@ import type { StateWriter } from './state.js';
 import { Timeline, type Segment } from './timeline.js';
 import { Waiters } from './waiters.js';
 import type { EncodedChunk } from '../types/contracts.js';
+import type { TierStats } from '../types/snapshots.js';
+export type { TierStats } from '../types/snapshots.js';
 
 export interface TierInfo {
   readonly name: string;
@@ -19,13 +21,6 @@ export interface TierInfo {
 export interface Rendered {
   readonly text: string;
   readonly gzip: () => Buffer;
-}
-
-export interface TierStats {
-  readonly name: string;
-  readonly bitrate: number;
-  readonly peakBps: number | undefined;
-  readonly averageBps: number | undefined;
 }
 
 /** Most parked blocking requests at once; past this a player gets 503 and retries. */

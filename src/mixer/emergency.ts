@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import { FfmpegChild } from '../ffmpeg/child.js';
 import { fileDecoderArgs } from '../ffmpeg/args.js';
 import { BYTES_PER_FRAME, CHANNELS, SAMPLE_RATE } from '../types/pcm.js';
+import type { EmergencySnapshot } from '../types/snapshots.js';
+export type { EmergencySnapshot } from '../types/snapshots.js';
 
 export interface EmergencyOptions {
   readonly path: string;
@@ -16,14 +18,6 @@ export interface EmergencyOptions {
   /** Called when the file cannot be used (or becomes usable again: `null`). */
   readonly onProblem: (problem: string | null) => void;
   readonly pollMs?: number;
-}
-
-export interface EmergencySnapshot {
-  readonly file: string;
-  readonly loaded: boolean;
-  readonly durationMs: number;
-  readonly problem: string | null;
-  readonly reloads: number;
 }
 
 /** Digital silence (encoder padding) trimmed from each end so the loop has no gap. */

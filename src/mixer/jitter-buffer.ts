@@ -4,27 +4,13 @@
 // slower through a cubic interpolator, so depth changes and clock drift are absorbed without clicks.
 import { CHANNELS, SAMPLE_RATE } from '../types/pcm.js';
 import { JitterEstimator } from './jitter-estimator.js';
-
-export type BufferState = 'idle' | 'priming' | 'playing' | 'underrun' | 'draining';
+import type { BufferState, JitterBufferSnapshot } from '../types/snapshots.js';
+export type { BufferState, JitterBufferSnapshot } from '../types/snapshots.js';
 
 export interface JitterBufferOptions {
   readonly minMs: number;
   readonly maxMs: number;
   readonly frameMs: number;
-}
-
-export interface JitterBufferSnapshot {
-  readonly state: BufferState;
-  readonly depthMs: number;
-  readonly targetMs: number;
-  readonly jitterMs: number;
-  readonly underruns: number;
-  readonly overflowDroppedMs: number;
-  readonly trimmedMs: number;
-  /** Audio added or removed by rate correction so far (drift and depth changes). */
-  readonly correctedMs: number;
-  readonly ratio: number;
-  readonly capacityBytes: number;
 }
 
 const MAX_RATIO_DEVIATION = 0.005;

@@ -1,10 +1,7 @@
 // A bounded in-memory timeline of recent pipeline events for the status API: a fixed-size ring,
 // oldest dropped first, long strings cut so the ring's size stays bounded in bytes too.
-export interface TimelineEntry {
-  readonly at: number;
-  readonly type: string;
-  readonly detail: Readonly<Record<string, string | number | boolean | null>>;
-}
+import type { TimelineEntry } from '../types/snapshots.js';
+export type { TimelineEntry } from '../types/snapshots.js';
 
 const MAX_STRING = 256;
 
