@@ -14,6 +14,7 @@ import { createIcecastCompat, type AdminActions, type IcecastCompat, type MountS
 import { createHls, type Hls, type HlsSnapshot } from './hls/index.js';
 import { buildHttpServer, listenHttp } from './http/server.js';
 import { Supervisor } from './supervisor/supervisor.js';
+import { createAnalytics, type Analytics, type AnalyticsSnapshot } from './analytics/index.js';
 import type { InputId } from './types/contracts.js';
 import type { AntennaEvents } from './types/events.js';
 import type { SupervisedSnapshot } from './types/snapshots.js';
@@ -65,6 +66,8 @@ export interface Antenna {
   readonly mixer: Pick<Mixer, 'subscribe' | 'currentMeta' | 'onAir'>;
   readonly events: EventSource<AntennaEvents>;
   snapshot(): AntennaSnapshot;
+  /** The analytics and alerts observer: what was sent, retried, failed and dropped (status API, /metrics). */
+  analyticsSnapshot(): AnalyticsSnapshot;
   close(): Promise<void>;
 }
 
@@ -97,6 +100,9 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   closers.push({ name: 'event-loop monitor', close: () => void loopDelay.disable() });
+  // Closed after every stage, so the sinks still get the last listener sessions and "server stopped".
+  let analytics: Analytics | undefined;
+  closers.push({ name: 'analytics', close: () => analytics?.close() });
 
   try {
     const supervisor = new Supervisor({ log: log.child({ component: 'supervisor' }) });
@@ -133,6 +139,35 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     closers.push({ name: 'http', close: () => http.close() });
 
     const ports: AntennaPorts = { ...ingest.ports, http: httpPort };
+    const snapshot = (): AntennaSnapshot => {
+      const i = ingest.snapshot();
+      const m = mixer.snapshot();
+      const input = (id: InputId): StudioInputSnapshot => ({
+        source: i.inputs[id],
+        mixer: m.inputs.find((x) => x.inputId === id) as MixerInputSnapshot,
+      });
+      return {
+        at: Date.now(),
+        ports,
+        inputs: { primary: input('primary'), fallback: input('fallback') },
+        ingest: i,
+        mixer: m,
+        encoders: encoders.snapshot(),
+        mounts: icecast.snapshot(),
+        hls: hls.snapshot(),
+        supervised: supervisor.snapshot(),
+        process: processSnapshot(loopDelay),
+      };
+    };
+    const observer = await createAnalytics({
+      config,
+      log,
+      events,
+      snapshot,
+      report: (name, payload) => events.emit(name, payload as AntennaEvents[typeof name]),
+    });
+    analytics = observer;
+
     // Closed first: observers hear "stopping" while everything still runs.
     closers.push({ name: 'stopping', close: () => events.emit('server-stopping', { at: Date.now() }) });
     events.emit('server-started', { at: Date.now(), ports: { ...ports } });
@@ -142,26 +177,8 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
       ports,
       mixer,
       events,
-      snapshot: () => {
-        const i = ingest.snapshot();
-        const m = mixer.snapshot();
-        const input = (id: InputId): StudioInputSnapshot => ({
-          source: i.inputs[id],
-          mixer: m.inputs.find((x) => x.inputId === id) as MixerInputSnapshot,
-        });
-        return {
-          at: Date.now(),
-          ports,
-          inputs: { primary: input('primary'), fallback: input('fallback') },
-          ingest: i,
-          mixer: m,
-          encoders: encoders.snapshot(),
-          mounts: icecast.snapshot(),
-          hls: hls.snapshot(),
-          supervised: supervisor.snapshot(),
-          process: processSnapshot(loopDelay),
-        };
-      },
+      snapshot,
+      analyticsSnapshot: () => observer.snapshot(),
       close: () => (closed ??= closeAll()),
     };
   } catch (err) {

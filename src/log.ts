@@ -21,6 +21,16 @@ export const REDACT_PATHS = [
   '*.apiKey',
   'token',
   '*.token',
+  'posthogKey',
+  '*.posthogKey',
+  'pushoverToken',
+  '*.pushoverToken',
+  'pushoverUser',
+  '*.pushoverUser',
+  'webhookUrls',
+  '*.webhookUrls',
+  'webhookSecret',
+  '*.webhookSecret',
 ];
 
 export function createRootLogger(level: LevelWithSilent, destination?: NodeJS.WritableStream): Logger {

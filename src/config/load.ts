@@ -31,7 +31,16 @@ export interface LoadOptions {
   readonly overrides?: Partial<Record<SettingName, unknown>>;
 }
 
-const SECRET: ReadonlySet<string> = new Set(['sourcePassword', 'adminPassword', 'relayPassword']);
+const SECRET: ReadonlySet<string> = new Set([
+  'sourcePassword',
+  'adminPassword',
+  'relayPassword',
+  'posthogKey',
+  'pushoverToken',
+  'pushoverUser',
+  'webhookUrls',
+  'webhookSecret',
+]);
 
 function fromEnv(name: SettingName, raw: string): unknown {
   const schema = SETTINGS[name].schema;
@@ -130,6 +139,8 @@ function crossChecks(v: Record<string, unknown>): string[] {
   if (min > max) problems.push(`minBufferMs = ${min} must not exceed maxBufferMs = ${max}`);
   if ((v.primaryPort as number) !== 0 && v.primaryPort === v.fallbackPort)
     problems.push(`primaryPort and fallbackPort must differ (both ${String(v.primaryPort)})`);
+  if ((v.pushoverToken === '') !== (v.pushoverUser === ''))
+    problems.push('pushoverToken and pushoverUser go together: set both (Pushover on) or neither (off)');
   const mounts = v.mounts as MountConfig[];
   const seen = new Set<string>();
   for (const m of mounts) {

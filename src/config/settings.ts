@@ -5,6 +5,24 @@ import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
 const nonEmpty = z.string().min(1);
+const isHttpUrl = (s: string): boolean => {
+  try {
+    return ['http:', 'https:'].includes(new URL(s).protocol);
+  } catch {
+    return false;
+  }
+};
+const httpUrl = z.string().refine(isHttpUrl, 'an http(s) URL');
+/** Pushover's keys are 30 letters and digits; empty disables it. */
+const pushoverKey = z.string().regex(/^(|[A-Za-z0-9]{30})$/, '30 letters and digits, or empty');
+
+/** `ANTENNA_WEBHOOK_URLS`: comma- (or space-) separated. */
+export function splitUrls(s: string): string[] {
+  return s
+    .split(/[\s,]+/)
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+}
 
 export const mountSchema = z
   .object({
@@ -174,6 +192,72 @@ export const SETTINGS = {
   hlsSegmentSeconds: def(z.number().min(1).max(30), 4, 's', 'hls', 'HLS segment duration'),
   hlsPartSeconds: def(z.number().min(0.2).max(5), 1, 's', 'hls', 'Low-Latency HLS part target'),
   hlsWindowSegments: def(z.number().int().min(6).max(100), 6, 'segments', 'hls', 'segments listed in each media playlist'),
+  // Analytics and alerts (observers; every key, token and URL here is a secret: never logged)
+  posthogKey: def(z.string(), '', '', 'analytics', 'PostHog project API key (empty: PostHog disabled, nothing is sent or queued)'),
+  posthogHost: def(
+    httpUrl,
+    'https://us.i.posthog.com',
+    'URL',
+    'analytics',
+    'PostHog host: US cloud, https://eu.i.posthog.com or a self-hosted instance',
+  ),
+  posthogIntervalS: def(
+    z.number().min(1).max(86_400),
+    60,
+    's',
+    'analytics',
+    'listener counts (per mount, HLS tier and total) sent this often',
+  ),
+  posthogQueueSize: def(
+    z.number().int().min(20).max(100_000),
+    1000,
+    'events',
+    'analytics',
+    'events held while PostHog is unreachable; past this the oldest are dropped and counted',
+  ),
+  pushoverToken: def(pushoverKey, '', '', 'alerts', 'Pushover application token (empty: Pushover disabled)'),
+  pushoverUser: def(pushoverKey, '', '', 'alerts', 'Pushover user or group key that receives the alerts'),
+  pushoverApi: def(httpUrl, 'https://api.pushover.net', 'URL', 'alerts', 'Pushover API base URL (another one for tests)'),
+  webhookUrls: def(
+    z.string().refine((s) => splitUrls(s).every(isHttpUrl), 'comma-separated http(s) URLs'),
+    '',
+    'URLs',
+    'alerts',
+    'comma-separated URLs that get every alert as a JSON POST (Discord, Slack, your own)',
+  ),
+  webhookSecret: def(z.string(), '', '', 'alerts', 'key of the HMAC-SHA256 signature of each webhook body (X-Antenna-Signature: sha256=…)'),
+  alertSettleSeconds: def(
+    z.number().min(0).max(86_400),
+    60,
+    's',
+    'alerts',
+    'an incident ends only after its cause has stayed away this long (flaps within it are counted, not alerted)',
+  ),
+  alertHoldSeconds: def(
+    z
+      .number()
+      .min(1)
+      .max(7 * 86_400),
+    3600,
+    's',
+    'alerts',
+    'the programme below the primary tier this long raises an alert',
+  ),
+  alertsPerHour: def(
+    z.number().int().min(1).max(10_000),
+    20,
+    'alerts',
+    'alerts',
+    'alerts of normal priority per hour (outages always go out)',
+  ),
+  sinkQueueSize: def(
+    z.number().int().min(1).max(10_000),
+    100,
+    'alerts',
+    'alerts',
+    'alerts waiting per destination (Pushover, each webhook); past this the oldest are dropped and counted',
+  ),
+  sinkFlushSeconds: def(z.number().min(0).max(60), 5, 's', 'analytics, alerts', 'on shutdown, time given to deliver what is queued'),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

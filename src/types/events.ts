@@ -99,6 +99,33 @@ export interface FfmpegChildEvents {
   exit: FfmpegExit;
 }
 
+// --- analytics and alerts: what the notifiers decided and sent (for the status API and /metrics) ------
+
+export type SinkName = 'posthog' | 'pushover' | 'webhook';
+/** `retrying`: one attempt failed and another is scheduled; `failed`: given up (4xx, retries spent); `dropped`: queue full or shutdown. */
+export type SinkOutcomeKind = 'sent' | 'retrying' | 'failed' | 'dropped';
+
+export interface NotifierEvents {
+  /** The alert rules opened or closed an incident, and the alert goes to every alert sink (rate-limited ones are not emitted). */
+  'alert-raised': Stamped & {
+    readonly incident: string;
+    readonly kind: string;
+    readonly phase: 'open' | 'close';
+    readonly title: string;
+    readonly message: string;
+    readonly priority: number;
+    readonly count: number;
+  };
+  /** What a sink did with `items` events or alerts. `target` is never a secret (a webhook's origin, not its URL). */
+  'sink-outcome': Stamped & {
+    readonly sink: SinkName;
+    readonly target: string;
+    readonly outcome: SinkOutcomeKind;
+    readonly items: number;
+    readonly detail: string;
+  };
+}
+
 // --- everything, for observers --------------------------------------------------------------------
 
 type WithAt<T> = { readonly [K in keyof T]: T[K] & Stamped };
@@ -107,7 +134,7 @@ type WithAt<T> = { readonly [K in keyof T]: T[K] & Stamped };
  * The one stream observers (api, analytics, alerts, metrics, tls) subscribe to. Stage events are
  * forwarded with a prefix where their bare name would be ambiguous, and stamped with `at`.
  */
-export interface AntennaEvents extends WithAt<Omit<IngestEvents, 'pcm' | 'rejected'>>, MixerEvents, ListenerEvents {
+export interface AntennaEvents extends WithAt<Omit<IngestEvents, 'pcm' | 'rejected'>>, MixerEvents, ListenerEvents, NotifierEvents {
   'source-rejected': IngestEvents['rejected'] & Stamped;
   'encoder-started': EncoderEvents['started'] & Stamped;
   'encoder-died': EncoderEvents['died'] & Stamped;

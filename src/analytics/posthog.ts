@@ -1,0 +1,141 @@
+// PostHog delivery through posthog-node, whose queue is the policy: bounded (`maxQueueSize`, the
+// oldest dropped), batched (20 events or 10 s, up to 100 a request, gzip), retried (3 times, 3 s
+// apart, on 5xx/408/429 and network errors; a batch that meets a network error stays queued for the
+// next flush, one that still fails with an HTTP error is given up), flushed on close with a deadline.
+// We watch its requests through its `fetch` option to count what was sent, retried, failed and dropped.
+import { gunzipSync } from 'node:zlib';
+import { PostHog } from 'posthog-node';
+import type { Logger } from 'pino';
+import { errorText, type SinkOutcomeKind } from '../alerts/sink-queue.js';
+import type { Capture } from './capture.js';
+
+export interface PosthogOutcome {
+  readonly outcome: SinkOutcomeKind;
+  readonly items: number;
+  readonly detail: string;
+}
+
+export interface PosthogSinkOptions {
+  readonly key: string;
+  readonly host: string;
+  readonly maxQueueSize: number;
+  readonly log: Logger;
+  readonly onOutcome: (o: PosthogOutcome) => void;
+  /** Tests shorten these; production keeps posthog-node's defaults. */
+  readonly flushIntervalMs?: number;
+  readonly flushAt?: number;
+  readonly retryDelayMs?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+export interface PosthogSink {
+  capture(c: Capture): void;
+  /** Events captured and not yet sent or given up (an estimate kept from the client's own reports). */
+  readonly queued: number;
+  close(deadlineMs: number): Promise<void>;
+}
+
+type PosthogFetch = NonNullable<NonNullable<ConstructorParameters<typeof PostHog>[1]>['fetch']>;
+
+const RETRYABLE = (status: number): boolean => status === 408 || status === 429 || status === 413 || status >= 500;
+
+export function createPosthogSink(o: PosthogSinkOptions): PosthogSink {
+  let queued = 0;
+  let lastBatch = 0;
+  const settle = (n: number): void => {
+    queued = Math.max(0, queued - n);
+  };
+  // Sees every request posthog-node makes, so each attempt is counted with the number of events in it.
+  const watchedFetch = async (url: string, init: RequestInit & { body?: unknown }): Promise<Response> => {
+    const items = batchSize(init);
+    lastBatch = items;
+    try {
+      const res = await fetch(url, init as RequestInit);
+      if (res.ok) {
+        settle(items);
+        o.onOutcome({ outcome: 'sent', items, detail: String(res.status) });
+      } else if (RETRYABLE(res.status)) {
+        o.onOutcome({ outcome: 'retrying', items, detail: String(res.status) });
+      } else {
+        settle(items);
+        o.onOutcome({ outcome: 'failed', items, detail: String(res.status) });
+        o.log.warn({ status: res.status, events: items }, 'PostHog refused a batch; it is not resent');
+      }
+      return res;
+    } catch (err) {
+      o.onOutcome({ outcome: 'retrying', items, detail: errorText(err) });
+      throw err;
+    }
+  };
+  const client = new PostHog(o.key, {
+    host: o.host,
+    flushAt: o.flushAt ?? 20,
+    flushInterval: o.flushIntervalMs ?? 10_000,
+    maxBatchSize: 100,
+    maxQueueSize: o.maxQueueSize,
+    requestTimeout: o.requestTimeoutMs ?? 10_000,
+    fetchRetryCount: 3,
+    fetchRetryDelay: o.retryDelayMs ?? 3000,
+    // Node's fetch Response satisfies posthog-node's PostHogFetchResponse; its types just do not say so.
+    fetch: watchedFetch as unknown as PosthogFetch,
+  });
+  client.on('error', (err: unknown) => {
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === 'number' && RETRYABLE(status) && status !== 413) {
+      // Retries exhausted on an HTTP error: posthog-node has taken the batch off its queue.
+      settle(lastBatch);
+      o.onOutcome({ outcome: 'failed', items: lastBatch, detail: `${status} (gave up after retries)` });
+      o.log.warn({ status, events: lastBatch }, 'PostHog batch given up after retries');
+    } else if (typeof status !== 'number') {
+      o.log.warn({ err: errorText(err) }, 'PostHog unreachable; events stay queued for the next flush');
+    }
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    capture(c) {
+      if (closing) return;
+      if (queued >= o.maxQueueSize) {
+        // posthog-node drops its oldest event to make room; count it here, where we can.
+        queued--;
+        o.onOutcome({ outcome: 'dropped', items: 1, detail: 'queue full' });
+      }
+      queued++;
+      client.capture({ distinctId: c.distinctId, event: c.event, properties: { ...c.properties }, timestamp: c.timestamp });
+    },
+    get queued() {
+      return queued;
+    },
+    close(deadlineMs) {
+      return (closing ??= (async () => {
+        try {
+          await client.shutdown(deadlineMs);
+        } catch (err) {
+          o.log.warn({ err: errorText(err) }, 'PostHog shutdown failed');
+        }
+        if (queued > 0) {
+          o.onOutcome({ outcome: 'dropped', items: queued, detail: 'shutdown' });
+          o.log.warn({ events: queued }, 'PostHog events not delivered before the shutdown deadline');
+          queued = 0;
+        }
+      })());
+    },
+  };
+}
+
+/** Events in a /batch/ body (gzip or plain JSON); 0 when it cannot be read. */
+function batchSize(init: { body?: unknown; headers?: unknown }): number {
+  try {
+    const body = init.body;
+    let text: string;
+    if (typeof body === 'string') text = body;
+    else if (body instanceof Uint8Array) text = isGzip(body) ? gunzipSync(body).toString('utf8') : Buffer.from(body).toString('utf8');
+    else if (body instanceof ArrayBuffer) return batchSize({ body: new Uint8Array(body) });
+    else return 0;
+    const parsed = JSON.parse(text) as { batch?: unknown };
+    return Array.isArray(parsed.batch) ? parsed.batch.length : 0;
+  } catch {
+    return 0;
+  }
+}
+
+const isGzip = (b: Uint8Array): boolean => b.length > 2 && b[0] === 0x1f && b[1] === 0x8b;
