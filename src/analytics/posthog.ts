@@ -1,8 +1,10 @@
 // PostHog delivery through posthog-node, whose queue is the policy: bounded (`maxQueueSize`, the
-// oldest dropped), batched (20 events or 10 s, up to 100 a request, gzip), retried (3 times, 3 s
-// apart, on 5xx/408/429 and network errors; a batch that meets a network error stays queued for the
-// next flush, one that still fails with an HTTP error is given up), flushed on close with a deadline.
-// We watch its requests through its `fetch` option to count what was sent, retried, failed and dropped.
+// oldest dropped), batched (up to 100 events a gzip request), retried (3 times, 3 s apart, on
+// 5xx/408/429 and network errors; a batch that meets a network error stays queued for the next flush,
+// one that still fails with an HTTP error is given up). We call its flush ourselves (every 10 s or at
+// 20 events, and on close with a deadline) so failures land in our log as JSON instead of on the
+// console, and watch its requests through its `fetch` option to count what was sent, retried, failed
+// and dropped.
 import { gunzipSync } from 'node:zlib';
 import { PostHog } from 'posthog-node';
 import type { Logger } from 'pino';
@@ -69,8 +71,10 @@ export function createPosthogSink(o: PosthogSinkOptions): PosthogSink {
   };
   const client = new PostHog(o.key, {
     host: o.host,
-    flushAt: o.flushAt ?? 20,
-    flushInterval: o.flushIntervalMs ?? 10_000,
+    // Its own triggers off: a background flush that fails prints to the console. `flushAt` equal to
+    // the bound means it only flushes by itself when the queue is full.
+    flushAt: o.maxQueueSize,
+    flushInterval: 0,
     maxBatchSize: 100,
     maxQueueSize: o.maxQueueSize,
     requestTimeout: o.requestTimeoutMs ?? 10_000,
@@ -91,6 +95,17 @@ export function createPosthogSink(o: PosthogSinkOptions): PosthogSink {
     }
   });
   let closing: Promise<void> | undefined;
+  let flushing: Promise<void> | undefined;
+  const flush = (): Promise<void> =>
+    (flushing ??= client
+      .flush()
+      .catch(() => undefined) // each attempt is already counted and logged by the watcher
+      .finally(() => (flushing = undefined)));
+  const flushAt = o.flushAt ?? 20;
+  const timer = setInterval(() => {
+    if (queued > 0) void flush();
+  }, o.flushIntervalMs ?? 10_000);
+  timer.unref();
   return {
     capture(c) {
       if (closing) return;
@@ -101,17 +116,34 @@ export function createPosthogSink(o: PosthogSinkOptions): PosthogSink {
       }
       queued++;
       client.capture({ distinctId: c.distinctId, event: c.event, properties: { ...c.properties }, timestamp: c.timestamp });
+      if (queued >= flushAt) void flush();
     },
     get queued() {
       return queued;
     },
     close(deadlineMs) {
       return (closing ??= (async () => {
-        try {
-          await client.shutdown(deadlineMs);
-        } catch (err) {
-          o.log.warn({ err: errorText(err) }, 'PostHog shutdown failed');
-        }
+        clearInterval(timer);
+        let deadline: NodeJS.Timeout | undefined;
+        let expired = false;
+        const drain = async (): Promise<void> => {
+          // Flush until everything is out, the deadline passes, or a flush makes no progress (PostHog down).
+          while (queued > 0 && !expired) {
+            const before = queued;
+            await flush();
+            if (queued >= before) break;
+          }
+        };
+        const timeUp = new Promise<void>((resolve) => {
+          deadline = setTimeout(() => {
+            expired = true;
+            resolve();
+          }, deadlineMs);
+        });
+        await Promise.race([drain(), timeUp]);
+        clearTimeout(deadline);
+        // With nothing left, shutdown returns at once (and quietly); with events left it would flush again.
+        if (queued === 0) await client.shutdown(deadlineMs).catch(() => undefined);
         if (queued > 0) {
           o.onOutcome({ outcome: 'dropped', items: queued, detail: 'shutdown' });
           o.log.warn({ events: queued }, 'PostHog events not delivered before the shutdown deadline');
