@@ -1,0 +1,224 @@
+// Alerts and analytics on the real server with real ffmpeg sources (primary 440 Hz, fallback 880 Hz,
+// emergency 660 Hz): local Pushover, webhook and PostHog servers receive exactly the alerts and events
+// that should go, alerts within a second of the switch; with the services hanging the audio is untouched.
+import { afterEach, describe, expect, it } from 'vitest';
+import { antennaFixture, type TestAntenna } from '../helpers/antenna.js';
+import { heard, longestSilenceMs, sleep, waitFor } from '../helpers/programme.js';
+import type { ProcessHandle } from '../helpers/source-client.js';
+import {
+  startPosthogServer,
+  startPushoverServer,
+  startWebhookServer,
+  type LocalServer,
+  type PosthogServer,
+  type PushoverServer,
+  type WebhookServer,
+} from '../helpers/notify-servers.js';
+import type { AntennaEvents } from '../../src/types/events.js';
+
+const P = 440;
+const F = 880;
+const E = 660;
+const TONES = [P, F, E];
+const TOKEN = 'A'.repeat(30);
+const USER = 'B'.repeat(30);
+const SECRET = 'hook-secret';
+
+const fx = antennaFixture();
+const servers: LocalServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+interface Rig {
+  t: TestAntenna;
+  pushover: PushoverServer;
+  hook: WebhookServer;
+  posthog: PosthogServer;
+  switches: AntennaEvents['switch'][];
+  source(input: 'primary' | 'fallback', lavfi?: string): ProcessHandle;
+  onAir(): string;
+  titles(): string[];
+}
+
+async function rig(overrides: Record<string, unknown> = {}): Promise<Rig> {
+  const pushover = await startPushoverServer([{ status: 200 }]);
+  const hook = await startWebhookServer(SECRET);
+  const posthog = await startPosthogServer('ok');
+  servers.push(pushover, hook, posthog);
+  const t = await fx.start(
+    {
+      returnHoldSeconds: 0.5,
+      alertSettleSeconds: 2,
+      pushoverToken: TOKEN,
+      pushoverUser: USER,
+      pushoverApi: pushover.url,
+      webhookUrls: hook.url,
+      webhookSecret: SECRET,
+      posthogKey: 'phc_station_key',
+      posthogHost: posthog.url,
+      sinkFlushSeconds: 3,
+      stationName: 'Radio Test',
+      ...overrides,
+    },
+    { emergencyTone: E },
+  );
+  const switches: AntennaEvents['switch'][] = [];
+  t.antenna.events.on('switch', (s) => switches.push(s));
+  return {
+    t,
+    pushover,
+    hook,
+    posthog,
+    switches,
+    source: (input, lavfi) => fx.source(input, { frequency: input === 'primary' ? P : F, ...(lavfi ? { lavfi } : {}) }),
+    onAir: () => t.antenna.mixer.onAir,
+    titles: () => pushover.requests.map((r) => r.form.title ?? ''),
+  };
+}
+
+/** ms from the last switch to `to` until the Pushover request whose title contains `title`. */
+function alertDelay(r: Rig, to: string, title: string): number {
+  const sw = r.switches.filter((s) => s.to === to).at(-1);
+  const req = r.pushover.requests.find((q) => (q.form.title ?? '').includes(title));
+  expect(sw, `a switch to ${to}`).toBeDefined();
+  expect(req, `an alert "${title}"`).toBeDefined();
+  return (req?.at ?? Infinity) - (sw?.at ?? 0);
+}
+
+describe('alerts on the real server', () => {
+  it('primary killed, then the fallback, then both back: failover, outage, and a recovery for each, within a second', async () => {
+    const r = await rig();
+    let fallback = r.source('fallback');
+    let primary = r.source('primary');
+    await waitFor(() => r.onAir() === 'primary', 'primary on air');
+    await sleep(1000);
+    const from = performance.now();
+    expect(r.pushover.requests).toHaveLength(0); // coming on air at start is no incident
+
+    await primary.stop();
+    await waitFor(() => r.titles().some((x) => x.includes('Failover')), 'failover alert');
+    expect(alertDelay(r, 'fallback', 'Failover')).toBeLessThan(1000);
+    await sleep(500);
+    await fallback.stop();
+    await waitFor(() => r.titles().some((x) => x.includes('Outage')), 'outage alert');
+    expect(alertDelay(r, 'emergency', 'Outage')).toBeLessThan(1000);
+    expect(r.pushover.requests.find((q) => q.form.title?.includes('Outage'))?.form.priority).toBe('1');
+
+    fallback = r.source('fallback');
+    await waitFor(() => r.onAir() === 'fallback', 'fallback back');
+    await waitFor(() => r.titles().length === 3, 'outage recovery', 10_000);
+    primary = r.source('primary');
+    await waitFor(() => r.onAir() === 'primary', 'primary back');
+    await waitFor(() => r.titles().length === 4, 'failover recovery', 10_000);
+    await sleep(2500);
+
+    expect(r.titles()).toEqual([
+      'Radio Test: Failover: fallback on air',
+      'Radio Test: Outage: emergency audio on air',
+      'Radio Test: Recovered: fallback on air',
+      'Radio Test: Recovered: primary back on air',
+    ]);
+    // The same alerts reached the webhook, each signed.
+    expect(r.hook.deliveries.map((d) => d.body.title)).toEqual(r.titles());
+    expect(r.hook.deliveries.every((d) => d.signatureValid)).toBe(true);
+    // The listener's programme never went quiet through all of it.
+    const w = heard(r.t, TONES, from);
+    expect(longestSilenceMs(w, from, performance.now())).toBe(0);
+    // What was sent is counted for /metrics.
+    const snap = r.t.antenna.analyticsSnapshot();
+    expect(snap.counters.filter((c) => c.sink === 'pushover' && c.outcome === 'sent').reduce((n, c) => n + c.items, 0)).toBe(4);
+    expect(snap.recent.filter((x) => x.sink === 'webhook' && x.outcome === 'sent')).toHaveLength(4);
+    expect(JSON.stringify(snap)).not.toContain(TOKEN);
+    expect(JSON.stringify(snap)).not.toContain('secret-token-in-path');
+
+    // PostHog gets the stream events (flushed on shutdown at the latest).
+    await r.t.stop();
+    const names = r.posthog.events().map((e) => e.event);
+    for (const name of [
+      'server started',
+      'source connected',
+      'source disconnected',
+      'failover',
+      'emergency on air',
+      'emergency off air',
+      'return',
+      'server stopped',
+    ])
+      expect(names, name).toContain(name);
+    const fo = r.posthog.events().find((e) => e.event === 'failover');
+    expect(fo?.distinct_id).toBe('station:Radio Test');
+    expect(fo?.properties).toMatchObject({ from: 'primary', to: 'fallback', reason: 'disconnected' });
+    expect(r.posthog.batches.every((b) => b.gzip && b.apiKey === 'phc_station_key')).toBe(true);
+    void fallback;
+    void primary;
+  });
+
+  it('a flapping primary: one failover alert and one recovery with the count', async () => {
+    const r = await rig({ alertSettleSeconds: 4 });
+    r.source('fallback');
+    let primary = r.source('primary');
+    await waitFor(() => r.onAir() === 'primary', 'primary on air');
+    await sleep(500);
+    const flaps = 4;
+    for (let i = 0; i < flaps; i++) {
+      await primary.stop();
+      await waitFor(() => r.onAir() === 'fallback', 'fallback on air');
+      primary = r.source('primary');
+      await waitFor(() => r.onAir() === 'primary', 'primary back on air');
+      await sleep(300);
+    }
+    await waitFor(() => r.titles().length === 2, 'recovery', 15_000);
+    await sleep(1500);
+    expect(r.titles()).toEqual(['Radio Test: Failover: fallback on air', 'Radio Test: Recovered: primary back on air']);
+    expect(r.pushover.requests[1]?.form.message).toContain(`${flaps} times`);
+    expect(alertDelay(r, 'fallback', 'Failover')).toBeLessThan(60_000); // the first switch's alert…
+    const firstSwitch = r.switches.find((s) => s.to === 'fallback');
+    expect((r.pushover.requests[0]?.at ?? Infinity) - (firstSwitch?.at ?? 0)).toBeLessThan(1000); // …within a second of it
+  });
+
+  it('a silent primary: one alert that says so, and its recovery', async () => {
+    const r = await rig({ silenceSeconds: 1.5, soundSeconds: 1 });
+    r.source('fallback');
+    // 440 Hz for 4 s, silence for 4 s, then 440 Hz again.
+    r.source('primary', `aevalsrc=exprs='if(between(t\\,4\\,8)\\,0\\,0.5*sin(2*PI*${P}*t))':s=44100:c=stereo`);
+    await waitFor(() => r.onAir() === 'primary', 'primary on air');
+    await waitFor(() => r.onAir() === 'fallback', 'fallback after silence', 15_000);
+    await waitFor(() => r.titles().length === 1, 'silence alert');
+    expect(alertDelay(r, 'fallback', 'Failover')).toBeLessThan(1000);
+    expect(r.pushover.requests[0]?.form.message).toContain('Primary silent');
+    await waitFor(() => r.onAir() === 'primary', 'primary back after sound', 15_000);
+    await waitFor(() => r.titles().length === 2, 'recovery', 10_000);
+    await sleep(1500);
+    expect(r.titles()).toEqual(['Radio Test: Failover: fallback on air', 'Radio Test: Recovered: primary back on air']);
+  });
+
+  it('every service hanging: the programme is untouched, the queues stay bounded, shutdown keeps its deadline', async () => {
+    const r = await rig({ sinkQueueSize: 3, sinkFlushSeconds: 1, alertsPerHour: 1000, alertSettleSeconds: 0 });
+    r.pushover.replies = [{ status: 200, hang: true }];
+    r.hook.statuses = [200];
+    r.posthog.mode = 'hang';
+    r.source('fallback');
+    let primary = r.source('primary');
+    await waitFor(() => r.onAir() === 'primary', 'primary on air');
+    await sleep(500);
+    const from = performance.now();
+    for (let i = 0; i < 4; i++) {
+      await primary.stop();
+      await waitFor(() => r.onAir() === 'fallback', 'fallback on air');
+      primary = r.source('primary');
+      await waitFor(() => r.onAir() === 'primary', 'primary back on air');
+      await sleep(1200); // past the 0 s settle (ticks are 1 s): each flap is an incident of its own here
+    }
+    const snap = r.t.antenna.analyticsSnapshot();
+    expect(snap.pushover.waiting).toBeLessThanOrEqual(3);
+    expect(snap.pushover.inFlight).toBeLessThanOrEqual(2);
+    expect(snap.counters.some((c) => c.sink === 'pushover' && c.outcome === 'dropped')).toBe(true);
+    const w = heard(r.t, TONES, from);
+    expect(longestSilenceMs(w, from, performance.now())).toBe(0);
+    const t0 = Date.now();
+    await r.t.stop();
+    // Sinks get 1 s; the rest of the pipeline's own shutdown is a few seconds at most.
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});
