@@ -10,7 +10,7 @@ import { AlertRules, type Alert, type AlertInput } from '../alerts/rules.js';
 import { SinkQueue, type SinkOutcome } from '../alerts/sink-queue.js';
 import { sendPushover, type PushoverLimit } from '../alerts/pushover.js';
 import { sendWebhook, urlLabel, webhookBody } from '../alerts/webhook.js';
-import { DailySalt, STREAM_EVENTS, hlsTier, listenerCapture, streamCaptures, type Capture, type StreamEvent } from './capture.js';
+import { DailySalt, STREAM_EVENTS, listenerCapture, streamCaptures, type Capture, type StreamEvent } from './capture.js';
 import { createPosthogSink, type PosthogSink, type PosthogSinkOptions } from './posthog.js';
 
 export type Report = <K extends keyof NotifierEvents>(name: K, payload: NotifierEvents[K]) => void;
@@ -96,8 +96,6 @@ class AnalyticsObserver implements Analytics {
   readonly #unsubscribe: (() => void)[] = [];
   readonly #timers: NodeJS.Timeout[] = [];
   #drainScheduled: NodeJS.Immediate | undefined;
-  /** HLS sessions per tier, from listener events (the snapshot has the total only). */
-  readonly #hlsTiers = new Map<string, number>();
   readonly #stationId: string;
   #closed: Promise<void> | undefined;
 
@@ -189,15 +187,6 @@ class AnalyticsObserver implements Analytics {
         on(name, (payload) => this.#capture(streamCaptures(this.#stationId, { name, payload } as StreamEvent)));
       on('listener-disconnected', (p) => this.#capture([listenerCapture(this.#salt.listenerId(p.remoteAddress, p.userAgent, p.at), p)]));
     }
-    on('listener-connected', (p) => {
-      if (p.protocol === 'hls') this.#hlsTiers.set(hlsTier(p.mount), (this.#hlsTiers.get(hlsTier(p.mount)) ?? 0) + 1);
-    });
-    on('listener-disconnected', (p) => {
-      if (p.protocol !== 'hls') return;
-      const n = (this.#hlsTiers.get(hlsTier(p.mount)) ?? 1) - 1;
-      if (n > 0) this.#hlsTiers.set(hlsTier(p.mount), n);
-      else this.#hlsTiers.delete(hlsTier(p.mount));
-    });
     if (!this.#alertsOn) return;
     const feed = (input: AlertInput, at: number): void => {
       this.#rules.feed(input, at);
@@ -228,9 +217,10 @@ class AnalyticsObserver implements Analytics {
     const s = this.#o.snapshot();
     const props: Record<string, unknown> = { $process_person_profile: false, total: s.mounts.listeners + s.hls.sessions };
     props.icecast = s.mounts.listeners;
+    // HLS sessions in total: a session's tier is known only when it ends (it may switch tiers), so
+    // the tier is a property of the `listener session` event, not of the counts.
     props.hls = s.hls.sessions;
     for (const m of s.mounts.mounts) props[`mount ${m.mount}`] = m.listeners;
-    for (const tier of s.hls.tiers) props[`hls ${tier.name}`] = this.#hlsTiers.get(tier.name) ?? 0;
     this.#capture([{ event: 'listener count', distinctId: this.#stationId, properties: props, timestamp: new Date(s.at) }]);
   }
 

@@ -2,7 +2,8 @@
 // emergency 660 Hz): local Pushover, webhook and PostHog servers receive exactly the alerts and events
 // that should go, alerts within a second of the switch; with the services hanging the audio is untouched.
 import { afterEach, describe, expect, it } from 'vitest';
-import { antennaFixture, type TestAntenna } from '../helpers/antenna.js';
+import { FFMPEG, antennaFixture, type TestAntenna } from '../helpers/antenna.js';
+import { listen as listenDecoded, longestSilence } from '../helpers/timed-listener.js';
 import { heard, longestSilenceMs, sleep, waitFor } from '../helpers/programme.js';
 import type { ProcessHandle } from '../helpers/source-client.js';
 import {
@@ -198,10 +199,12 @@ describe('alerts on the real server', () => {
     r.pushover.replies = [{ status: 200, hang: true }];
     r.hook.statuses = [200];
     r.posthog.mode = 'hang';
+    // A real listener decodes /listen/live.mp3 throughout.
+    const listener = fx.track(await listenDecoded(FFMPEG, `http://127.0.0.1:${r.t.antenna.ports.http}/listen/live.mp3`, 'mp3', TONES));
     r.source('fallback');
     let primary = r.source('primary');
     await waitFor(() => r.onAir() === 'primary', 'primary on air');
-    await sleep(500);
+    await sleep(1500);
     const from = performance.now();
     for (let i = 0; i < 4; i++) {
       await primary.stop();
@@ -214,11 +217,64 @@ describe('alerts on the real server', () => {
     expect(snap.pushover.waiting).toBeLessThanOrEqual(3);
     expect(snap.pushover.inFlight).toBeLessThanOrEqual(2);
     expect(snap.counters.some((c) => c.sink === 'pushover' && c.outcome === 'dropped')).toBe(true);
-    const w = heard(r.t, TONES, from);
-    expect(longestSilenceMs(w, from, performance.now())).toBe(0);
+    expect(longestSilenceMs(heard(r.t, TONES, from), from, performance.now())).toBe(0);
+    await sleep(1000); // the listener is ~0.5 s behind the programme
+    expect(longestSilence(listener.windows, from, performance.now() - 1000)).toBe(0);
+    expect(listener.disconnected()).toBe(false);
     const t0 = Date.now();
     await r.t.stop();
     // Sinks get 1 s; the rest of the pipeline's own shutdown is a few seconds at most.
     expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});
+
+describe('analytics on the real server', () => {
+  it('listener sessions (salted daily hash, never the address) and periodic counts go to PostHog', async () => {
+    const r = await rig({ posthogIntervalS: 1, pushoverToken: '', pushoverUser: '', webhookUrls: '' });
+    r.source('primary');
+    await waitFor(() => r.onAir() === 'primary', 'primary on air');
+    const base = `http://127.0.0.1:${r.t.antenna.ports.http}`;
+    // A player that says it is VLC, reading the mount until it hangs up.
+    const hangUp = new AbortController();
+    const res = await fetch(`${base}/listen/live-128.mp3`, {
+      headers: { 'user-agent': 'VLC/3.0.18 LibVLC/3.0.18' },
+      signal: hangUp.signal,
+    });
+    let got = 0;
+    const reading = (async () => {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) got += chunk.length;
+    })().catch(() => undefined);
+    await waitFor(() => got > 10_000, 'listener gets audio');
+    // An HLS session: the master playlist and a tier's playlist.
+    const master = await (await fetch(`${base}/hls/master.m3u8`)).text();
+    const tierPath = master.split('\n').find((l) => l.endsWith('.m3u8') && !l.startsWith('#'));
+    expect(tierPath).toBeDefined();
+    await (await fetch(new URL(tierPath as string, `${base}/hls/master.m3u8`))).text();
+    await sleep(2500); // at least one count with both listening
+    hangUp.abort();
+    await reading;
+    await sleep(500);
+    await r.t.stop();
+
+    const events = r.posthog.events();
+    const counts = events.filter((e) => e.event === 'listener count');
+    expect(counts.length).toBeGreaterThanOrEqual(2);
+    expect(counts.some((c) => c.properties['mount /listen/live-128.mp3'] === 1 && (c.properties.total as number) >= 1)).toBe(true);
+    const sessions = events.filter((e) => e.event === 'listener session');
+    const mp3 = sessions.find((e) => e.properties.mount === '/listen/live-128.mp3');
+    expect(mp3).toBeDefined();
+    expect(mp3?.properties).toMatchObject({ protocol: 'icecast', client_family: 'VLC', $process_person_profile: false });
+    expect(mp3?.properties.duration_s as number).toBeGreaterThanOrEqual(2);
+    expect(mp3?.properties.bytes as number).toBeGreaterThan(10_000);
+    expect(mp3?.distinct_id).toMatch(/^[0-9a-f]{32}$/);
+    // The HLS session is counted per tier and reported when it ends (here: at shutdown).
+    expect(counts.some((c) => (c.properties.hls as number) >= 1)).toBe(true);
+    const hls = sessions.find((e) => e.properties.protocol === 'hls');
+    expect(hls?.properties.hls_tier).toMatch(/^aac_/);
+    // No address anywhere in what went out.
+    expect(JSON.stringify(events)).not.toContain('127.0.0.1');
+    // Alerts are off: nothing was decided or sent.
+    expect(r.pushover.requests).toHaveLength(0);
+    expect(r.hook.deliveries).toHaveLength(0);
   });
 });
