@@ -102,7 +102,16 @@ export function createPosthogSink(o: PosthogSinkOptions): PosthogSink {
       .catch(() => undefined) // each attempt is already counted and logged by the watcher
       .finally(() => (flushing = undefined)));
   const flushAt = o.flushAt ?? 20;
+  // Drops are reported in sums (10,000 listeners leaving at once must not make 9,000 log lines).
+  let dropped = 0;
+  const reportDrops = (detail: string): void => {
+    if (dropped === 0) return;
+    o.onOutcome({ outcome: 'dropped', items: dropped, detail });
+    o.log.warn({ events: dropped, detail }, 'PostHog events dropped');
+    dropped = 0;
+  };
   const timer = setInterval(() => {
+    reportDrops('queue full');
     if (queued > 0) void flush();
   }, o.flushIntervalMs ?? 10_000);
   timer.unref();
@@ -112,7 +121,7 @@ export function createPosthogSink(o: PosthogSinkOptions): PosthogSink {
       if (queued >= o.maxQueueSize) {
         // posthog-node drops its oldest event to make room; count it here, where we can.
         queued--;
-        o.onOutcome({ outcome: 'dropped', items: 1, detail: 'queue full' });
+        dropped++;
       }
       queued++;
       client.capture({ distinctId: c.distinctId, event: c.event, properties: { ...c.properties }, timestamp: c.timestamp });
@@ -124,6 +133,7 @@ export function createPosthogSink(o: PosthogSinkOptions): PosthogSink {
     close(deadlineMs) {
       return (closing ??= (async () => {
         clearInterval(timer);
+        reportDrops('queue full');
         let deadline: NodeJS.Timeout | undefined;
         let expired = false;
         const drain = async (): Promise<void> => {
@@ -144,11 +154,9 @@ export function createPosthogSink(o: PosthogSinkOptions): PosthogSink {
         clearTimeout(deadline);
         // With nothing left, shutdown returns at once (and quietly); with events left it would flush again.
         if (queued === 0) await client.shutdown(deadlineMs).catch(() => undefined);
-        if (queued > 0) {
-          o.onOutcome({ outcome: 'dropped', items: queued, detail: 'shutdown' });
-          o.log.warn({ events: queued }, 'PostHog events not delivered before the shutdown deadline');
-          queued = 0;
-        }
+        dropped = queued;
+        queued = 0;
+        reportDrops('shutdown');
       })());
     },
   };

@@ -1,6 +1,7 @@
 // Alerts and analytics on the real server with real ffmpeg sources (primary 440 Hz, fallback 880 Hz,
 // emergency 660 Hz): local Pushover, webhook and PostHog servers receive exactly the alerts and events
 // that should go, alerts within a second of the switch; with the services hanging the audio is untouched.
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FFMPEG, antennaFixture, type TestAntenna } from '../helpers/antenna.js';
 import { listen as listenDecoded, longestSilence } from '../helpers/timed-listener.js';
@@ -42,7 +43,7 @@ interface Rig {
   titles(): string[];
 }
 
-async function rig(overrides: Record<string, unknown> = {}): Promise<Rig> {
+async function rig(overrides: Record<string, unknown> = {}, logTo?: NodeJS.WritableStream): Promise<Rig> {
   const pushover = await startPushoverServer([{ status: 200 }]);
   const hook = await startWebhookServer(SECRET);
   const posthog = await startPosthogServer('ok');
@@ -62,7 +63,7 @@ async function rig(overrides: Record<string, unknown> = {}): Promise<Rig> {
       stationName: 'Radio Test',
       ...overrides,
     },
-    { emergencyTone: E },
+    { emergencyTone: E, ...(logTo ? { logTo } : {}) },
   );
   const switches: AntennaEvents['switch'][] = [];
   t.antenna.events.on('switch', (s) => switches.push(s));
@@ -276,5 +277,32 @@ describe('analytics on the real server', () => {
     // Alerts are off: nothing was decided or sent.
     expect(r.pushover.requests).toHaveLength(0);
     expect(r.hook.deliveries).toHaveLength(0);
+  });
+});
+
+describe('secrets', () => {
+  it('no key, token, user key, webhook URL path or secret appears in the logs, even when every service fails', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const r = await rig({ logLevel: 'debug', sinkFlushSeconds: 1 }, sink);
+    r.pushover.replies = [{ status: 400, errors: ['application token is invalid'] }];
+    r.hook.statuses = [500, 200];
+    r.posthog.mode = 'error';
+    r.source('fallback');
+    const primary = r.source('primary');
+    await waitFor(() => r.onAir() === 'primary', 'primary on air');
+    await primary.stop();
+    await waitFor(() => r.pushover.requests.length === 1, 'the alert is refused');
+    await waitFor(() => r.hook.deliveries.length === 1, 'the webhook fails once');
+    await r.t.stop();
+    const text = lines.join('\n');
+    expect(text).toContain('application token is invalid'); // Pushover's error list is logged…
+    for (const secret of [TOKEN, USER, SECRET, 'secret-token-in-path', 'phc_station_key']) expect(text, secret).not.toContain(secret); // …never a secret
+    for (const line of lines) JSON.parse(line);
   });
 });
