@@ -85,7 +85,9 @@ function alertDelay(r: Rig, to: string, title: string): number {
   const req = r.pushover.requests.find((q) => (q.form.title ?? '').includes(title));
   expect(sw, `a switch to ${to}`).toBeDefined();
   expect(req, `an alert "${title}"`).toBeDefined();
-  return (req?.at ?? Infinity) - (sw?.at ?? 0);
+  const ms = (req?.at ?? Infinity) - (sw?.at ?? 0);
+  if (process.env.ANTENNA_TEST_SHOW_DELAYS) console.log(`alert "${title}" ${ms} ms after the switch`);
+  return ms;
 }
 
 describe('alerts on the real server', () => {
