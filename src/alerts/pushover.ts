@@ -60,7 +60,12 @@ export async function sendPushover(
   if (limit.limit !== undefined || limit.remaining !== undefined) onLimit(limit);
   const body = await readJson(res);
   const request = typeof body?.request === 'string' ? ` request ${body.request}` : '';
-  if (res.status === 200) return { ok: true, detail: `200${request}` };
+  if (res.status === 200) {
+    // The last message of the month's allowance: hold the rest until it resets rather than collect 429s.
+    if (limit.remaining === 0 && limit.resetAt !== undefined)
+      return { ok: true, detail: `200${request} (allowance spent)`, pauseUntil: limit.resetAt };
+    return { ok: true, detail: `200${request}` };
+  }
   if (res.status === 429) {
     // The monthly allowance is spent: nothing will go through before it resets.
     const pauseUntil = limit.resetAt ?? Date.now() + 3_600_000;

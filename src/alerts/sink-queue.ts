@@ -8,7 +8,8 @@ export type { SinkOutcomeKind } from '../types/events.js';
 
 /** What one attempt came to, as the remote said. */
 export type SendResult =
-  | { readonly ok: true; readonly detail?: string }
+  /** Delivered; `pauseUntil` when the remote says nothing more will go through before then (allowance spent). */
+  | { readonly ok: true; readonly detail?: string; readonly pauseUntil?: number }
   /** Try again later: 5xx, network errors, timeouts; `pauseUntil` (wall-clock ms) holds the whole queue (429). */
   | { readonly ok: false; readonly retry: true; readonly detail: string; readonly pauseUntil?: number }
   /** Never resend (4xx): counted as failed. */
@@ -152,7 +153,10 @@ export class SinkQueue<T> {
   #settle(e: Entry<T>, r: SendResult): void {
     const report = (outcome: SinkOutcomeKind, detail: string): void =>
       this.#o.onOutcome({ outcome, item: e.item, attempt: e.attempt, detail });
-    if (r.ok) return report('sent', r.detail ?? 'ok');
+    if (r.ok) {
+      if (r.pauseUntil !== undefined) this.#pauseUntil = Math.max(this.#pauseUntil, r.pauseUntil);
+      return report('sent', r.detail ?? 'ok');
+    }
     if (!r.retry) return report('failed', r.detail);
     if (e.attempt >= this.#o.maxAttempts) return report('failed', `${r.detail} (gave up after ${e.attempt} attempts)`);
     if (this.#closed && this.#idle.length === 0) return report('dropped', `${r.detail} (shutdown)`);

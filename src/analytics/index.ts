@@ -77,8 +77,11 @@ const RECENT = 50;
 /** Pushover's rules: no retry sooner than 5 s, at most two connections. */
 const PUSHOVER_MIN_RETRY_MS = 5000;
 
+/** Builds the sinks, then subscribes and starts its timers; resolves when it is listening. */
 export function createAnalytics(opts: AnalyticsOptions): Promise<Analytics> {
-  return Promise.resolve(new AnalyticsObserver(opts));
+  const observer = new AnalyticsObserver(opts);
+  observer.start();
+  return Promise.resolve(observer);
 }
 
 class AnalyticsObserver implements Analytics {
@@ -157,14 +160,19 @@ class AnalyticsObserver implements Analytics {
         }),
       });
     }
+  }
+
+  /** Subscribes and starts the timers (the constructor only builds). */
+  start(): void {
     this.#subscribe();
-    const tickMs = t.tickMs ?? 1000;
-    this.#timers.push(
-      setInterval(() => {
-        this.#rules.tick(Date.now());
-        this.#drain();
-      }, tickMs),
-    );
+    if (this.#alertsOn) {
+      this.#timers.push(
+        setInterval(() => {
+          this.#rules.tick(Date.now());
+          this.#drain();
+        }, this.#o.timings?.tickMs ?? 1000),
+      );
+    }
     if (this.#posthog) this.#timers.push(setInterval(() => this.#listenerCounts(), this.#cfg.posthogIntervalS * 1000));
     for (const timer of this.#timers) timer.unref();
     this.#log.info(

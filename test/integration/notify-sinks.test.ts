@@ -98,6 +98,19 @@ describe('Pushover', () => {
     expect(server.requests.filter((r) => r.form.title === 'Radio: alert 5')).toHaveLength(1);
   });
 
+  it('the last message of the allowance (X-Limit-App-Remaining: 0): the next waits for the reset instead of meeting a 429', async () => {
+    const server = await startPushoverServer([{ status: 200, remaining: 0, resetInS: 2 }, { status: 200 }]);
+    owned.push(server);
+    const { q, outcomes } = pushoverQueue(server.url, 400);
+    q.push(alert(1));
+    await waitFor(() => outcomes.length === 1, 'first sent');
+    const t0 = Date.now();
+    q.push(alert(2));
+    await waitFor(() => outcomes.length === 2, 'second sent after the reset', 10_000);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['sent', 'sent']);
+    expect((server.requests[1]?.at ?? 0) - t0).toBeGreaterThanOrEqual(900);
+  });
+
   it('never more than two requests at a time, and the message limits are respected', async () => {
     const server = await startPushoverServer([{ status: 200, delayMs: 150 }]);
     owned.push(server);
