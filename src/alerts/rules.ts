@@ -158,10 +158,10 @@ export class AlertRules {
   tick(now: number): void {
     const below = this.#belowSince;
     if (below !== undefined && now - below >= this.#o.holdAlertMs && !this.#open.has('held')) {
-      const mins = Math.round((now - below) / 60_000);
+      const d = formatDuration(now - below);
       this.#openIncident('held', 'held', now, 0, {
-        title: `Off the primary for ${mins} min`,
-        message: `The programme has been below the primary tier for ${mins} minutes; the ${LABEL[this.#tier]} is on air.`,
+        title: `Off the primary for ${d}`,
+        message: `The programme has been below the primary tier for ${d}; the ${LABEL[this.#tier]} is on air.`,
       });
     }
     for (const [key, deaths] of this.#deaths) {

@@ -231,6 +231,45 @@ describe('alerts on the real server', () => {
   });
 });
 
+describe('held below the primary', () => {
+  it('the fallback on air longer than alertHoldSeconds: one alert; the primary back: one recovery', async () => {
+    const r = await rig({ alertHoldSeconds: 3 });
+    r.source('fallback');
+    let primary = r.source('primary');
+    await waitFor(() => r.onAir() === 'primary', 'primary on air');
+    await primary.stop();
+    await waitFor(() => r.titles().length === 2, 'failover, then held', 10_000);
+    expect(r.titles()[0]).toBe('Radio Test: Failover: fallback on air');
+    expect(r.titles()[1]).toMatch(/^Radio Test: Off the primary for [34] s$/); // checked once a second
+    primary = r.source('primary');
+    await waitFor(() => r.titles().length === 3, 'recovery', 15_000);
+    await sleep(1500);
+    expect(r.titles()[2]).toBe('Radio Test: Recovered: primary back on air');
+    expect(r.titles()).toHaveLength(3);
+  });
+});
+
+describe('encoder alerts on the real server', () => {
+  it('an encoder killed three times in a row: one loop alert with the error, one when it has stayed up', async () => {
+    const r = await rig();
+    r.source('primary');
+    await waitFor(() => r.onAir() === 'primary', 'primary on air');
+    const key = 'mp3-320k';
+    const pid = (): number | undefined => r.t.antenna.snapshot().encoders.find((e) => e.key === key)?.pid;
+    for (let i = 0; i < 3; i++) {
+      const before = pid();
+      expect(before).toBeDefined();
+      process.kill(before as number, 'SIGKILL');
+      await waitFor(() => pid() !== undefined && pid() !== before, `encoder restarted (${i + 1})`, 20_000);
+    }
+    await waitFor(() => r.titles().length === 1, 'loop alert');
+    expect(r.titles()[0]).toBe(`Radio Test: Encoder ${key} restarting in a loop`);
+    expect(r.pushover.requests[0]?.form.message).toContain('died 3 times');
+    await waitFor(() => r.titles().length === 2, 'stable again', 15_000);
+    expect(r.titles()[1]).toBe(`Radio Test: Encoder ${key} stable again`);
+  });
+});
+
 describe('analytics on the real server', () => {
   it('listener sessions (salted daily hash, never the address) and periodic counts go to PostHog', async () => {
     const r = await rig({ posthogIntervalS: 1, pushoverToken: '', pushoverUser: '', webhookUrls: '' });
