@@ -135,6 +135,8 @@ export class AlertRules {
         if (input.inputId === 'primary' && this.#tier !== 'primary') this.#bump('failover');
         return;
       case 'silence':
+        // The input on air going silent is the switch that follows in the same mixer frame: its
+        // failover or outage alert says "silent". Only a silent standby feed is an incident of its own.
         if (this.#tier !== input.inputId) {
           this.#openOrBump('standby-silent:' + input.inputId, 'standby-silent', now, -1, {
             title: `${CAP[input.inputId]} feed silent on standby`,
@@ -148,6 +150,7 @@ export class AlertRules {
       case 'encoder-died':
         return this.#onEncoderDied(input.key, input.message, now);
       case 'encoder-restarted':
+        // A restart alone is routine; a loop ends when no death has come for the settle time (tick).
         return;
       case 'certificate':
         return this.#onCertificate(input, now);
