@@ -176,6 +176,7 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
         untilMeta: config.icyMetaint,
         lastTitle: undefined,
         bytesSent: 0,
+        oggEpoch: undefined,
         mount: undefined,
       };
       counters.total++;
