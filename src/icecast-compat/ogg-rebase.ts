@@ -16,6 +16,7 @@
 // (one granule/page-sequence offset), whose rewritten copy of each chunk is made once and written to
 // all of them. A new chain (generation) starts at granule 0 and is sent unmodified to everyone; VLC
 // continues its clock across the chain boundary.
+import { oggCrc, readOggPage } from '../codec/ogg.js';
 import { SAMPLE_RATE } from '../types/pcm.js';
 
 /** Listeners joining within this many samples of an epoch's origin share it (their first granule ≤ 1 s + one chunk). */
@@ -23,31 +24,9 @@ export const EPOCH_SAMPLES = SAMPLE_RATE;
 /** Bound on live epochs per mount: past it, newcomers join the newest epoch whatever its age. */
 export const MAX_EPOCHS = 256;
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let r = i << 24;
-    for (let k = 0; k < 8; k++) r = r & 0x80000000 ? (r << 1) ^ 0x04c11db7 : r << 1;
-    t[i] = r >>> 0;
-  }
-  return t;
-})();
-
-/** Ogg's CRC-32 (RFC 3533): polynomial 0x04c11db7, initial value 0, no reflection, no final XOR. */
-export function oggCrc(b: Uint8Array, start = 0, end = b.length): number {
-  let crc = 0;
-  for (let i = start; i < end; i++) crc = ((crc << 8) ^ (CRC_TABLE[((crc >>> 24) ^ (b[i] as number)) & 0xff] as number)) >>> 0;
-  return crc;
-}
-
+/** Length of the whole page at `i`, or 0 where no complete page starts. */
 function pageLen(b: Buffer, i: number): number {
-  if (i + 27 > b.length) return 0;
-  const nsegs = b[i + 26] as number;
-  if (i + 27 + nsegs > b.length) return 0;
-  let body = 0;
-  for (let s = 0; s < nsegs; s++) body += b[i + 27 + s] as number;
-  const len = 27 + nsegs + body;
-  return i + len <= b.length && b.readUInt32BE(i) === 0x4f676753 ? len : 0;
+  return readOggPage(b, i)?.length ?? 0;
 }
 
 /** Granule of the last page in `data` that has one (not -1), and the page sequence of its first page. */

@@ -3,8 +3,8 @@
 // positions start near 0 and whose page numbers follow the headers, every CRC valid; listeners who tune
 // in together share one rebase; a new chain (title change) reaches them unmodified.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oggPageAt } from '../../src/encoders/framing.js';
-import { EPOCH_SAMPLES, oggCrc } from '../../src/icecast-compat/ogg-rebase.js';
+import { oggCrc, readOggPage as oggPageAt } from '../../src/codec/ogg.js';
+import { EPOCH_SAMPLES } from '../../src/icecast-compat/ogg-rebase.js';
 import { decode, listen, toneOf } from '../helpers/listener.js';
 import { startOutputs, type OutputsStack } from '../helpers/outputs-stack.js';
 
@@ -23,10 +23,10 @@ function pages(b: Buffer): Page[] {
   const out: Page[] = [];
   let i = 0;
   for (let p = oggPageAt(b, 0); p; p = oggPageAt(b, i)) {
-    const copy = Buffer.from(b.subarray(i, i + p.len));
+    const copy = Buffer.from(b.subarray(i, i + p.length));
     copy.writeUInt32LE(0, 22);
     out.push({ bos: p.bos, granule: p.granule, serial: p.serial, seq: p.pageSeq, crcOk: oggCrc(copy) === b.readUInt32LE(i + 22) });
-    i += p.len;
+    i += p.length;
   }
   return out;
 }

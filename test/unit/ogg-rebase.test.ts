@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { Framer, oggPageAt } from '../../src/encoders/framing.js';
+import { Framer } from '../../src/encoders/framing.js';
+import { oggCrc, readOggPage as oggPageAt } from '../../src/codec/ogg.js';
 import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
-import { EPOCH_SAMPLES, MAX_EPOCHS, OggEpochs, oggCrc, pagesSpan, rebasePages } from '../../src/icecast-compat/ogg-rebase.js';
+import { EPOCH_SAMPLES, MAX_EPOCHS, OggEpochs, pagesSpan, rebasePages } from '../../src/icecast-compat/ogg-rebase.js';
 
 /** Six seconds of Vorbis in Ogg from the embedded ffmpeg: real pages with libogg's CRCs. */
 function realOgg(): Buffer {
@@ -38,8 +39,8 @@ function pages(b: Buffer): { start: number; len: number; granule: bigint; seq: n
   const out = [];
   let i = 0;
   for (let p = oggPageAt(b, 0); p; p = oggPageAt(b, i)) {
-    out.push({ start: i, len: p.len, granule: p.granule, seq: p.pageSeq, crc: b.readUInt32LE(i + 22) });
-    i += p.len;
+    out.push({ start: i, len: p.length, granule: p.granule, seq: p.pageSeq, crc: b.readUInt32LE(i + 22) });
+    i += p.length;
   }
   expect(i, 'whole pages only').toBe(b.length);
   return out;
@@ -137,7 +138,7 @@ describe('Ogg CRC and granule rebase (VLC needs granules near 0)', () => {
     const epochs = new OggEpochs();
     const page = Buffer.from(ogg.subarray((pages(ogg)[5] as { start: number }).start));
     const at = (granule: bigint): Buffer => {
-      const b = Buffer.from(page.subarray(0, (oggPageAt(page, 0) as { len: number }).len));
+      const b = Buffer.from(page.subarray(0, (oggPageAt(page, 0) as { length: number }).length));
       b.writeBigInt64LE(granule, 6);
       return b;
     };
