@@ -1,6 +1,6 @@
 // The mixer's read-only snapshot shapes, for the composition root and observers (events: types/events.ts).
 export type { MixerEvents } from '../types/events.js';
-import type { InputId, OnAirMeta, Tier, UnavailableReason } from '../types/contracts.js';
+import type { HoldTier, InputId, OnAirMeta, Tier, UnavailableReason } from '../types/contracts.js';
 import type { JitterBufferSnapshot } from './jitter-buffer.js';
 import type { EmergencySnapshot } from './emergency.js';
 import type { TimelineEntry } from './timeline.js';
@@ -18,6 +18,8 @@ export interface MixerInputSnapshot {
 
 export interface MixerSnapshot {
   readonly onAir: Tier;
+  /** An operator's hold on a lower tier (maintenance), or null. */
+  readonly hold: HoldTier | null;
   readonly fading: { readonly from: Tier; readonly to: Tier; readonly progress: number } | null;
   readonly meta: OnAirMeta;
   readonly framesProduced: number;
