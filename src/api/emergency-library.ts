@@ -330,11 +330,7 @@ async function syncFile(path: string): Promise<void> {
 
 /** The uploader's name, shown in the panel: no directories, no control characters, bounded. */
 export function displayName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const base =
-    name
-      .split(/[\\/]/)
-      .pop()
-      ?.replace(/[\u0000-\u001f\u007f]/g, '') ?? '';
+  const last = name.split(/[\\/]/).pop() ?? '';
+  const base = [...last].filter((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f).join('');
   return (base.trim() || 'upload').slice(0, 200);
 }
