@@ -3,7 +3,7 @@
 // oversized, path-traversal and read-role uploads refused with the reason while the previous file
 // plays on; concurrent uploads; the active choice surviving a restart.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
