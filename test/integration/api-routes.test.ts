@@ -77,7 +77,8 @@ describe('status API routes on the real server', () => {
     await fx.start({ ...SMALL, returnHoldSeconds: 0.5 }, { emergencyTone: E, record: false });
     fx.source('primary', { frequency: P });
     await waitFor(() => fx.t.antenna.mixer.onAir === 'primary', 'primary on air');
-    const l = fx.track(listen(fx.t.antenna.ports.http, '/listen/live.mp3'));
+    const l = listen(fx.t.antenna.ports.http, '/listen/live.mp3');
+    fx.track({ close: async () => l.close() });
     await l.waitForBytes(10_000);
     await sleep(1200); // one history sample
 
@@ -126,7 +127,8 @@ describe('status API routes on the real server', () => {
     await fx.start({ ...SMALL, metricsToken: 'metrics-token-123', returnHoldSeconds: 0.5 }, { emergencyTone: E, record: false });
     fx.source('primary', { frequency: P });
     await waitFor(() => fx.t.antenna.mixer.onAir === 'primary', 'primary on air');
-    fx.track(listen(fx.t.antenna.ports.http, '/listen/live.mp3'));
+    const l = listen(fx.t.antenna.ports.http, '/listen/live.mp3');
+    fx.track({ close: async () => l.close() });
     await sleep(500);
 
     const doc = JSON.parse((await get('/api/openapi.json', null)).text) as {
