@@ -6,6 +6,7 @@ import type { Config } from '../config/load.js';
 import type { Auth } from './auth.js';
 import type { EmergencyLibrary } from './emergency-library.js';
 import type { ListenerHistory } from './history.js';
+import type { HoldStore } from './hold-store.js';
 import type { LiveFeed } from './live.js';
 import type { Metrics } from './metrics.js';
 import type { NowPlaying, Status } from './schemas.js';
@@ -16,6 +17,7 @@ export interface ApiContext {
   readonly snapshot: () => AntennaSnapshot;
   readonly commands: AntennaCommands;
   readonly auth: Auth;
+  readonly holds: HoldStore;
   readonly timeline: ApiTimeline;
   readonly history: ListenerHistory;
   readonly library: EmergencyLibrary;

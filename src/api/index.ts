@@ -23,6 +23,7 @@ import type { ApiContext } from './context.js';
 import { EmergencyLibrary } from './emergency-library.js';
 import { ApiError } from './errors.js';
 import { ListenerHistory } from './history.js';
+import { HoldStore } from './hold-store.js';
 import { LiveFeed } from './live.js';
 import { createMetrics } from './metrics.js';
 import { controlRoutes } from './routes/control.js';
@@ -72,6 +73,13 @@ export async function createApi(o: ApiOptions): Promise<Api> {
     await history.close();
     throw err;
   }
+  const holds = new HoldStore(config.dataDir, log);
+  const stored = await holds.load();
+  if (stored) {
+    o.commands.hold(stored.tier);
+    timeline.add('hold-restored', { tier: stored.tier, heldBy: stored.by, heldAt: stored.at }, stored.by);
+    log.warn({ hold: stored.tier, by: stored.by }, 'programme still held from before the restart');
+  }
   const live = new LiveFeed({ snapshot: o.snapshot, events: o.events, timeline, log });
   const metrics = createMetrics({ events: o.events, snapshot: o.snapshot, config });
   const auth = new Auth({ config, secrets: o.secrets, log });
@@ -88,6 +96,7 @@ export async function createApi(o: ApiOptions): Promise<Api> {
     snapshot: o.snapshot,
     commands: o.commands,
     auth,
+    holds,
     timeline,
     history,
     library,

@@ -15,7 +15,7 @@ export class ProgrammeTracker {
   onAirSince: number | null = null;
   reason: SwitchReason | null = null;
   titleSince: number;
-  readonly #listeners = new Map<string, string>();
+  readonly #listeners = new Map<string, { readonly address: string; readonly mount: string }>();
   readonly #off: (() => void)[] = [];
 
   constructor(events: EventSource<AntennaEvents>, snapshot: () => AntennaSnapshot) {
@@ -28,7 +28,8 @@ export class ProgrammeTracker {
     };
     const onMeta = (): void => void (this.titleSince = Date.now());
     const onJoin = (p: AntennaEvents['listener-connected']): void => {
-      if (this.#listeners.size < MAX_TRACKED_LISTENERS) this.#listeners.set(`${p.protocol}:${p.id}`, p.remoteAddress);
+      if (this.#listeners.size < MAX_TRACKED_LISTENERS)
+        this.#listeners.set(`${p.protocol}:${p.id}`, { address: p.remoteAddress, mount: p.mount });
     };
     const onLeave = (p: AntennaEvents['listener-disconnected']): void => void this.#listeners.delete(`${p.protocol}:${p.id}`);
     events.on('switch', onSwitch);
@@ -43,9 +44,11 @@ export class ProgrammeTracker {
     );
   }
 
-  /** Distinct listener addresses across mounts and HLS. */
-  unique(): number {
-    return new Set(this.#listeners.values()).size;
+  /** Distinct listener addresses on `mount`, or across every mount and HLS. */
+  unique(mount?: string): number {
+    const seen = new Set<string>();
+    for (const l of this.#listeners.values()) if (mount === undefined || l.mount === mount) seen.add(l.address);
+    return seen.size;
   }
 
   close(): void {
@@ -66,7 +69,7 @@ export function buildNowPlaying(s: AntennaSnapshot, t: ProgrammeTracker, config:
       path: m.mount,
       format: FORMAT[m.codec] ?? m.codec,
       bitrate: m.bitrate === undefined ? null : Math.round(m.bitrate / 1000),
-      listeners: { total: listeners, unique: listeners, current: listeners },
+      listeners: { total: listeners, unique: t.unique(m.mount), current: listeners },
       is_default: i === 0,
     };
   });

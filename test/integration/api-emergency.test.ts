@@ -225,7 +225,13 @@ describe('emergency files through the API', () => {
     for (const r of results) expect((await api(`/api/emergency/${String(r.body.id)}`, 'DELETE')).status).toBe(204);
   });
 
-  it('the files and the active choice survive a restart', async () => {
+  it('the files, the active choice and an operator hold survive a restart', async () => {
+    const hold = await fetch(`${base}/api/mixer/hold`, {
+      method: 'POST',
+      headers: { authorization: ADMIN, 'content-type': 'application/json' },
+      body: JSON.stringify({ tier: 'emergency' }),
+    });
+    expect(hold.status).toBe(200);
     await t!.stop();
     t = undefined;
     await start();
@@ -234,5 +240,9 @@ describe('emergency files through the API', () => {
     expect(list.files.map((f) => f.id)).toEqual(['default', mp3Id, flacId]);
     await sleep(500);
     expect(await listenerHears()).toBe(FLAC_TONE);
+    // The hold is back, and the timeline says it was restored and who set it.
+    expect(t!.antenna.snapshot().mixer.hold).toBe('emergency');
+    const { events } = (await api('/api/events')).body as { events: { type: string; by?: string; detail: Record<string, unknown> }[] };
+    expect(events.find((e) => e.type === 'hold-restored')).toMatchObject({ by: 'admin', detail: { tier: 'emergency', heldBy: 'admin' } });
   });
 });

@@ -65,8 +65,10 @@ export function controlRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async (req) => {
+        const by = actor(principalOf(req));
         ctx.commands.hold(req.body.tier);
-        ctx.timeline.add(req.body.tier ? 'hold' : 'hold-released', { tier: req.body.tier }, actor(principalOf(req)));
+        ctx.timeline.add(req.body.tier ? 'hold' : 'hold-released', { tier: req.body.tier }, by);
+        await ctx.holds.save(req.body.tier, by);
         const s = ctx.snapshot();
         return { hold: s.mixer.hold, onAir: s.mixer.onAir };
       },
