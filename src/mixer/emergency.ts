@@ -46,7 +46,8 @@ export class EmergencySource {
   #reloads = 0;
   #loading: Promise<void> | undefined;
   #closed = false;
-  #child: FfmpegChild | undefined;
+  /** Decoders running (a reload of the watched file and a use() may overlap): stopped on close. */
+  readonly #children = new Set<FfmpegChild>();
   /** Our own watcher: unwatchFile(path) without it would remove every watcher of the path in the process. */
   #watcher: StatsListener | undefined;
 
@@ -140,7 +141,7 @@ export class EmergencySource {
     if (this.#closed) return;
     this.#closed = true;
     this.#unwatch();
-    await this.#child?.stop(500);
+    await Promise.all([...this.#children].map((c) => c.stop(500)));
     await this.#loading;
   }
 
@@ -221,7 +222,8 @@ export class EmergencySource {
     } catch (err) {
       problem = `emergency file ${path} cannot be used: ${(err as Error).message}`;
     }
-    if (this.#closed) return;
+    // A file swapped in by use() while this one was decoding wins: drop the stale result.
+    if (this.#closed || path !== this.#path) return;
     if (problem !== null || !pcm) {
       log.error({ file: path }, problem ?? 'emergency file unusable');
       this.#problem = problem;
@@ -245,7 +247,7 @@ export class EmergencySource {
       log: log.child({ child: 'emergency-decoder' }),
       role: 'file',
     });
-    this.#child = child;
+    this.#children.add(child);
     const parts: Buffer[] = [];
     let bytes = 0;
     child.proc.stdout.on('data', (b: Buffer) => {
@@ -254,7 +256,7 @@ export class EmergencySource {
       if (b.length > 0) parts.push(b);
     });
     const exit = await child.exited;
-    this.#child = undefined;
+    this.#children.delete(child);
     if (exit.code !== 0) throw new Error(`ffmpeg exited with ${exit.code ?? exit.signal}: ${exit.stderrTail.slice(-2).join(' | ')}`);
     const all = Buffer.concat(parts, bytes);
     const whole = all.length - (all.length % BYTES_PER_FRAME);

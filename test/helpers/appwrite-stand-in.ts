@@ -25,6 +25,8 @@ export interface AppwriteStandIn {
   readonly requests: { method: string; path: string; project: string | undefined; jwt: string | undefined; key: string | undefined }[];
   /** Every request waits this long before it is answered. */
   delayMs: number;
+  /** When set, every request is answered with this status and Appwrite's error body (a broken server). */
+  failStatus: number | undefined;
   close(): Promise<void>;
 }
 
@@ -37,7 +39,7 @@ export async function startAppwriteStandIn(
 ): Promise<AppwriteStandIn> {
   const sockets = new Set<Socket>();
   const requests: AppwriteStandIn['requests'] = [];
-  const state = { delayMs: 0 };
+  const state: { delayMs: number; failStatus: number | undefined } = { delayMs: 0, failStatus: undefined };
   const server: Server = createServer((req, res) => {
     const header = (n: string): string | undefined => {
       const v = req.headers[n];
@@ -60,6 +62,7 @@ export async function startAppwriteStandIn(
 
   function answer(_req: IncomingMessage, res: ServerResponse, url: URL, header: (n: string) => string | undefined): void {
     if (res.destroyed) return;
+    if (state.failStatus !== undefined) return error(res, state.failStatus, 'general_server_error', 'Server Error');
     if (header('x-appwrite-project') !== PROJECT)
       return error(res, 404, 'project_not_found', 'Project with the requested ID could not be found.');
     const jwt = header('x-appwrite-jwt');
@@ -144,6 +147,12 @@ export async function startAppwriteStandIn(
     },
     set delayMs(ms: number) {
       state.delayMs = ms;
+    },
+    get failStatus() {
+      return state.failStatus;
+    },
+    set failStatus(status: number | undefined) {
+      state.failStatus = status;
     },
     close: () =>
       new Promise<void>((resolve) => {

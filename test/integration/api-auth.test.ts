@@ -140,6 +140,17 @@ describe('status API sign-in with Appwrite', () => {
     }
   });
 
+  it('Appwrite answering 500: 503 with its status, not cached, never access', async () => {
+    appwrite.failStatus = 500;
+    try {
+      const r = await call('/api/status', { auth: bearer('jwt-new-while-broken-gggggg') });
+      expect(r.status).toBe(503);
+      expect(r.body.error.message).toMatch(/Appwrite answered 500 general_server_error/);
+    } finally {
+      appwrite.failStatus = undefined;
+    }
+  });
+
   it('the admin credentials open everything; a wrong password is 401', async () => {
     expect((await call('/api/status', { auth: ADMIN })).status).toBe(200);
     expect((await call('/api/mixer/hold', { ...release, auth: ADMIN })).status).toBe(200);
