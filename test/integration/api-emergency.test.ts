@@ -214,6 +214,25 @@ describe('emergency files through the API', () => {
     expect(events.some((e) => e.type === 'emergency-delete' && e.by === 'admin')).toBe(true);
   });
 
+  it('accepts every format the panel offers: AAC (ADTS), M4A, Ogg Vorbis, Opus, WAV', async () => {
+    const sine = `sine=frequency=600:sample_rate=44100:duration=1`;
+    const cases: [string, string[], string][] = [
+      ['t.aac', ['-c:a', 'aac', '-f', 'adts'], 'aac'],
+      ['t.m4a', ['-c:a', 'aac'], 'm4a'],
+      ['t.ogg', ['-c:a', 'libvorbis'], 'ogg'],
+      ['t.opus', ['-c:a', 'libopus', '-ar', '48000'], 'opus'],
+      ['t.wav', ['-c:a', 'pcm_s16le'], 'wav'],
+    ];
+    for (const [name, args, format] of cases) {
+      const up = await upload(readFileSync(makeAudio(name, sine, args)), name);
+      expect(up.status, name).toBe(201);
+      const file = emergencyFile.parse(up.body);
+      expect(file.format).toBe(format);
+      expect(file.durationMs).toBeGreaterThan(900);
+      expect((await api(`/api/emergency/${file.id}`, 'DELETE')).status).toBe(204);
+    }
+  });
+
   it('concurrent uploads are each checked and stored', async () => {
     const files = [900, 950, 1050, 1100].map((f) => readFileSync(makeToneFile(dir, f, 1)));
     const results = await Promise.all(files.map((b, i) => upload(b, `c${i}.mp3`)));
