@@ -14,7 +14,8 @@ import { createIcecastCompat, type AdminActions, type IcecastCompat, type MountS
 import { createHls, type Hls, type HlsSnapshot } from './hls/index.js';
 import { buildHttpServer, listenHttp } from './http/server.js';
 import { Supervisor } from './supervisor/supervisor.js';
-import type { InputId } from './types/contracts.js';
+import type { HoldTier, InputId } from './types/contracts.js';
+import { createApi } from './api/index.js';
 import type { AntennaEvents } from './types/events.js';
 import type { SupervisedSnapshot } from './types/snapshots.js';
 import { TypedEmitter, type EventName } from './util/typed-emitter.js';
@@ -58,9 +59,25 @@ export interface AntennaSnapshot {
 /** Subscribe-only view of an emitter: observers listen, they never emit. */
 export type EventSource<E extends object> = Pick<TypedEmitter<E>, 'on' | 'once' | 'off'>;
 
+/**
+ * The few things observers may do to the pipeline (the status API's write routes). Everything else
+ * they only watch. Each command logs what it did; who asked is the caller's to record.
+ */
+export interface AntennaCommands {
+  /** Disconnects the studio source on `input` (reason 'kicked'); false if none was connected. */
+  kickSource(input: InputId): Promise<boolean>;
+  /** Sets the on-air input's title (as Icecast's admin metadata does); the tier it went to, or null when the emergency tier is on air. */
+  setTitle(title: string): InputId | null;
+  /** Holds the programme on a lower tier for maintenance (null releases). */
+  hold(tier: HoldTier | null): void;
+  /** Plays another emergency file: decoded in full first; rejects (the current file plays on) if unusable. */
+  useEmergencyFile(path: string): Promise<void>;
+}
+
 /** What observers (api, analytics, tests) may use: events and read-only snapshots. */
 export interface Antenna {
   readonly ports: AntennaPorts;
+  readonly commands: AntennaCommands;
   /** The programme (tests record it; the encoders are its real consumers). */
   readonly mixer: Pick<Mixer, 'subscribe' | 'currentMeta' | 'onAir'>;
   readonly events: EventSource<AntennaEvents>;
@@ -126,13 +143,40 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
 
     forwardEvents(events, { ingest, mixer, encoders, supervisor, hls, icecast });
 
+    // The HTTP port is known only after listen(); the snapshot reads it from here.
+    const ports: { -readonly [K in keyof AntennaPorts]: AntennaPorts[K] } = { ...ingest.ports, http: 0 };
+    const snapshot = (): AntennaSnapshot => {
+      const i = ingest.snapshot();
+      const m = mixer.snapshot();
+      const input = (id: InputId): StudioInputSnapshot => ({
+        source: i.inputs[id],
+        mixer: m.inputs.find((x) => x.inputId === id) as MixerInputSnapshot,
+      });
+      return {
+        at: Date.now(),
+        ports: { ...ports },
+        inputs: { primary: input('primary'), fallback: input('fallback') },
+        ingest: i,
+        mixer: m,
+        encoders: encoders.snapshot(),
+        mounts: icecast.snapshot(),
+        hls: hls.snapshot(),
+        supervised: supervisor.snapshot(),
+        process: processSnapshot(loopDelay),
+      };
+    };
+    const commands = antennaCommands(ingest, mixer, log.child({ component: 'commands' }));
+
     const http = buildHttpServer({ config, log });
     await http.register(icecast.plugin);
     await http.register(hls.plugin);
-    const httpPort = await listenHttp(http, config);
+    // The status API is an observer: events, snapshots and the commands above, never a stage.
+    const api = await createApi({ events, snapshot, commands, config, secrets, log: log.child({ component: 'api' }), ffmpegPath });
+    closers.push({ name: 'api', close: () => api.close() });
+    await http.register(api.plugin);
+    ports.http = await listenHttp(http, config);
     closers.push({ name: 'http', close: () => http.close() });
 
-    const ports: AntennaPorts = { ...ingest.ports, http: httpPort };
     // Closed first: observers hear "stopping" while everything still runs.
     closers.push({ name: 'stopping', close: () => events.emit('server-stopping', { at: Date.now() }) });
     events.emit('server-started', { at: Date.now(), ports: { ...ports } });
@@ -142,26 +186,8 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
       ports,
       mixer,
       events,
-      snapshot: () => {
-        const i = ingest.snapshot();
-        const m = mixer.snapshot();
-        const input = (id: InputId): StudioInputSnapshot => ({
-          source: i.inputs[id],
-          mixer: m.inputs.find((x) => x.inputId === id) as MixerInputSnapshot,
-        });
-        return {
-          at: Date.now(),
-          ports,
-          inputs: { primary: input('primary'), fallback: input('fallback') },
-          ingest: i,
-          mixer: m,
-          encoders: encoders.snapshot(),
-          mounts: icecast.snapshot(),
-          hls: hls.snapshot(),
-          supervised: supervisor.snapshot(),
-          process: processSnapshot(loopDelay),
-        };
-      },
+      commands,
+      snapshot,
       close: () => (closed ??= closeAll()),
     };
   } catch (err) {
@@ -210,6 +236,7 @@ function forwardEvents(out: TypedEmitter<AntennaEvents>, s: Stages): void {
   s.mixer.events.on('sound', pass('sound'));
   s.mixer.events.on('alert', pass('alert'));
   s.mixer.events.on('meta', pass('meta'));
+  s.mixer.events.on('hold', pass('hold'));
   s.encoders.events.on('started', (p) => out.emit('encoder-started', stamp(p)));
   s.encoders.events.on('died', (p) => out.emit('encoder-died', stamp(p)));
   s.encoders.events.on('stalled', (p) => out.emit('encoder-stalled', stamp(p)));
@@ -238,6 +265,24 @@ function adminActions(ingest: Ingest, mixer: Mixer, log: Logger): AdminActions {
       log.info({ mount, tier, title }, 'admin metadata update');
       if (tier !== 'emergency') mixer.setTitle(tier, title);
     },
+  };
+}
+
+function antennaCommands(ingest: Ingest, mixer: Mixer, log: Logger): AntennaCommands {
+  return {
+    kickSource: (input) => {
+      log.info({ inputId: input }, 'kick source');
+      return ingest.kick(input);
+    },
+    setTitle: (title) => {
+      const tier = mixer.onAir;
+      if (tier === 'emergency') return null;
+      log.info({ tier, title }, 'title set');
+      mixer.setTitle(tier, title);
+      return tier;
+    },
+    hold: (tier) => mixer.hold(tier),
+    useEmergencyFile: (path) => mixer.useEmergencyFile(path),
   };
 }
 

@@ -21,6 +21,14 @@ export const REDACT_PATHS = [
   '*.apiKey',
   'token',
   '*.token',
+  'jwt',
+  '*.jwt',
+  'appwriteApiKey',
+  '*.appwriteApiKey',
+  'metricsToken',
+  '*.metricsToken',
+  'headers["x-appwrite-jwt"]',
+  '*.headers["x-appwrite-jwt"]',
 ];
 
 export function createRootLogger(level: LevelWithSilent, destination?: NodeJS.WritableStream): Logger {

@@ -31,7 +31,7 @@ export interface LoadOptions {
   readonly overrides?: Partial<Record<SettingName, unknown>>;
 }
 
-const SECRET: ReadonlySet<string> = new Set(['sourcePassword', 'adminPassword', 'relayPassword']);
+const SECRET: ReadonlySet<string> = new Set(['sourcePassword', 'adminPassword', 'relayPassword', 'appwriteApiKey', 'metricsToken']);
 
 function fromEnv(name: SettingName, raw: string): unknown {
   const schema = SETTINGS[name].schema;
@@ -43,6 +43,7 @@ function fromEnv(name: SettingName, raw: string): unknown {
       return raw; // left to the schema, which reports it as not a list
     }
   }
+  if (typeof dflt === 'boolean') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
   if (typeof dflt === 'number' || (dflt === undefined && isNumberSchema(schema))) {
     const n = Number(raw);
     return raw.trim() === '' || Number.isNaN(n) ? raw : n;
@@ -130,6 +131,10 @@ function crossChecks(v: Record<string, unknown>): string[] {
   if (min > max) problems.push(`minBufferMs = ${min} must not exceed maxBufferMs = ${max}`);
   if ((v.primaryPort as number) !== 0 && v.primaryPort === v.fallbackPort)
     problems.push(`primaryPort and fallbackPort must differ (both ${String(v.primaryPort)})`);
+  const appwrite = ['appwriteEndpoint', 'appwriteProject', 'appwriteTeamId'];
+  const set = appwrite.filter((k) => v[k] !== undefined);
+  if (set.length > 0 && set.length < appwrite.length)
+    problems.push(`${appwrite.join(', ')} go together (set: ${set.join(', ')}); without all three Appwrite sign-in is off`);
   const mounts = v.mounts as MountConfig[];
   const seen = new Set<string>();
   for (const m of mounts) {

@@ -174,6 +174,53 @@ export const SETTINGS = {
   hlsSegmentSeconds: def(z.number().min(1).max(30), 4, 's', 'hls', 'HLS segment duration'),
   hlsPartSeconds: def(z.number().min(0.2).max(5), 1, 's', 'hls', 'Low-Latency HLS part target'),
   hlsWindowSegments: def(z.number().int().min(6).max(100), 6, 'segments', 'hls', 'segments listed in each media playlist'),
+  // Status API
+  appwriteEndpoint: def(
+    z.url({ protocol: /^https?$/ }).optional(),
+    undefined,
+    'URL',
+    'api',
+    'Appwrite API endpoint, e.g. https://cloud.appwrite.io/v1 (unset: only the admin credentials open the API)',
+  ),
+  appwriteProject: def(nonEmpty.optional(), undefined, '', 'api', 'Appwrite project id'),
+  appwriteTeamId: def(nonEmpty.optional(), undefined, '', 'api', 'Appwrite team whose confirmed members may read the status API'),
+  appwriteWriteRoles: def(
+    z.string().regex(/^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$/, 'a comma-separated list of role names'),
+    'owner,admin',
+    'roles',
+    'api',
+    'team roles allowed to write (emergency files, kick, title, hold)',
+  ),
+  appwriteApiKey: def(
+    nonEmpty.optional(),
+    undefined,
+    '',
+    'api',
+    "optional Appwrite API key: memberships are then read with it (GET /users/{id}/memberships) instead of the user's JWT",
+  ),
+  appwriteTimeoutMs: def(z.number().int().min(100).max(60_000), 5000, 'ms', 'api', 'longest wait for Appwrite before answering 503'),
+  authCacheSeconds: def(z.number().min(0).max(900), 30, 's', 'api', 'how long an Appwrite verdict for a JWT is reused'),
+  authFailuresPerMinute: def(
+    z.number().int().min(1).max(10_000),
+    10,
+    'attempts',
+    'api',
+    'failed credential attempts allowed per client address per minute (then 429)',
+  ),
+  uploadMaxBytes: def(
+    z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1_048_576),
+    50 * 1_048_576,
+    'bytes',
+    'api',
+    'largest emergency-audio upload',
+  ),
+  listenerHistoryDays: def(z.number().int().min(30).max(3660), 30, 'days', 'api', 'listener history kept in the data dir'),
+  metricsToken: def(nonEmpty.optional(), undefined, '', 'api', 'bearer token that may read /metrics (besides the admin credentials)'),
+  metricsPublic: def(z.boolean(), false, '', 'api', '/metrics open to everyone'),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -72,3 +72,23 @@ export function encoderArgs(spec: EncoderArgsSpec): string[] {
     'pipe:1',
   ];
 }
+
+/** Demuxers an uploaded emergency file may be read with (forced: an upload is never probed as a playlist or concat list). */
+export type UploadDemuxer = 'mp3' | 'aac' | 'mov' | 'ogg' | 'flac' | 'wav';
+
+/**
+ * An uploaded file decoded in full to PCM on stdout, to check it before it is accepted: the demuxer
+ * is forced from the sniffed format, only the file protocol is allowed, and any decoding error ends
+ * ffmpeg with a failure (-xerror) so a damaged file is rejected rather than half played.
+ */
+export function uploadCheckArgs(path: string, demuxer: UploadDemuxer): string[] {
+  // prettier-ignore
+  return [
+    ...COMMON,
+    '-xerror',
+    '-protocol_whitelist', 'file',
+    '-f', demuxer,
+    '-i', `file:${path}`,
+    '-vn', '-ac', String(CHANNELS), '-ar', String(SAMPLE_RATE), '-f', FFMPEG_PCM_FORMAT, 'pipe:1',
+  ];
+}

@@ -1,5 +1,5 @@
 // What observers may read of each component (`Antenna.snapshot()`): plain data, copied on every call.
-import type { EncoderSpec, InputId, OnAirMeta, Tier, UnavailableReason } from './contracts.js';
+import type { EncoderSpec, HoldTier, InputId, OnAirMeta, Tier, UnavailableReason } from './contracts.js';
 import type { SupervisedKind } from './events.js';
 
 /** One supervised unit (an encoder's ffmpeg) as the supervisor records it. */
@@ -60,6 +60,8 @@ export interface MixerInputSnapshot {
 
 export interface MixerSnapshot {
   readonly onAir: Tier;
+  /** An operator's hold on a lower tier (maintenance), or null. */
+  readonly hold: HoldTier | null;
   readonly fading: { readonly from: Tier; readonly to: Tier; readonly progress: number } | null;
   readonly meta: OnAirMeta;
   readonly framesProduced: number;
