@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Framer, adtsFrameAt, mp3FrameAt, oggPageAt } from '../../src/encoders/framing.js';
-import { encoderArgs } from '../../src/ffmpeg/args.js';
+import { encoderArgs, ffmetadata } from '../../src/ffmpeg/args.js';
 import { encoderKey } from '../../src/encoders/index.js';
 
 /** MPEG-1 Layer III, 128 kbit/s, 44.1 kHz: 417 bytes (418 with padding). */
@@ -113,10 +113,13 @@ describe('encoder arguments', () => {
   it('keeps probing off, flushes packets, and titles Ogg chains', () => {
     const mp3 = encoderArgs({ codec: 'mp3', bitrate: 128_000 });
     expect(mp3).toEqual(expect.arrayContaining(['-flush_packets', '1', '-probesize', '32', '-write_xing', '0']));
-    const ogg = encoderArgs({ codec: 'vorbis', quality: 6, oggPageDurationUs: 100_000, title: 'Ä title' });
+    const ogg = encoderArgs({ codec: 'vorbis', quality: 6, oggPageDurationUs: 100_000, metadataOnFd3: true });
     expect(ogg.join(' ')).toContain('-page_duration 100000');
-    expect(ogg).toContain('title=Ä title');
+    expect(ogg.join(' ')).toContain('-f ffmetadata -i pipe:3 -map 0:a -map_metadata 1');
+    // Titles come from the network: never on the command line.
+    expect(ogg.join(' ')).not.toMatch(/title/);
     expect(encoderKey({ codec: 'aac', bitrate: 64_000 })).toBe('aac-64k');
+    expect(ffmetadata('a=b;c#d\\e\nf\0g Ä').toString('utf8')).toBe(';FFMETADATA1\ntitle=a\\=b\\;c\\#d\\\\e\\\nfg Ä\n');
     expect(encoderKey({ codec: 'vorbis', quality: 2 })).toBe('vorbis-q2');
   });
 });
