@@ -12,6 +12,9 @@ import { createIcecastCompat, type AdminActions, type MountSnapshot } from './ic
 import { createHls, type HlsSnapshot } from './hls/index.js';
 import { buildHttpServer, listenHttp } from './http/server.js';
 import type { IngestEvents, InputId } from './types/contracts.js';
+import { AuthGuard, type AuthGuardSnapshot } from './util/auth-guard.js';
+import type { ConnectionGuardSnapshot } from './util/connection-guard.js';
+import { httpBudget, readNofileLimit, type HttpBudget } from './util/fd-limit.js';
 import type { TypedEmitter } from './util/typed-emitter.js';
 
 export interface AntennaPorts extends IngestPorts {
@@ -29,8 +32,12 @@ export interface AntennaSnapshot {
   readonly ingest: IngestSnapshot;
   readonly mixer: MixerSnapshot;
   readonly encoders: readonly EncoderSnapshot[];
-  readonly mounts: { readonly listeners: number; readonly mounts: readonly MountSnapshot[] };
+  readonly mounts: { readonly listeners: number; readonly maxListeners: number; readonly mounts: readonly MountSnapshot[] };
   readonly hls: HlsSnapshot;
+  /** Failed logins on the admin paths and source ports, and addresses being slowed down. */
+  readonly auth: AuthGuardSnapshot;
+  /** The listener port: connections without a request yet, and the descriptor budget it runs under. */
+  readonly http: ConnectionGuardSnapshot & { readonly budget: HttpBudget };
 }
 
 /** What observers (api, analytics, tests) may use: events and read-only snapshots. */
@@ -69,14 +76,48 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     const mixer = await createMixer({ config, log: log.child({ component: 'mixer' }), ffmpegPath });
     closers.push({ name: 'mixer', close: () => mixer.close() });
 
-    const ingest: Ingest = await createIngest({ config, secrets, log: log.child({ component: 'ingest' }), ffmpegPath });
+    const auth = new AuthGuard({ log });
+    // Listener limits follow the descriptor limit, so sources, admin and HLS files always find one free.
+    const budget = httpBudget(readNofileLimit(), config);
+    log.info(
+      {
+        nofile: budget.nofile ?? 'unlimited',
+        fdReserve: config.fdReserve,
+        httpMaxConnections: Number.isFinite(budget.maxConnections) ? budget.maxConnections : 'unlimited',
+        httpMaxPending: budget.maxPending,
+        httpMaxPendingPerAddress: config.httpMaxPendingPerAddress,
+        httpHeadTimeoutMs: config.httpHeadTimeoutMs,
+        maxListeners: budget.maxListeners,
+        sourceMaxPending: config.maxSourceConnections,
+        sourceMaxPendingPerAddress: config.maxSourcePendingPerAddress,
+      },
+      'connection limits',
+    );
+    if (budget.maxListeners < config.maxListeners) {
+      log.warn(
+        { configured: config.maxListeners, allowed: budget.maxListeners, nofile: budget.nofile },
+        'maxListeners lowered to fit the file-descriptor limit; raise it with LimitNOFILE / ulimit -n',
+      );
+    }
+
+    const ingest: Ingest = await createIngest({ config, secrets, log: log.child({ component: 'ingest' }), ffmpegPath, auth });
     closers.push({ name: 'ingest', close: () => ingest.close() });
     wireIngest(ingest, mixer);
 
     const encoders = await createEncoders({ config, log, ffmpegPath, programme: mixer });
     closers.push({ name: 'encoders', close: () => encoders.close() });
 
-    const icecast = await createIcecastCompat({ config, secrets, log, encoders, actions: adminActions(ingest, mixer, log) });
+    let httpPort = config.httpPort;
+    const icecast = await createIcecastCompat({
+      config,
+      secrets,
+      log,
+      encoders,
+      actions: adminActions(ingest, mixer, log),
+      auth,
+      httpPort: () => httpPort,
+      maxListeners: budget.maxListeners,
+    });
     closers.push({ name: 'icecast-compat', close: () => icecast.close() });
 
     // HLS tiers with a listener mount's codec and bitrate share that mount's encoder (acquire()).
@@ -88,10 +129,10 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     });
     closers.push({ name: 'hls', close: () => hls.close() });
 
-    const http = buildHttpServer({ config, log });
+    const http = buildHttpServer({ config, log, budget });
     await http.register(icecast.plugin);
     await http.register(hls.plugin);
-    const httpPort = await listenHttp(http, config);
+    httpPort = await listenHttp(http, config);
     closers.push({ name: 'http', close: () => http.close() });
 
     let closed: Promise<void> | undefined;
@@ -110,6 +151,8 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
           encoders: encoders.snapshot(),
           mounts: icecast.snapshot(),
           hls: hls.snapshot(),
+          auth: auth.snapshot(),
+          http: { ...http.connectionGuard.snapshot(), budget },
         };
       },
       close: () => (closed ??= closeAll()),

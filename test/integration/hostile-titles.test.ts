@@ -89,7 +89,7 @@ describe('hostile titles (issue 13 §1)', () => {
       await sleep(50);
     }
     const stored = t.antenna.mixer.currentMeta.title;
-    expect(stored).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(stored).not.toMatch(/\p{Cc}/u);
     await sleep(2000); // the title reaches the mounts with its audio
 
     const stats = await (
@@ -118,6 +118,6 @@ describe('hostile titles (issue 13 §1)', () => {
     expect(fields.startsWith("StreamTitle='")).toBe(true);
     expect(text.slice(fields.length)).toBe('');
     expect(text).not.toMatch(/StreamUrl='/);
-    expect(text).not.toMatch(/[\u0000-\u001f]/);
+    expect(text).not.toMatch(/\p{Cc}/u);
   }, 40_000);
 });
