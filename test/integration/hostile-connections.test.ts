@@ -49,4 +49,23 @@ describe('idle connections on the source ports (issue 13 §2)', () => {
       `studio source accepted ${Math.round(connectedMs as number)} ms after start, with ${one.opened + many.opened} idle connections opened`,
     );
   }, 40_000);
+
+  it('failed logins on both surfaces are counted in the status snapshot (issue 13 §4)', async () => {
+    const t = await f.start(
+      { mounts: [{ mount: '/listen/live.mp3', codec: 'mp3', bitrate: 128_000 }], hlsTiers: [{ name: '64k', bitrate: 64_000 }] },
+      { record: false },
+    );
+    const { primary, http } = t.antenna.ports;
+    const wrong = basic('admin', 'not-the-password');
+    for (let i = 0; i < 3; i++)
+      expect((await fetch(`http://127.0.0.1:${http}/admin/stats`, { headers: { authorization: wrong } })).status).toBe(401);
+    const reply = await rawExchange(
+      primary,
+      `GET /admin/metadata?mode=updinfo&song=x HTTP/1.0\r\nAuthorization: ${basic('source', 'nope')}\r\n\r\n`,
+    );
+    expect(reply.toString()).toMatch(/^HTTP\/1\.0 401/);
+    // libshout's first, credential-less request is part of its protocol, not a failed login.
+    await rawExchange(primary, 'GET /admin/metadata?mode=updinfo&song=x HTTP/1.0\r\n\r\n');
+    expect(t.antenna.snapshot().auth).toEqual({ failures: 4, delayed: 0, throttledAddresses: 0 });
+  });
 });
