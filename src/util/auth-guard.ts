@@ -61,7 +61,7 @@ export class AuthGuard {
     const delayMs = count <= this.#free ? 0 : Math.min(this.#maxDelayMs, 250 * 2 ** (count - this.#free - 1));
     if (delayMs > 0) this.#delayed++;
     this.#log.warn(
-      { remote: f.address, user: f.user, path: f.path.slice(0, 200), where: f.where, failures: count, delayMs },
+      { remote: f.address, user: f.user?.slice(0, 64), path: f.path.slice(0, 200), where: f.where, failures: count, delayMs },
       'authentication failed',
     );
     return delayMs;
