@@ -54,10 +54,23 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
     timeoutMs: config.httpHeadTimeoutMs,
   });
   app.decorate('connectionGuard', guard);
-  // A connection is pending from accept until its first request head is parsed; then it is a listener
-  // (or a client) and is never limited per address: many real listeners share one CGNAT address.
+  // A connection is pending from accept until a request head is parsed; then it is a listener (or a
+  // client) and is never limited per address: many real listeners share one CGNAT address. A kept-alive
+  // connection whose last response has finished is idle again, so it counts again until its next request
+  // (otherwise one cheap request per socket would buy an attacker an unlimited idle connection).
+  const inFlight = new WeakMap<Socket, number>();
   app.server.on('connection', (socket: Socket) => guard.admit(socket));
-  app.server.on('request', (req: { socket: Socket }) => guard.done(req.socket));
+  app.server.on('request', (req: { socket: Socket }, res: { once(e: 'close', fn: () => void): unknown; writableFinished: boolean }) => {
+    const socket = req.socket;
+    guard.done(socket);
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      inFlight.set(socket, left);
+      // Hijacked listener responses never finish; a finished response on a live socket leaves it idle.
+      if (left === 0 && res.writableFinished && !socket.destroyed && !sockets.has(socket)) guard.admit(socket);
+    });
+  });
   // Later requests on a kept-alive connection: Node's own head timeout (the first is the guard's).
   app.server.headersTimeout = config.httpHeadTimeoutMs;
   const maxConnections = opts.budget?.maxConnections ?? Infinity;

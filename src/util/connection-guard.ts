@@ -29,6 +29,7 @@ export class ConnectionGuard {
   /** Insertion order = arrival order, so the first entry is the oldest. */
   readonly #pending = new Map<Socket, { address: string; at: number }>();
   readonly #byAddress = new Map<string, Set<Socket>>();
+  readonly #watched = new WeakSet<Socket>();
   readonly #sweep: NodeJS.Timeout | undefined;
   #shed = 0;
   #timedOut = 0;
@@ -43,8 +44,9 @@ export class ConnectionGuard {
     }
   }
 
-  /** A new connection: pending until done() or its close. May close older pending connections. */
+  /** A new (or newly idle) connection: pending until done() or its close. May close older pending ones. */
   admit(socket: Socket): void {
+    if (this.#pending.has(socket)) return;
     const address = socket.remoteAddress ?? 'unknown';
     let mine = this.#byAddress.get(address);
     if (mine && mine.size >= this.#opts.maxPerAddress) this.#drop(first(mine), 'per-address limit');
@@ -56,7 +58,11 @@ export class ConnectionGuard {
     if (!mine) this.#byAddress.set(address, (mine = new Set()));
     mine.add(socket);
     this.#pending.set(socket, { address, at: performance.now() });
-    socket.once('close', () => this.done(socket));
+    // Once per socket, however often it becomes pending again (kept-alive connections).
+    if (!this.#watched.has(socket)) {
+      this.#watched.add(socket);
+      socket.once('close', () => this.done(socket));
+    }
   }
 
   /** The connection earned its place (a complete request, an accepted source): no longer counted. */

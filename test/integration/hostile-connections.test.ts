@@ -1,9 +1,11 @@
 // Issue 13 §2 on the real server: idle connections (no request line, ever) once filled a source port's
 // 32 slots, so the studio's own encoder got `403 Forbidden` and its title updates `403 Icecast
 // connection limit reached`, for as long as an attacker kept reconnecting.
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { antennaFixture, SOURCE_PASSWORD } from '../helpers/antenna.js';
 import { ATTACKERS, idleFlood } from '../helpers/attackers.js';
+import { listen } from '../helpers/listener.js';
 import { rawExchange } from '../helpers/source-client.js';
 
 const f = antennaFixture();
@@ -67,5 +69,39 @@ describe('idle connections on the source ports (issue 13 §2)', () => {
     // libshout's first, credential-less request is part of its protocol, not a failed login.
     await rawExchange(primary, 'GET /admin/metadata?mode=updinfo&song=x HTTP/1.0\r\n\r\n');
     expect(t.antenna.snapshot().auth).toEqual({ failures: 4, delayed: 0, throttledAddresses: 0 });
+  });
+
+  it('kept-alive connections idle after one cheap request count as idle again on the HTTP port (issue 13 §3)', async () => {
+    const t = await f.start(
+      {
+        mounts: [{ mount: '/listen/live.mp3', codec: 'mp3', bitrate: 128_000 }],
+        hlsTiers: [{ name: '64k', bitrate: 64_000 }],
+        httpMaxPendingPerAddress: 8,
+      },
+      { record: false },
+    );
+    const { http } = t.antenna.ports;
+    const sockets: net.Socket[] = [];
+    f.track({ close: async () => sockets.forEach((s) => s.destroy()) });
+    const answered = await Promise.all(
+      Array.from({ length: 20 }, () => {
+        const s = net.connect({ host: '127.0.0.1', port: http, localAddress: '127.0.0.2' });
+        sockets.push(s);
+        s.on('error', () => undefined);
+        s.write('GET /status-json.xsl HTTP/1.1\r\nHost: x\r\n\r\n');
+        return new Promise<boolean>((r) => s.once('data', () => r(true)));
+      }),
+    );
+    expect(answered.every(Boolean)).toBe(true);
+    await sleep(200);
+    // Every one was answered; then, idle, they are bounded per address like connections that never asked.
+    expect(sockets.filter((s) => !s.destroyed).length).toBeLessThanOrEqual(8);
+    const l = listen(http, '/listen/live.mp3');
+    f.track({ close: async () => l.close() });
+    await (
+      await l.head
+    ).status;
+    await sleep(500);
+    expect(t.antenna.snapshot().http.pending).toBeLessThanOrEqual(8);
   });
 });
