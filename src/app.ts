@@ -19,6 +19,9 @@ import { createApi } from './api/index.js';
 import type { AntennaEvents } from './types/events.js';
 import type { SupervisedSnapshot } from './types/snapshots.js';
 import { TypedEmitter, type EventName } from './util/typed-emitter.js';
+import { AuthGuard, type AuthGuardSnapshot } from './util/auth-guard.js';
+import type { ConnectionGuardSnapshot } from './util/connection-guard.js';
+import { httpBudget, readNofileLimit, type HttpBudget } from './util/fd-limit.js';
 
 export interface AntennaPorts extends IngestPorts {
   readonly http: number;
@@ -49,11 +52,15 @@ export interface AntennaSnapshot {
   readonly ingest: IngestSnapshot;
   readonly mixer: MixerSnapshot;
   readonly encoders: readonly EncoderSnapshot[];
-  readonly mounts: { readonly listeners: number; readonly mounts: readonly MountSnapshot[] };
+  readonly mounts: { readonly listeners: number; readonly maxListeners: number; readonly mounts: readonly MountSnapshot[] };
   readonly hls: HlsSnapshot;
   /** Every supervised child (the encoders' ffmpeg processes) with pid, uptime, restarts and last error. */
   readonly supervised: readonly SupervisedSnapshot[];
   readonly process: ProcessSnapshot;
+  /** Failed logins on the admin paths and source ports, and addresses being slowed down. */
+  readonly auth: AuthGuardSnapshot;
+  /** The listener port: connections without a request yet, and the descriptor budget it runs under. */
+  readonly http: ConnectionGuardSnapshot & { readonly budget: HttpBudget };
 }
 
 /** Subscribe-only view of an emitter: observers listen, they never emit. */
@@ -122,14 +129,48 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     const mixer = await createMixer({ config, log: log.child({ component: 'mixer' }), ffmpegPath });
     closers.push({ name: 'mixer', close: () => mixer.close() });
 
-    const ingest: Ingest = await createIngest({ config, secrets, log: log.child({ component: 'ingest' }), ffmpegPath });
+    const auth = new AuthGuard({ log });
+    // Listener limits follow the descriptor limit, so sources, admin and HLS files always find one free.
+    const budget = httpBudget(readNofileLimit(), config);
+    log.info(
+      {
+        nofile: budget.nofile ?? 'unlimited',
+        fdReserve: config.fdReserve,
+        httpMaxConnections: Number.isFinite(budget.maxConnections) ? budget.maxConnections : 'unlimited',
+        httpMaxPending: budget.maxPending,
+        httpMaxPendingPerAddress: config.httpMaxPendingPerAddress,
+        httpHeadTimeoutMs: config.httpHeadTimeoutMs,
+        maxListeners: budget.maxListeners,
+        sourceMaxPending: config.maxSourceConnections,
+        sourceMaxPendingPerAddress: config.maxSourcePendingPerAddress,
+      },
+      'connection limits',
+    );
+    if (budget.maxListeners < config.maxListeners) {
+      log.warn(
+        { configured: config.maxListeners, allowed: budget.maxListeners, nofile: budget.nofile },
+        'maxListeners lowered to fit the file-descriptor limit; raise it with LimitNOFILE / ulimit -n',
+      );
+    }
+
+    const ingest: Ingest = await createIngest({ config, secrets, log: log.child({ component: 'ingest' }), ffmpegPath, auth });
     closers.push({ name: 'ingest', close: () => ingest.close() });
     wireIngest(ingest, mixer);
 
     const encoders = await createEncoders({ config, log: log.child({ component: 'encoders' }), ffmpegPath, programme: mixer, supervisor });
     closers.push({ name: 'encoders', close: () => encoders.close() });
 
-    const icecast = await createIcecastCompat({ config, secrets, log, encoders, actions: adminActions(ingest, mixer, log) });
+    let httpPort = config.httpPort;
+    const icecast = await createIcecastCompat({
+      config,
+      secrets,
+      log,
+      encoders,
+      actions: adminActions(ingest, mixer, log),
+      auth,
+      httpPort: () => httpPort,
+      maxListeners: budget.maxListeners,
+    });
     closers.push({ name: 'icecast-compat', close: () => icecast.close() });
 
     // HLS tiers with a listener mount's codec and bitrate share that mount's encoder (acquire()).
@@ -163,11 +204,13 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
         hls: hls.snapshot(),
         supervised: supervisor.snapshot(),
         process: processSnapshot(loopDelay),
+        auth: auth.snapshot(),
+        http: { ...http.connectionGuard.snapshot(), budget },
       };
     };
     const commands = antennaCommands(ingest, mixer, log.child({ component: 'commands' }));
 
-    const http = buildHttpServer({ config, log });
+    const http = buildHttpServer({ config, log, budget });
     await http.register(icecast.plugin);
     await http.register(hls.plugin);
     // The status API is an observer: events, snapshots and the commands above, never a stage.
@@ -175,6 +218,7 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     closers.push({ name: 'api', close: () => api.close() });
     await http.register(api.plugin);
     ports.http = await listenHttp(http, config);
+    httpPort = ports.http;
     closers.push({ name: 'http', close: () => http.close() });
 
     // Closed first: observers hear "stopping" while everything still runs.

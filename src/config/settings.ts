@@ -91,7 +91,13 @@ export const SETTINGS = {
   stationGenre: def(z.string(), 'various', '', 'icecast-compat', 'icy-genre'),
   stationUrl: def(z.string(), '', 'URL', 'icecast-compat', 'icy-url (omitted when empty)'),
   // Ingest
-  headerTimeoutMs: def(z.number().int().min(100).max(300_000), 15_000, 'ms', 'ingest', 'time a source client has to send its request head'),
+  headerTimeoutMs: def(
+    z.number().int().min(100).max(300_000),
+    5_000,
+    'ms',
+    'ingest',
+    'time a source client has to send its request head (every encoder sends it at once)',
+  ),
   maxHeaderBytes: def(
     z.number().int().min(1024).max(1_048_576),
     16_384,
@@ -104,7 +110,14 @@ export const SETTINGS = {
     32,
     'connections',
     'ingest',
-    'concurrent connections per source port (sources, pokes, metadata)',
+    'connections per source port that are not an accepted source (heads being read, pokes, title updates); a new one closes the oldest of the busiest address',
+  ),
+  maxSourcePendingPerAddress: def(
+    z.number().int().min(1).max(1000),
+    8,
+    'connections',
+    'ingest',
+    "of those, per remote address; a new one closes that address's oldest",
   ),
   // Mixer
   frameMs: def(
@@ -163,7 +176,41 @@ export const SETTINGS = {
     'how far a listener may fall behind before it is dropped',
   ),
   icyMetaint: def(z.number().int().min(256).max(65_536), 16_000, 'bytes', 'icecast-compat', 'ICY metadata interval'),
-  maxListeners: def(z.number().int().min(0), 20_000, 'listeners', 'icecast-compat', 'listeners across all mounts (0 = none allowed)'),
+  maxListeners: def(
+    z.number().int().min(0),
+    20_000,
+    'listeners',
+    'icecast-compat',
+    'listeners across all mounts (0 = none allowed); lowered at start to fit the file-descriptor limit (see fdReserve)',
+  ),
+  httpHeadTimeoutMs: def(
+    z.number().int().min(500).max(60_000),
+    5_000,
+    'ms',
+    'http',
+    'a connection to the HTTP port that has not sent a complete request head by then is closed',
+  ),
+  httpMaxPending: def(
+    z.number().int().min(16).max(100_000),
+    1_024,
+    'connections',
+    'http',
+    'connections to the HTTP port without a complete request head; a new one closes the oldest of the busiest address',
+  ),
+  httpMaxPendingPerAddress: def(
+    z.number().int().min(1).max(10_000),
+    32,
+    'connections',
+    'http',
+    'of those, per remote address (listeners that sent their request are never limited per address)',
+  ),
+  fdReserve: def(
+    z.number().int().min(64).max(100_000),
+    256,
+    'descriptors',
+    'http',
+    'file descriptors kept free of listeners for sources, admin, HLS files, ffmpeg pipes and the API',
+  ),
   hlsTiers: def(
     z.array(hlsTierSchema).min(1),
     undefined,

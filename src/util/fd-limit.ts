@@ -1,0 +1,47 @@
+// The process's file-descriptor limit (RLIMIT_NOFILE) and how the listener port may use it: Node has
+// no getrlimit, so Linux's /proc/self/limits is read, with `ulimit -n` from sh as the fallback.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** The soft RLIMIT_NOFILE, or undefined when it cannot be read or is unlimited. */
+export function readNofileLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)\s+/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m?.[1]) return m[1] === 'unlimited' ? undefined : Number(m[1]);
+  } catch {
+    // not Linux: ask the shell, which inherits our limit
+  }
+  try {
+    const out = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8', timeout: 2000 }).trim();
+    return /^\d+$/.test(out) ? Number(out) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface HttpBudget {
+  /** The soft limit read at start (undefined: unknown or unlimited). */
+  readonly nofile: number | undefined;
+  /** Descriptors the HTTP port may hold at once (server.maxConnections); the rest is the reserve. */
+  readonly maxConnections: number;
+  /** Connections without a complete request head, overall. */
+  readonly maxPending: number;
+  /** Listeners across mounts. */
+  readonly maxListeners: number;
+}
+
+/**
+ * Splits the descriptor limit: `reserve` stays free for sources, admin, HLS files, ffmpeg pipes and the
+ * API; of the rest at most a quarter may be idle (pre-request) connections; listeners get what remains.
+ */
+export function httpBudget(
+  nofile: number | undefined,
+  config: { readonly fdReserve: number; readonly httpMaxPending: number; readonly maxListeners: number },
+): HttpBudget {
+  if (nofile === undefined) {
+    return { nofile, maxConnections: Infinity, maxPending: config.httpMaxPending, maxListeners: config.maxListeners };
+  }
+  const usable = Math.max(16, nofile - config.fdReserve);
+  const maxPending = Math.max(8, Math.min(config.httpMaxPending, Math.floor(usable / 4)));
+  return { nofile, maxConnections: usable, maxPending, maxListeners: Math.min(config.maxListeners, usable - maxPending) };
+}
