@@ -21,7 +21,7 @@ import type { SupervisedSnapshot } from './types/snapshots.js';
 import { TypedEmitter, type EventName } from './util/typed-emitter.js';
 import { AuthGuard, type AuthGuardSnapshot } from './util/auth-guard.js';
 import type { ConnectionGuardSnapshot } from './util/connection-guard.js';
-import { httpBudget, readNofileLimit, type HttpBudget } from './util/fd-limit.js';
+import { descriptorBudget, type HttpBudget } from './util/fd-limit.js';
 
 export interface AntennaPorts extends IngestPorts {
   readonly http: number;
@@ -131,27 +131,7 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
 
     const auth = new AuthGuard({ log });
     // Listener limits follow the descriptor limit, so sources, admin and HLS files always find one free.
-    const budget = httpBudget(readNofileLimit(), config);
-    log.info(
-      {
-        nofile: budget.nofile ?? 'unlimited',
-        fdReserve: config.fdReserve,
-        httpMaxConnections: Number.isFinite(budget.maxConnections) ? budget.maxConnections : 'unlimited',
-        httpMaxPending: budget.maxPending,
-        httpMaxPendingPerAddress: config.httpMaxPendingPerAddress,
-        httpHeadTimeoutMs: config.httpHeadTimeoutMs,
-        maxListeners: budget.maxListeners,
-        sourceMaxPending: config.maxSourceConnections,
-        sourceMaxPendingPerAddress: config.maxSourcePendingPerAddress,
-      },
-      'connection limits',
-    );
-    if (budget.maxListeners < config.maxListeners) {
-      log.warn(
-        { configured: config.maxListeners, allowed: budget.maxListeners, nofile: budget.nofile },
-        'maxListeners lowered to fit the file-descriptor limit; raise it with LimitNOFILE / ulimit -n',
-      );
-    }
+    const budget = descriptorBudget(config, log);
 
     const ingest: Ingest = await createIngest({ config, secrets, log: log.child({ component: 'ingest' }), ffmpegPath, auth });
     closers.push({ name: 'ingest', close: () => ingest.close() });

@@ -8,7 +8,7 @@ import { icyBlock } from '../../src/icecast-compat/wire.js';
 import { xmlText } from '../../src/icecast-compat/stats.js';
 import { AuthGuard } from '../../src/util/auth-guard.js';
 import { ConnectionGuard } from '../../src/util/connection-guard.js';
-import { httpBudget, readNofileLimit } from '../../src/util/fd-limit.js';
+import { descriptorBudget, httpBudget, readNofileLimit } from '../../src/util/fd-limit.js';
 import { basicCredentials, decodeText, parseQuery, percentDecode, queryText, safeEqual } from '../../src/util/request.js';
 import { cleanTitle, MAX_TITLE_CHARS } from '../../src/util/text.js';
 
@@ -144,5 +144,27 @@ describe('descriptor budget', () => {
     expect(httpBudget(65_536, { fdReserve: 256, httpMaxPending: 1024, maxListeners: 20_000 }).maxListeners).toBe(20_000);
     expect(httpBudget(undefined, { fdReserve: 256, httpMaxPending: 1024, maxListeners: 20_000 }).maxConnections).toBe(Infinity);
     expect(readNofileLimit()).toBeGreaterThan(0);
+  });
+
+  it('warns when the descriptor limit caps a station below 10,000 listeners, informs otherwise', () => {
+    const config = {
+      fdReserve: 256,
+      httpMaxPending: 1024,
+      maxListeners: 20_000,
+      httpMaxPendingPerAddress: 32,
+      httpHeadTimeoutMs: 5000,
+      maxSourceConnections: 32,
+      maxSourcePendingPerAddress: 8,
+    };
+    const said = (nofile: number, maxListeners = 20_000): string[] => {
+      const lines: string[] = [];
+      const log = { info: (_o: object, m: string) => lines.push(`info ${m}`), warn: (_o: object, m: string) => lines.push(`warn ${m}`) };
+      descriptorBudget({ ...config, maxListeners }, log as never, nofile);
+      return lines.map((l) => l.split(';')[0] as string);
+    };
+    expect(said(1024)).toEqual(['info connection limits', 'warn maxListeners lowered to fit the file-descriptor limit']);
+    expect(said(20_000)).toEqual(['info connection limits', 'info maxListeners lowered to fit the file-descriptor limit']);
+    expect(said(65_536)).toEqual(['info connection limits']);
+    expect(said(1024, 500)).toEqual(['info connection limits']);
   });
 });
