@@ -6,62 +6,22 @@ import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
 import type { Secrets } from './config/secrets.js';
 import { resolveFfmpegPath } from './ffmpeg/path.js';
-import { createIngest, type Ingest, type IngestPorts, type IngestSnapshot, type InputSnapshot } from './ingest/index.js';
-import type { MixerInputSnapshot, MixerSnapshot } from './mixer/events.js';
+import { createIngest, type Ingest } from './ingest/index.js';
+import type { MixerInputSnapshot } from './mixer/events.js';
 import { createMixer, type Mixer } from './mixer/mixer.js';
-import { createEncoders, type Encoders, type EncoderSnapshot } from './encoders/index.js';
-import { createIcecastCompat, type AdminActions, type IcecastCompat, type MountSnapshot } from './icecast-compat/index.js';
-import { createHls, type Hls, type HlsSnapshot } from './hls/index.js';
+import { createEncoders, type Encoders } from './encoders/index.js';
+import { createIcecastCompat, type AdminActions, type IcecastCompat } from './icecast-compat/index.js';
+import { createHls, type Hls } from './hls/index.js';
 import { buildHttpServer, listenHttp } from './http/server.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import type { HoldTier, InputId } from './types/contracts.js';
 import { createApi } from './api/index.js';
 import type { AntennaEvents } from './types/events.js';
-import type { SupervisedSnapshot } from './types/snapshots.js';
 import { TypedEmitter, type EventName } from './util/typed-emitter.js';
-import { AuthGuard, type AuthGuardSnapshot } from './util/auth-guard.js';
-import type { ConnectionGuardSnapshot } from './util/connection-guard.js';
-import { descriptorBudget, type HttpBudget } from './util/fd-limit.js';
-
-export interface AntennaPorts extends IngestPorts {
-  readonly http: number;
-}
-
-/** One studio input as the status panel shows it: who is connected (ingest) and how it sounds (mixer). */
-export interface StudioInputSnapshot {
-  readonly source: InputSnapshot;
-  readonly mixer: MixerInputSnapshot;
-}
-
-/** The process itself: what an operator checks first when something is slow. */
-export interface ProcessSnapshot {
-  readonly pid: number;
-  readonly uptimeS: number;
-  readonly rssBytes: number;
-  readonly heapUsedBytes: number;
-  /** CPU time used since start, ms (user + system). */
-  readonly cpuMs: number;
-  readonly eventLoopDelayP99Ms: number;
-  readonly nodeVersion: string;
-}
-
-export interface AntennaSnapshot {
-  readonly at: number;
-  readonly ports: AntennaPorts;
-  readonly inputs: Readonly<Record<InputId, StudioInputSnapshot>>;
-  readonly ingest: IngestSnapshot;
-  readonly mixer: MixerSnapshot;
-  readonly encoders: readonly EncoderSnapshot[];
-  readonly mounts: { readonly listeners: number; readonly maxListeners: number; readonly mounts: readonly MountSnapshot[] };
-  readonly hls: HlsSnapshot;
-  /** Every supervised child (the encoders' ffmpeg processes) with pid, uptime, restarts and last error. */
-  readonly supervised: readonly SupervisedSnapshot[];
-  readonly process: ProcessSnapshot;
-  /** Failed logins on the admin paths and source ports, and addresses being slowed down. */
-  readonly auth: AuthGuardSnapshot;
-  /** The listener port: connections without a request yet, and the descriptor budget it runs under. */
-  readonly http: ConnectionGuardSnapshot & { readonly budget: HttpBudget };
-}
+import { AuthGuard } from './util/auth-guard.js';
+import { descriptorBudget } from './util/fd-limit.js';
+import type { AntennaPorts, StudioInputSnapshot, ProcessSnapshot, AntennaSnapshot } from './types/snapshots.js';
+export type { AntennaPorts, StudioInputSnapshot, ProcessSnapshot, AntennaSnapshot } from './types/snapshots.js';
 
 /** Subscribe-only view of an emitter: observers listen, they never emit. */
 export type EventSource<E extends object> = Pick<TypedEmitter<E>, 'on' | 'once' | 'off'>;

@@ -14,6 +14,8 @@ import { noCache, registerListenRoutes } from './listen.js';
 import { Mount } from './mount.js';
 import { statusJson, type StatsTree } from './stats.js';
 import { statsTree, type Counters } from './stats-tree.js';
+import type { MountSnapshot } from '../types/snapshots.js';
+export type { MountSnapshot } from '../types/snapshots.js';
 
 export type { AdminActions } from './admin.js';
 export type { Listener } from './mount.js';
@@ -34,17 +36,6 @@ export interface IcecastCompatOptions {
   readonly httpPort: () => number;
   /** Listener cap after the descriptor budget (default config.maxListeners). */
   readonly maxListeners?: number;
-}
-
-export interface MountSnapshot {
-  readonly mount: string;
-  readonly listeners: number;
-  readonly peak: number;
-  readonly slowListeners: number;
-  readonly bytesSent: number;
-  readonly bytesIn: number;
-  readonly bufferedSeconds: number;
-  readonly title: string | undefined;
 }
 
 export interface IcecastCompat {

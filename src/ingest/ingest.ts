@@ -5,13 +5,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Secrets } from '../config/secrets.js';
 import { AntennaError } from '../errors.js';
-import type { AudioFormat, IngestEvents, InputId, SourceProtocol } from '../types/contracts.js';
+import type { IngestEvents, InputId } from '../types/contracts.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { AuthGuard } from '../util/auth-guard.js';
-import type { ConnectionGuardSnapshot } from '../util/connection-guard.js';
 import type { PortContext } from './connection.js';
 import { Inputs } from './inputs.js';
 import { listenSourcePort, type SourcePort } from './port.js';
+import type { IngestPorts, IngestSnapshot } from '../types/snapshots.js';
+export type { IngestPorts, InputSnapshot, IngestSnapshot } from '../types/snapshots.js';
 
 export interface IngestOptions {
   readonly config: Config;
@@ -20,41 +21,6 @@ export interface IngestOptions {
   readonly ffmpegPath: string;
   /** Failed-login accounting shared with the HTTP admin paths (one is made if absent). */
   readonly auth?: AuthGuard;
-}
-
-/** The ports actually bound (config port 0 = ephemeral). A shared port appears under both names. */
-export interface IngestPorts {
-  readonly primary: number;
-  readonly fallback: number;
-  readonly primaryShoutcast: number;
-  readonly fallbackShoutcast: number;
-}
-
-export interface InputSnapshot {
-  readonly inputId: InputId;
-  readonly state: 'idle' | 'connecting' | 'streaming';
-  readonly connectionId?: number;
-  readonly remoteAddress?: string;
-  readonly userAgent?: string;
-  readonly protocol?: SourceProtocol;
-  readonly mount?: string;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly format?: AudioFormat;
-  readonly bytesIn: number;
-  /** Wall-clock ms (Date.now()). */
-  readonly connectedAt?: number;
-  readonly lastDataAt?: number;
-  /** First body byte → first decoded PCM, ms. */
-  readonly firstPcmMs?: number;
-  /** Last title received by a metadata update for this input. */
-  readonly title?: string;
-}
-
-export interface IngestSnapshot {
-  readonly ports: IngestPorts;
-  readonly inputs: Readonly<Record<InputId, InputSnapshot>>;
-  /** Per listening port: connections that are not an accepted source, and how many were closed to make room. */
-  readonly connections: readonly ({ readonly port: number } & ConnectionGuardSnapshot)[];
 }
 
 export interface Ingest {

@@ -66,7 +66,7 @@ export class Inputs {
     };
     const slog = req.log.child({ inputId: req.inputId });
     slog.info({ protocol: req.protocol, mount: req.mount, userAgent: req.userAgent, chunked: req.chunked }, 'source connected');
-    const session = new SourceSession({
+    const session = SourceSession.start({
       socket: req.socket,
       info,
       body: req.body,

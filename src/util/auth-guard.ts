@@ -3,6 +3,8 @@
 // The password is always checked, so the right one is never slowed down: a studio behind the same NAT
 // address as an attacker still gets in at once.
 import type { Logger } from 'pino';
+import type { AuthGuardSnapshot } from '../types/snapshots.js';
+export type { AuthGuardSnapshot } from '../types/snapshots.js';
 
 export interface AuthGuardOptions {
   readonly log: Logger;
@@ -20,14 +22,6 @@ export interface AuthFailure {
   readonly path: string;
   /** Which surface: 'http' or a source port number. */
   readonly where: string | number;
-}
-
-export interface AuthGuardSnapshot {
-  readonly failures: number;
-  /** Failures answered after a delay. */
-  readonly delayed: number;
-  /** Addresses currently past freeFailures. */
-  readonly throttledAddresses: number;
 }
 
 export class AuthGuard {

@@ -4,6 +4,8 @@
 // attacker holding idle sockets crowds out only itself and a studio's fresh connection gets through.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { ConnectionGuardSnapshot } from '../types/snapshots.js';
+export type { ConnectionGuardSnapshot } from '../types/snapshots.js';
 
 export interface ConnectionGuardOptions {
   readonly log: Logger;
@@ -15,38 +17,26 @@ export interface ConnectionGuardOptions {
   readonly timeoutMs: number;
 }
 
-export interface ConnectionGuardSnapshot {
-  readonly pending: number;
-  readonly addresses: number;
-  /** Closed to make room for a newer connection. */
-  readonly shed: number;
-  /** Closed by the timeout. */
-  readonly timedOut: number;
-}
-
 export class ConnectionGuard {
   readonly #opts: ConnectionGuardOptions;
   /** Insertion order = arrival order, so the first entry is the oldest. */
   readonly #pending = new Map<Socket, { address: string; at: number }>();
   readonly #byAddress = new Map<string, Set<Socket>>();
   readonly #watched = new WeakSet<Socket>();
-  readonly #sweep: NodeJS.Timeout | undefined;
+  #sweep: NodeJS.Timeout | undefined;
+  #closed = false;
   #shed = 0;
   #timedOut = 0;
   #lastWarn = 0;
 
   constructor(opts: ConnectionGuardOptions) {
     this.#opts = opts;
-    if (opts.timeoutMs > 0) {
-      // One sweep for all sockets rather than a timer each: at 20,000 idle sockets that is 20,000 timers.
-      this.#sweep = setInterval(() => this.#expire(), Math.max(100, Math.min(1000, opts.timeoutMs / 4)));
-      this.#sweep.unref();
-    }
   }
 
   /** A new (or newly idle) connection: pending until done() or its close. May close older pending ones. */
   admit(socket: Socket): void {
     if (this.#pending.has(socket)) return;
+    this.#startSweep();
     const address = socket.remoteAddress ?? 'unknown';
     let mine = this.#byAddress.get(address);
     if (mine && mine.size >= this.#opts.maxPerAddress) this.#drop(first(mine), 'per-address limit');
@@ -81,7 +71,19 @@ export class ConnectionGuard {
 
   /** Stops the sweep; the sockets belong to their server, which closes them. */
   close(): void {
+    this.#closed = true;
     if (this.#sweep) clearInterval(this.#sweep);
+    this.#sweep = undefined;
+  }
+
+  /**
+   * One sweep for all sockets rather than a timer each (at 20,000 idle sockets that is 20,000 timers),
+   * running only while some connection is pending.
+   */
+  #startSweep(): void {
+    if (this.#sweep || this.#closed || this.#opts.timeoutMs <= 0) return;
+    this.#sweep = setInterval(() => this.#expire(), Math.max(100, Math.min(1000, this.#opts.timeoutMs / 4)));
+    this.#sweep.unref();
   }
 
   #busiestOldest(): Socket | undefined {
@@ -113,6 +115,10 @@ export class ConnectionGuard {
       this.done(socket);
       this.#timedOut++;
       socket.destroy();
+    }
+    if (this.#pending.size === 0 && this.#sweep) {
+      clearInterval(this.#sweep);
+      this.#sweep = undefined;
     }
   }
 }

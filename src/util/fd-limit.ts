@@ -3,6 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import type { HttpBudget } from '../types/snapshots.js';
+export type { HttpBudget } from '../types/snapshots.js';
 
 /** The soft RLIMIT_NOFILE, or undefined when it cannot be read or is unlimited. */
 export function readNofileLimit(): number | undefined {
@@ -18,17 +20,6 @@ export function readNofileLimit(): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-export interface HttpBudget {
-  /** The soft limit read at start (undefined: unknown or unlimited). */
-  readonly nofile: number | undefined;
-  /** Descriptors the HTTP port may hold at once (server.maxConnections); the rest is the reserve. */
-  readonly maxConnections: number;
-  /** Connections without a complete request head, overall. */
-  readonly maxPending: number;
-  /** Listeners across mounts. */
-  readonly maxListeners: number;
 }
 
 /**
