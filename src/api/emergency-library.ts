@@ -3,6 +3,7 @@
 // Nothing half-written is ever played: uploads land in `.incoming/`, are checked, then renamed.
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, readdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -292,17 +293,7 @@ export class EmergencyLibrary {
   #save(): Promise<void> {
     const body = JSON.stringify(this.#index, null, 2) + '\n';
     const file = join(this.#o.dir, 'library.json');
-    const tmp = `${file}.tmp`;
-    const next = this.#writes.then(async () => {
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(body);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, file);
-    });
+    const next = this.#writes.then(() => writeFileAtomic(file, body));
     this.#writes = next.catch((err: unknown) => this.#o.log.error({ err }, 'emergency library index not written'));
     return next;
   }

@@ -1,7 +1,8 @@
 // An operator's hold survives a restart: a maintenance hold that silently vanished when the process
 // restarted would put a studio on air that the operator had taken off. Kept in <dataDir>/hold.json,
 // written atomically; re-applied at start-up with a timeline line that says so.
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { HoldTier } from '../types/contracts.js';
@@ -29,17 +30,7 @@ export class HoldStore {
 
   save(tier: HoldTier | null, by: string): Promise<void> {
     const body = JSON.stringify({ tier, by, at: Date.now() }) + '\n';
-    const tmp = `${this.#file}.tmp`;
-    const next = this.#writes.then(async () => {
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(body);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.#file);
-    });
+    const next = this.#writes.then(() => writeFileAtomic(this.#file, body));
     this.#writes = next.catch((err: unknown) => this.#log.error({ err }, 'hold not stored'));
     return next;
   }
