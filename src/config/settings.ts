@@ -110,7 +110,8 @@ export const SETTINGS = {
     32,
     'connections',
     'ingest',
-    'connections per source port that are not an accepted source (heads being read, pokes, title updates); a new one closes the oldest of the busiest address',
+    'connections per source port that are not an accepted source (heads being read, pokes, title updates); ' +
+      'a new one closes the oldest of the busiest address',
   ),
   maxSourcePendingPerAddress: def(
     z.number().int().min(1).max(1000),

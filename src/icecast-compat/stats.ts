@@ -119,7 +119,8 @@ export function listMountsXml(mounts: readonly MountListing[]): string {
     .sort(byMount)
     .map(
       (m) =>
-        `<source mount="${xmlAttr(m.mount)}"><fallback></fallback><listeners>${m.listeners}</listeners><Connected>${m.connectedSeconds}</Connected><content-type>${xmlText(m.contentType)}</content-type></source>`,
+        `<source mount="${xmlAttr(m.mount)}"><fallback></fallback><listeners>${m.listeners}</listeners>` +
+        `<Connected>${m.connectedSeconds}</Connected><content-type>${xmlText(m.contentType)}</content-type></source>`,
     )
     .join('');
   return `${XML_DECL}<icestats>${body}</icestats>\n`;
@@ -137,7 +138,8 @@ export function listClientsXml(mount: string, clients: readonly ClientListing[])
   const ls = clients
     .map(
       (c) =>
-        `<listener><IP>${xmlText(c.ip)}</IP><UserAgent>${xmlText(c.userAgent)}</UserAgent><Connected>${c.connectedSeconds}</Connected><ID>${c.id}</ID></listener>`,
+        `<listener><IP>${xmlText(c.ip)}</IP><UserAgent>${xmlText(c.userAgent)}</UserAgent>` +
+        `<Connected>${c.connectedSeconds}</Connected><ID>${c.id}</ID></listener>`,
     )
     .join('');
   return `${XML_DECL}<icestats><source mount="${xmlAttr(mount)}"><Listeners>${clients.length}</Listeners>${ls}</source></icestats>\n`;

@@ -48,7 +48,9 @@ export function emergencyRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         onRequest: write,
         schema: {
           summary: 'Upload an emergency file (multipart, field `file`); ?activate=1 puts it on at once',
-          description: `MP3, AAC/M4A, Ogg Vorbis, Opus, FLAC or WAV, at most ${ctx.config.uploadMaxBytes} bytes, decoded in full before it is accepted.`,
+          description:
+            `MP3, AAC/M4A, Ogg Vorbis, Opus, FLAC or WAV, at most ${ctx.config.uploadMaxBytes} bytes, ` +
+            'decoded in full before it is accepted.',
           tags: ['emergency'],
           consumes: ['multipart/form-data'],
           querystring: uploadQuery,
