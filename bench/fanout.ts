@@ -3,7 +3,10 @@
 // source. Per N: CPU % / PSS of the server's process tree, the share of listeners at full rate over the
 // window, first-byte p50/p99 while connections open at 500/s, event-loop delay, slow-listener drops.
 // Also source → listener latency on all six mounts. Environment knobs for development runs:
-// ANTENNA_BENCH_FANOUT_LEVELS (e.g. "100,500"), ANTENNA_BENCH_FANOUT_WINDOW_S (default 20).
+// ANTENNA_BENCH_FANOUT_LEVELS (e.g. "100,500"), ANTENNA_BENCH_FANOUT_WINDOW_S (default 20),
+// ANTENNA_BENCH_FANOUT_MOUNT (default /listen/live-128.mp3; e.g. /listen/live-96.ogg) with
+// ANTENNA_BENCH_FANOUT_BYTES_PER_S (the mount's byte rate, for the full-rate share; default 16000),
+// ANTENNA_BENCH_FANOUT_ICECAST=0 (skip the Icecast comparison).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +22,9 @@ import { loopProbe, machineCpu, nofileLimit, runLoad, withNofile, type LoopProbe
 import { measureTree } from './lib/proctree.js';
 import { startServer, type BenchServer } from './lib/server.js';
 
-const MOUNT = '/listen/live-128.mp3';
-const BYTES_PER_S = 16_000; // 128 kbit/s
+const MOUNT = process.env.ANTENNA_BENCH_FANOUT_MOUNT ?? '/listen/live-128.mp3';
+const MOUNT_FORMAT = MOUNT.endsWith('.ogg') ? 'ogg' : MOUNT.endsWith('.aac') ? 'aac' : 'mp3';
+const BYTES_PER_S = Number(process.env.ANTENNA_BENCH_FANOUT_BYTES_PER_S ?? 16_000) || 16_000; // 128 kbit/s
 const RATE = 500; // connections opened per second
 const SETTLE_MS = 3000; // every listener's 2 s burst is in before the window opens
 const TONES: [number, number] = [440, 1000];
@@ -87,7 +91,7 @@ async function runLevels(
         const ours = measureTree(process.pid, windowMs - 1000);
         if (t.probe) t.probe.reset(t.pid);
         const joined = performance.now();
-        const sanity = await listen(ffmpeg, `http://127.0.0.1:${t.port}${MOUNT}`, 'mp3', TONES);
+        const sanity = await listen(ffmpeg, `http://127.0.0.1:${t.port}${MOUNT}`, MOUNT_FORMAT, TONES);
         const usage = await measureTree(t.pid, windowMs - 1500);
         const loop = t.probe ? ((await t.probe.read(t.pid)) ?? null) : null;
         const otherCpuPercent = Math.max(0, Math.round((machine() - (await ours).cpuPercent) * 10) / 10);
@@ -156,7 +160,7 @@ export async function runFanout(log: (s: string) => void): Promise<FanoutResults
     srv.proc.stdout?.on('data', (d: Buffer) => void (warnings += (d.toString('utf8').match(/"level":[456]0/g) ?? []).length));
     const source = startPcmSource(ffmpeg, `icecast://source:${srv.sourcePassword}@127.0.0.1:${srv.ports.primary}/live`, TONES[0]);
     sources.push(source);
-    const check = await listen(ffmpeg, `http://127.0.0.1:${srv.ports.http}${MOUNT}`, 'mp3', TONES);
+    const check = await listen(ffmpeg, `http://127.0.0.1:${srv.ports.http}${MOUNT}`, MOUNT_FORMAT, TONES);
     const onAir = await waitHeard(check, TONES[0], 0, 30_000);
     await check.close();
     if (onAir === null) throw new Error('the source never went on air');
@@ -183,7 +187,8 @@ export async function runFanout(log: (s: string) => void): Promise<FanoutResults
     server = undefined;
 
     let ice: FanoutResults['icecast'] = { skipped: 'icecast2 is not installed (apt-get install -y icecast2)' };
-    if (!icecastInstalled()) log(ice.skipped);
+    if (process.env.ANTENNA_BENCH_FANOUT_ICECAST === '0') ice = { skipped: 'ANTENNA_BENCH_FANOUT_ICECAST=0' };
+    else if (!icecastInstalled()) log(ice.skipped);
     else {
       icecast = await startBenchIcecast();
       const ic = icecast;

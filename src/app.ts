@@ -6,62 +6,46 @@ import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
 import type { Secrets } from './config/secrets.js';
 import { resolveFfmpegPath } from './ffmpeg/path.js';
-import { createIngest, type Ingest, type IngestPorts, type IngestSnapshot, type InputSnapshot } from './ingest/index.js';
-import type { MixerInputSnapshot, MixerSnapshot } from './mixer/events.js';
+import { createIngest, type Ingest } from './ingest/index.js';
+import type { MixerInputSnapshot } from './mixer/events.js';
 import { createMixer, type Mixer } from './mixer/mixer.js';
-import { createEncoders, type Encoders, type EncoderSnapshot } from './encoders/index.js';
-import { createIcecastCompat, type AdminActions, type IcecastCompat, type MountSnapshot } from './icecast-compat/index.js';
-import { createHls, type Hls, type HlsSnapshot } from './hls/index.js';
+import { createEncoders, type Encoders } from './encoders/index.js';
+import { createIcecastCompat, type AdminActions, type IcecastCompat } from './icecast-compat/index.js';
+import { createHls, type Hls } from './hls/index.js';
 import { buildHttpServer, listenHttp } from './http/server.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import { createAnalytics, type Analytics, type AnalyticsSnapshot } from './analytics/index.js';
-import type { InputId } from './types/contracts.js';
+import type { HoldTier, InputId } from './types/contracts.js';
+import { createApi } from './api/index.js';
 import type { AntennaEvents } from './types/events.js';
-import type { SupervisedSnapshot } from './types/snapshots.js';
 import { TypedEmitter, type EventName } from './util/typed-emitter.js';
-
-export interface AntennaPorts extends IngestPorts {
-  readonly http: number;
-}
-
-/** One studio input as the status panel shows it: who is connected (ingest) and how it sounds (mixer). */
-export interface StudioInputSnapshot {
-  readonly source: InputSnapshot;
-  readonly mixer: MixerInputSnapshot;
-}
-
-/** The process itself: what an operator checks first when something is slow. */
-export interface ProcessSnapshot {
-  readonly pid: number;
-  readonly uptimeS: number;
-  readonly rssBytes: number;
-  readonly heapUsedBytes: number;
-  /** CPU time used since start, ms (user + system). */
-  readonly cpuMs: number;
-  readonly eventLoopDelayP99Ms: number;
-  readonly nodeVersion: string;
-}
-
-export interface AntennaSnapshot {
-  readonly at: number;
-  readonly ports: AntennaPorts;
-  readonly inputs: Readonly<Record<InputId, StudioInputSnapshot>>;
-  readonly ingest: IngestSnapshot;
-  readonly mixer: MixerSnapshot;
-  readonly encoders: readonly EncoderSnapshot[];
-  readonly mounts: { readonly listeners: number; readonly mounts: readonly MountSnapshot[] };
-  readonly hls: HlsSnapshot;
-  /** Every supervised child (the encoders' ffmpeg processes) with pid, uptime, restarts and last error. */
-  readonly supervised: readonly SupervisedSnapshot[];
-  readonly process: ProcessSnapshot;
-}
+import { AuthGuard } from './util/auth-guard.js';
+import { descriptorBudget } from './util/fd-limit.js';
+import type { AntennaPorts, StudioInputSnapshot, ProcessSnapshot, AntennaSnapshot } from './types/snapshots.js';
+export type { AntennaPorts, StudioInputSnapshot, ProcessSnapshot, AntennaSnapshot } from './types/snapshots.js';
 
 /** Subscribe-only view of an emitter: observers listen, they never emit. */
 export type EventSource<E extends object> = Pick<TypedEmitter<E>, 'on' | 'once' | 'off'>;
 
+/**
+ * The few things observers may do to the pipeline (the status API's write routes). Everything else
+ * they only watch. Each command logs what it did; who asked is the caller's to record.
+ */
+export interface AntennaCommands {
+  /** Disconnects the studio source on `input` (reason 'kicked'); false if none was connected. */
+  kickSource(input: InputId): Promise<boolean>;
+  /** Sets the on-air input's title (as Icecast's admin metadata does); the tier it went to, or null when the emergency tier is on air. */
+  setTitle(title: string): InputId | null;
+  /** Holds the programme on a lower tier for maintenance (null releases). */
+  hold(tier: HoldTier | null): void;
+  /** Plays another emergency file: decoded in full first; rejects (the current file plays on) if unusable. */
+  useEmergencyFile(path: string): Promise<void>;
+}
+
 /** What observers (api, analytics, tests) may use: events and read-only snapshots. */
 export interface Antenna {
   readonly ports: AntennaPorts;
+  readonly commands: AntennaCommands;
   /** The programme (tests record it; the encoders are its real consumers). */
   readonly mixer: Pick<Mixer, 'subscribe' | 'currentMeta' | 'onAir'>;
   readonly events: EventSource<AntennaEvents>;
@@ -111,14 +95,28 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     const mixer = await createMixer({ config, log: log.child({ component: 'mixer' }), ffmpegPath });
     closers.push({ name: 'mixer', close: () => mixer.close() });
 
-    const ingest: Ingest = await createIngest({ config, secrets, log: log.child({ component: 'ingest' }), ffmpegPath });
+    const auth = new AuthGuard({ log });
+    // Listener limits follow the descriptor limit, so sources, admin and HLS files always find one free.
+    const budget = descriptorBudget(config, log);
+
+    const ingest: Ingest = await createIngest({ config, secrets, log: log.child({ component: 'ingest' }), ffmpegPath, auth });
     closers.push({ name: 'ingest', close: () => ingest.close() });
     wireIngest(ingest, mixer);
 
     const encoders = await createEncoders({ config, log: log.child({ component: 'encoders' }), ffmpegPath, programme: mixer, supervisor });
     closers.push({ name: 'encoders', close: () => encoders.close() });
 
-    const icecast = await createIcecastCompat({ config, secrets, log, encoders, actions: adminActions(ingest, mixer, log) });
+    let httpPort = config.httpPort;
+    const icecast = await createIcecastCompat({
+      config,
+      secrets,
+      log,
+      encoders,
+      actions: adminActions(ingest, mixer, log),
+      auth,
+      httpPort: () => httpPort,
+      maxListeners: budget.maxListeners,
+    });
     closers.push({ name: 'icecast-compat', close: () => icecast.close() });
 
     // HLS tiers with a listener mount's codec and bitrate share that mount's encoder (acquire()).
@@ -132,13 +130,8 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
 
     forwardEvents(events, { ingest, mixer, encoders, supervisor, hls, icecast });
 
-    const http = buildHttpServer({ config, log });
-    await http.register(icecast.plugin);
-    await http.register(hls.plugin);
-    const httpPort = await listenHttp(http, config);
-    closers.push({ name: 'http', close: () => http.close() });
-
-    const ports: AntennaPorts = { ...ingest.ports, http: httpPort };
+    // The HTTP port is known only after listen(); the snapshot reads it from here.
+    const ports: { -readonly [K in keyof AntennaPorts]: AntennaPorts[K] } = { ...ingest.ports, http: 0 };
     const snapshot = (): AntennaSnapshot => {
       const i = ingest.snapshot();
       const m = mixer.snapshot();
@@ -148,7 +141,7 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
       });
       return {
         at: Date.now(),
-        ports,
+        ports: { ...ports },
         inputs: { primary: input('primary'), fallback: input('fallback') },
         ingest: i,
         mixer: m,
@@ -157,8 +150,24 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
         hls: hls.snapshot(),
         supervised: supervisor.snapshot(),
         process: processSnapshot(loopDelay),
+        auth: auth.snapshot(),
+        http: { ...http.connectionGuard.snapshot(), budget },
       };
     };
+    const commands = antennaCommands(ingest, mixer, log.child({ component: 'commands' }));
+
+    const http = buildHttpServer({ config, log, budget });
+    await http.register(icecast.plugin);
+    await http.register(hls.plugin);
+    // The status API is an observer: events, snapshots and the commands above, never a stage.
+    const api = await createApi({ events, snapshot, commands, config, secrets, log: log.child({ component: 'api' }), ffmpegPath });
+    closers.push({ name: 'api', close: () => api.close() });
+    await http.register(api.plugin);
+    ports.http = await listenHttp(http, config);
+    httpPort = ports.http;
+    closers.push({ name: 'http', close: () => http.close() });
+
+    // Analytics and alerts: an observer too; created before "server-started" so it hears it.
     const observer = await createAnalytics({
       config,
       log,
@@ -177,6 +186,7 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
       ports,
       mixer,
       events,
+      commands,
       snapshot,
       analyticsSnapshot: () => observer.snapshot(),
       close: () => (closed ??= closeAll()),
@@ -227,6 +237,7 @@ function forwardEvents(out: TypedEmitter<AntennaEvents>, s: Stages): void {
   s.mixer.events.on('sound', pass('sound'));
   s.mixer.events.on('alert', pass('alert'));
   s.mixer.events.on('meta', pass('meta'));
+  s.mixer.events.on('hold', pass('hold'));
   s.encoders.events.on('started', (p) => out.emit('encoder-started', stamp(p)));
   s.encoders.events.on('died', (p) => out.emit('encoder-died', stamp(p)));
   s.encoders.events.on('stalled', (p) => out.emit('encoder-stalled', stamp(p)));
@@ -255,6 +266,24 @@ function adminActions(ingest: Ingest, mixer: Mixer, log: Logger): AdminActions {
       log.info({ mount, tier, title }, 'admin metadata update');
       if (tier !== 'emergency') mixer.setTitle(tier, title);
     },
+  };
+}
+
+function antennaCommands(ingest: Ingest, mixer: Mixer, log: Logger): AntennaCommands {
+  return {
+    kickSource: (input) => {
+      log.info({ inputId: input }, 'kick source');
+      return ingest.kick(input);
+    },
+    setTitle: (title) => {
+      const tier = mixer.onAir;
+      if (tier === 'emergency') return null;
+      log.info({ tier, title }, 'title set');
+      mixer.setTitle(tier, title);
+      return tier;
+    },
+    hold: (tier) => mixer.hold(tier),
+    useEmergencyFile: (path) => mixer.useEmergencyFile(path),
   };
 }
 

@@ -20,7 +20,25 @@ export type ErrorCode =
   | 'ENCODER_STALLED'
   | 'LISTENER_TOO_SLOW'
   | 'LISTENER_LIMIT'
-  | 'NOT_FOUND';
+  | 'NOT_FOUND'
+  // status API (src/api): each answered with its HTTP status and a JSON body { error: { code, message } }
+  | 'AUTH_REQUIRED'
+  | 'AUTH_INVALID'
+  | 'AUTH_RATE_LIMITED'
+  | 'NOT_TEAM_MEMBER'
+  | 'MEMBERSHIP_NOT_CONFIRMED'
+  | 'WRITE_ROLE_REQUIRED'
+  | 'AUTH_UNAVAILABLE'
+  | 'BAD_REQUEST'
+  | 'BUSY'
+  | 'UPLOAD_TOO_LARGE'
+  | 'UPLOAD_NOT_AUDIO'
+  | 'UPLOAD_SILENT'
+  | 'LIBRARY_FULL'
+  | 'EMERGENCY_FILE_ACTIVE'
+  | 'EMERGENCY_FILE_BUILT_IN'
+  | 'NO_SOURCE'
+  | 'EMERGENCY_ON_AIR';
 
 export class AntennaError extends Error {
   readonly code: ErrorCode;

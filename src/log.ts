@@ -31,6 +31,14 @@ export const REDACT_PATHS = [
   '*.webhookUrls',
   'webhookSecret',
   '*.webhookSecret',
+  'jwt',
+  '*.jwt',
+  'appwriteApiKey',
+  '*.appwriteApiKey',
+  'metricsToken',
+  '*.metricsToken',
+  'headers["x-appwrite-jwt"]',
+  '*.headers["x-appwrite-jwt"]',
 ];
 
 export function createRootLogger(level: LevelWithSilent, destination?: NodeJS.WritableStream): Logger {

@@ -1,4 +1,4 @@
-// Entry point: load and validate config, print generated passwords once, start Antenna, and shut it
+// Entry point: load and validate config, print newly generated passwords once, start Antenna, and shut it
 // down cleanly on SIGINT/SIGTERM (sources and listeners closed, every ffmpeg child reaped, exit 0).
 import { createAntenna } from './app.js';
 import { loadConfig } from './config/load.js';
@@ -15,13 +15,16 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createRootLogger(config.logLevel);
-  const { secrets, generated } = resolveSecrets(config);
+  const { secrets, generated, stored, file } = resolveSecrets(config);
   for (const name of generated) {
-    // Printed, not logged: logs are shipped and kept; this line is for the operator's terminal.
+    // Printed, not logged, and only on the start that generated it: logs are shipped and kept.
     const user = name === 'sourcePassword' ? 'source' : 'admin';
     process.stderr.write(
-      `antenna: ${name} not configured; using the generated one kept in ${config.dataDir}/secrets.json: user "${user}", password "${secrets[name]}"\n`,
+      `antenna: ${name} not configured; generated one, kept in ${file} (printed this once): user "${user}", password "${secrets[name]}"\n`,
     );
+  }
+  for (const name of stored) {
+    process.stderr.write(`antenna: ${name} not configured; using the generated one kept in ${file} (not printed again)\n`);
   }
 
   const antenna = await createAntenna({ config, secrets, log });

@@ -81,6 +81,8 @@ const REASON: Record<SwitchReason, string> = {
   silent: 'silent',
   returned: 'returned',
   startup: 'startup',
+  held: 'held by the operator',
+  released: 'released by the operator',
 };
 
 export class AlertRules {
@@ -88,6 +90,8 @@ export class AlertRules {
   #tier: Tier;
   /** Since when the programme has been below the primary tier (undefined while the primary is on air). */
   #belowSince: number | undefined;
+  /** The programme is below the primary because an operator holds it there. */
+  #operatorHold = false;
   readonly #open = new Map<string, Incident>();
   readonly #deaths = new Map<string, number[]>();
   #pending: Alert[] = [];
@@ -164,7 +168,7 @@ export class AlertRules {
       const d = formatDuration(now - below);
       this.#openIncident('held', 'held', now, 0, {
         title: `Off the primary for ${d}`,
-        message: `The programme has been below the primary tier for ${d}; the ${LABEL[this.#tier]} is on air.`,
+        message: `The programme has been below the primary tier for ${d}; the ${LABEL[this.#tier]} is on air${this.#operatorHold ? ', held there by an operator' : ''}.`,
       });
     }
     for (const [key, deaths] of this.#deaths) {
@@ -220,6 +224,11 @@ export class AlertRules {
     else this.#belowSince ??= now;
     const down = RANK[to] > RANK[from];
     const why = `${CAP[from]} ${REASON[reason]}`;
+    if (reason === 'held') this.#operatorHold = true;
+    if (reason === 'released' || to === 'primary') this.#operatorHold = false;
+    // An operator's hold is a choice, not a fault: no failover or outage alert, only the hold alert
+    // if it lasts (`holdAlertMs`), which says who chose it.
+    if (down && reason === 'held') return;
     if (down) {
       if (from === 'primary') {
         this.#openOrBump('failover', 'failover', now, 0, {

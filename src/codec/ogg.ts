@@ -46,3 +46,20 @@ export function readOggPage(b: Buffer, i = 0): OggPage | undefined | null {
     packets,
   };
 }
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let r = i << 24;
+    for (let k = 0; k < 8; k++) r = r & 0x80000000 ? (r << 1) ^ 0x04c11db7 : r << 1;
+    t[i] = r >>> 0;
+  }
+  return t;
+})();
+
+/** Ogg's CRC-32 (RFC 3533): polynomial 0x04c11db7, initial value 0, no reflection, no final XOR. */
+export function oggCrc(b: Uint8Array, start = 0, end = b.length): number {
+  let crc = 0;
+  for (let i = start; i < end; i++) crc = ((crc << 8) ^ (CRC_TABLE[((crc >>> 24) ^ (b[i] as number)) & 0xff] as number)) >>> 0;
+  return crc;
+}

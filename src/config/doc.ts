@@ -1,13 +1,23 @@
 // Renders the settings table as Markdown for the README: `npm run config:doc`.
 import { SETTINGS, envName } from './settings.js';
 
+const DERIVED: ReadonlySet<string> = new Set([
+  'primaryShoutcastPort',
+  'fallbackShoutcastPort',
+  'sourcePassword',
+  'adminPassword',
+  'relayPassword',
+]);
+
 export function settingsMarkdown(): string {
   const rows = Object.entries(SETTINGS).map(([name, s]) => {
     const dflt =
       s.default === undefined
         ? name === 'mounts' || name === 'hlsTiers'
           ? 'see below'
-          : '(generated / derived)'
+          : DERIVED.has(name)
+            ? '(generated / derived)'
+            : '(unset)'
         : `\`${JSON.stringify(s.default)}\``;
     return `| \`${envName(name)}\` | \`${name}\` | ${dflt} | ${s.unit} | ${s.component} | ${s.doc} |`;
   });

@@ -35,6 +35,8 @@ const SECRET: ReadonlySet<string> = new Set([
   'sourcePassword',
   'adminPassword',
   'relayPassword',
+  'appwriteApiKey',
+  'metricsToken',
   'posthogKey',
   'pushoverToken',
   'pushoverUser',
@@ -52,6 +54,7 @@ function fromEnv(name: SettingName, raw: string): unknown {
       return raw; // left to the schema, which reports it as not a list
     }
   }
+  if (typeof dflt === 'boolean') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
   if (typeof dflt === 'number' || (dflt === undefined && isNumberSchema(schema))) {
     const n = Number(raw);
     return raw.trim() === '' || Number.isNaN(n) ? raw : n;
@@ -141,6 +144,10 @@ function crossChecks(v: Record<string, unknown>): string[] {
     problems.push(`primaryPort and fallbackPort must differ (both ${String(v.primaryPort)})`);
   if ((v.pushoverToken === '') !== (v.pushoverUser === ''))
     problems.push('pushoverToken and pushoverUser go together: set both (Pushover on) or neither (off)');
+  const appwrite = ['appwriteEndpoint', 'appwriteProject', 'appwriteTeamId'];
+  const set = appwrite.filter((k) => v[k] !== undefined);
+  if (set.length > 0 && set.length < appwrite.length)
+    problems.push(`${appwrite.join(', ')} go together (set: ${set.join(', ')}); without all three Appwrite sign-in is off`);
   const mounts = v.mounts as MountConfig[];
   const seen = new Set<string>();
   for (const m of mounts) {

@@ -109,7 +109,13 @@ export const SETTINGS = {
   stationGenre: def(z.string(), 'various', '', 'icecast-compat', 'icy-genre'),
   stationUrl: def(z.string(), '', 'URL', 'icecast-compat', 'icy-url (omitted when empty)'),
   // Ingest
-  headerTimeoutMs: def(z.number().int().min(100).max(300_000), 15_000, 'ms', 'ingest', 'time a source client has to send its request head'),
+  headerTimeoutMs: def(
+    z.number().int().min(100).max(300_000),
+    5_000,
+    'ms',
+    'ingest',
+    'time a source client has to send its request head (every encoder sends it at once)',
+  ),
   maxHeaderBytes: def(
     z.number().int().min(1024).max(1_048_576),
     16_384,
@@ -122,7 +128,15 @@ export const SETTINGS = {
     32,
     'connections',
     'ingest',
-    'concurrent connections per source port (sources, pokes, metadata)',
+    'connections per source port that are not an accepted source (heads being read, pokes, title updates); ' +
+      'a new one closes the oldest of the busiest address',
+  ),
+  maxSourcePendingPerAddress: def(
+    z.number().int().min(1).max(1000),
+    8,
+    'connections',
+    'ingest',
+    "of those, per remote address; a new one closes that address's oldest",
   ),
   // Mixer
   frameMs: def(
@@ -181,7 +195,41 @@ export const SETTINGS = {
     'how far a listener may fall behind before it is dropped',
   ),
   icyMetaint: def(z.number().int().min(256).max(65_536), 16_000, 'bytes', 'icecast-compat', 'ICY metadata interval'),
-  maxListeners: def(z.number().int().min(0), 20_000, 'listeners', 'icecast-compat', 'listeners across all mounts (0 = none allowed)'),
+  maxListeners: def(
+    z.number().int().min(0),
+    20_000,
+    'listeners',
+    'icecast-compat',
+    'listeners across all mounts (0 = none allowed); lowered at start to fit the file-descriptor limit (see fdReserve)',
+  ),
+  httpHeadTimeoutMs: def(
+    z.number().int().min(500).max(60_000),
+    5_000,
+    'ms',
+    'http',
+    'a connection to the HTTP port that has not sent a complete request head by then is closed',
+  ),
+  httpMaxPending: def(
+    z.number().int().min(16).max(100_000),
+    1_024,
+    'connections',
+    'http',
+    'connections to the HTTP port without a complete request head; a new one closes the oldest of the busiest address',
+  ),
+  httpMaxPendingPerAddress: def(
+    z.number().int().min(1).max(10_000),
+    32,
+    'connections',
+    'http',
+    'of those, per remote address (listeners that sent their request are never limited per address)',
+  ),
+  fdReserve: def(
+    z.number().int().min(64).max(100_000),
+    256,
+    'descriptors',
+    'http',
+    'file descriptors kept free of listeners for sources, admin, HLS files, ffmpeg pipes and the API',
+  ),
   hlsTiers: def(
     z.array(hlsTierSchema).min(1),
     undefined,
@@ -201,13 +249,7 @@ export const SETTINGS = {
     'analytics',
     'PostHog host: US cloud, https://eu.i.posthog.com or a self-hosted instance',
   ),
-  posthogIntervalS: def(
-    z.number().min(1).max(86_400),
-    60,
-    's',
-    'analytics',
-    'listener counts (per mount, HLS tier and total) sent this often',
-  ),
+  posthogIntervalS: def(z.number().min(1).max(86_400), 60, 's', 'analytics', 'listener counts (each mount, HLS and total) sent this often'),
   posthogQueueSize: def(
     z.number().int().min(20).max(100_000),
     1000,
@@ -258,6 +300,53 @@ export const SETTINGS = {
     'alerts waiting per destination (Pushover, each webhook); past this the oldest are dropped and counted',
   ),
   sinkFlushSeconds: def(z.number().min(0).max(60), 5, 's', 'analytics, alerts', 'on shutdown, time given to deliver what is queued'),
+  // Status API
+  appwriteEndpoint: def(
+    z.url({ protocol: /^https?$/ }).optional(),
+    undefined,
+    'URL',
+    'api',
+    'Appwrite API endpoint, e.g. https://cloud.appwrite.io/v1 (unset: only the admin credentials open the API)',
+  ),
+  appwriteProject: def(nonEmpty.optional(), undefined, '', 'api', 'Appwrite project id'),
+  appwriteTeamId: def(nonEmpty.optional(), undefined, '', 'api', 'Appwrite team whose confirmed members may read the status API'),
+  appwriteWriteRoles: def(
+    z.string().regex(/^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$/, 'a comma-separated list of role names'),
+    'owner,admin',
+    'roles',
+    'api',
+    'team roles allowed to write (emergency files, kick, title, hold)',
+  ),
+  appwriteApiKey: def(
+    nonEmpty.optional(),
+    undefined,
+    '',
+    'api',
+    "optional Appwrite API key: memberships are then read with it (GET /users/{id}/memberships) instead of the user's JWT",
+  ),
+  appwriteTimeoutMs: def(z.number().int().min(100).max(60_000), 5000, 'ms', 'api', 'longest wait for Appwrite before answering 503'),
+  authCacheSeconds: def(z.number().min(0).max(900), 30, 's', 'api', 'how long an Appwrite verdict for a JWT is reused'),
+  authFailuresPerMinute: def(
+    z.number().int().min(1).max(10_000),
+    10,
+    'attempts',
+    'api',
+    'failed credential attempts allowed per client address per minute (then 429)',
+  ),
+  uploadMaxBytes: def(
+    z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1_048_576),
+    50 * 1_048_576,
+    'bytes',
+    'api',
+    'largest emergency-audio upload',
+  ),
+  listenerHistoryDays: def(z.number().int().min(30).max(3660), 30, 'days', 'api', 'listener history kept in the data dir'),
+  metricsToken: def(nonEmpty.optional(), undefined, '', 'api', 'bearer token that may read /metrics (besides the admin credentials)'),
+  metricsPublic: def(z.boolean(), false, '', 'api', '/metrics open to everyone'),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -7,7 +7,7 @@
 // old one finishes its pages and EOS while the new one starts) the chains leave back to back, in order.
 import type { Logger } from 'pino';
 import { FfmpegChild, type FfmpegExit } from '../ffmpeg/child.js';
-import { encoderArgs } from '../ffmpeg/args.js';
+import { encoderArgs, ffmetadata } from '../ffmpeg/args.js';
 import { fault, type PipelineFault } from '../errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { EncoderEvents } from '../types/events.js';
@@ -202,17 +202,21 @@ export class Encoder implements EncodedStream {
   }
 
   async #doSpawn(run: Run): Promise<void> {
-    const args = encoderArgs({
-      ...this.spec,
-      oggPageDurationUs: this.#opts.oggPageDurationUs ?? 40_000,
-      ...(this.spec.codec === 'vorbis' ? { title: run.title } : {}),
-    });
+    const vorbis = this.spec.codec === 'vorbis';
+    const args = encoderArgs({ ...this.spec, oggPageDurationUs: this.#opts.oggPageDurationUs ?? 40_000, metadataOnFd3: vorbis });
     let child: FfmpegChild;
     try {
-      child = await FfmpegChild.start({ ffmpegPath: this.#opts.ffmpegPath, args, log: this.#log, role: 'encoder' });
+      child = await FfmpegChild.start({
+        ffmpegPath: this.#opts.ffmpegPath,
+        args,
+        log: this.#log,
+        role: 'encoder',
+        ...(vorbis ? { fd3: ffmetadata(run.title) } : {}),
+      });
     } catch (err) {
-      const f = fault('FFMPEG_START_FAILED', (err as Error).message, false, err);
-      this.#died(run, f, undefined, []);
+      this.#died(run, fault('FFMPEG_START_FAILED', (err as Error).message, false, err), undefined, []);
+      // A run that never started has no output to wait for: left in the list it would hold back every
+      // later run's output (output leaves only from the oldest run), silencing the mount for good.
       this.#retire(run);
       throw err;
     }

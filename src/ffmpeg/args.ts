@@ -40,8 +40,12 @@ export interface EncoderArgsSpec {
   readonly quality?: number;
   /** Ogg page duration in microseconds (bounds Ogg latency). */
   readonly oggPageDurationUs?: number;
-  /** Ogg only: the title written into the Vorbis comment header (each title is its own chained stream). */
-  readonly title?: string;
+  /**
+   * Ogg only: read global metadata (the Vorbis comment, i.e. the title) from an ffmetadata document on
+   * file descriptor 3 (see `ffmetadata()`). Titles come from the network, so they never go on the
+   * command line: an argument cannot hold a NUL byte, and spawn() throws on one.
+   */
+  readonly metadataOnFd3?: boolean;
 }
 
 const CONTAINER: Record<Codec, string> = { mp3: 'mp3', aac: 'adts', vorbis: 'ogg' };
@@ -55,7 +59,6 @@ export function encoderArgs(spec: EncoderArgsSpec): string[] {
   const container: string[] = [];
   if (spec.codec === 'mp3') container.push('-id3v2_version', '0', '-write_xing', '0');
   if (spec.codec === 'vorbis') container.push('-page_duration', String(spec.oggPageDurationUs ?? 250_000));
-  if (spec.codec === 'vorbis' && spec.title) container.push('-metadata', `title=${spec.title}`);
   // Each option stays on one line with its value.
   // prettier-ignore
   return [
@@ -64,6 +67,7 @@ export function encoderArgs(spec: EncoderArgsSpec): string[] {
     '-fflags', '+nobuffer', '-probesize', '32', '-analyzeduration', '0',
     '-f', FFMPEG_PCM_FORMAT, '-ar', String(SAMPLE_RATE), '-ac', String(CHANNELS), '-channel_layout', 'stereo',
     '-i', 'pipe:0',
+    ...(spec.metadataOnFd3 ? ['-f', 'ffmetadata', '-i', 'pipe:3', '-map', '0:a', '-map_metadata', '1'] : []),
     '-c:a', ENCODER[spec.codec],
     ...rate,
     '-flush_packets', '1',
@@ -71,4 +75,34 @@ export function encoderArgs(spec: EncoderArgsSpec): string[] {
     '-f', CONTAINER[spec.codec],
     'pipe:1',
   ];
+}
+
+/** Demuxers an uploaded emergency file may be read with (forced: an upload is never probed as a playlist or concat list). */
+export type UploadDemuxer = 'mp3' | 'aac' | 'mov' | 'ogg' | 'flac' | 'wav';
+
+/**
+ * An uploaded file decoded in full to PCM on stdout, to check it before it is accepted: the demuxer
+ * is forced from the sniffed format, only the file protocol is allowed, and any decoding error ends
+ * ffmpeg with a failure (-xerror) so a damaged file is rejected rather than half played.
+ */
+export function uploadCheckArgs(path: string, demuxer: UploadDemuxer): string[] {
+  // prettier-ignore
+  return [
+    ...COMMON,
+    '-xerror',
+    '-protocol_whitelist', 'file',
+    '-f', demuxer,
+    '-i', `file:${path}`,
+    '-vn', '-ac', String(CHANNELS), '-ar', String(SAMPLE_RATE), '-f', FFMPEG_PCM_FORMAT, 'pipe:1',
+  ];
+}
+
+/**
+ * An ffmetadata document (ffmpeg's `-f ffmetadata` format) setting `title`. `=`, `;`, `#`, `\` and line
+ * breaks are escaped with a backslash, as the format requires; a NUL ends the text for ffmpeg's
+ * reader, so NULs are dropped here too (titles are already cleaned where they are stored).
+ */
+export function ffmetadata(title: string): Buffer {
+  const escaped = title.replace(/\0/g, '').replace(/[=;#\\\n\r]/g, (c) => `\\${c}`);
+  return Buffer.from(`;FFMETADATA1\ntitle=${escaped}\n`, 'utf8');
 }

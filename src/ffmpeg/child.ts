@@ -1,6 +1,7 @@
 // One running ffmpeg process: started (or failed to start), stderr split into logged lines with the
 // last few kept for the `exit` report, and stopped with SIGTERM then SIGKILL after a grace period.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { AntennaError } from '../errors.js';
 import type { FfmpegChildEvents, FfmpegExit } from '../types/events.js';
@@ -16,6 +17,11 @@ export interface FfmpegChildOptions {
   /** What the process does, for the level its stderr lines are logged at. */
   readonly role: FfmpegRole;
   readonly stderrTailLines?: number;
+  /**
+   * Bytes handed to ffmpeg on file descriptor 3 (`pipe:3`), then closed: data that must not travel on
+   * the command line (titles from the network, see encoderArgs).
+   */
+  readonly fd3?: Buffer;
 }
 
 export class FfmpegChild {
@@ -54,7 +60,19 @@ export class FfmpegChild {
   /** Resolves once the process is running; rejects with FFMPEG_START_FAILED if it cannot be spawned. */
   static start(opts: FfmpegChildOptions): Promise<FfmpegChild> {
     return new Promise((resolve, reject) => {
-      const proc = spawn(opts.ffmpegPath, opts.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      let proc: ChildProcessWithoutNullStreams;
+      try {
+        // With a 4th pipe the type loses its "without null streams" shape; stdin/stdout/stderr are still pipes.
+        proc = spawn(opts.ffmpegPath, opts.args, {
+          stdio: opts.fd3 ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
+        }) as ChildProcessWithoutNullStreams;
+      } catch (err) {
+        // spawn() throws synchronously on arguments it cannot pass (e.g. a NUL byte).
+        reject(
+          new AntennaError('FFMPEG_START_FAILED', `cannot start ffmpeg (${opts.ffmpegPath}): ${(err as Error).message}`, { cause: err }),
+        );
+        return;
+      }
       const onError = (err: Error): void => {
         reject(new AntennaError('FFMPEG_START_FAILED', `cannot start ffmpeg (${opts.ffmpegPath}): ${err.message}`, { cause: err }));
       };
@@ -62,6 +80,11 @@ export class FfmpegChild {
       proc.once('spawn', () => {
         proc.off('error', onError);
         proc.on('error', (err) => opts.log.error({ err }, 'ffmpeg process error'));
+        const fd3 = proc.stdio[3] as Writable | null | undefined;
+        if (opts.fd3 && fd3) {
+          fd3.on('error', (err) => opts.log.debug({ err }, 'ffmpeg fd 3 error'));
+          fd3.end(opts.fd3);
+        }
         resolve(new FfmpegChild(proc, opts));
       });
     });

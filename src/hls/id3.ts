@@ -29,9 +29,11 @@ export function buildId3(pts90k: number, title: string | undefined): Buffer {
   const ts = Buffer.alloc(8);
   ts.writeBigUInt64BE(BigInt(Math.round(pts90k) % PTS_WRAP));
   const frames = [frame('PRIV', Buffer.concat([Buffer.from(PRIV_OWNER + '\0', 'latin1'), ts]))];
-  if (title !== undefined && title !== '') {
+  // A NUL inside would end the text early for every ID3 reader (titles are cleaned upstream; this holds anyway).
+  const text = title?.replace(/\0/g, '');
+  if (text !== undefined && text !== '') {
     // Encoding 3 = UTF-8 (ID3v2.4), then the text, NUL-terminated.
-    frames.push(frame('TIT2', Buffer.concat([Buffer.from([3]), utf8Prefix(title, MAX_TITLE_BYTES), Buffer.from([0])])));
+    frames.push(frame('TIT2', Buffer.concat([Buffer.from([3]), utf8Prefix(text, MAX_TITLE_BYTES), Buffer.from([0])])));
   }
   const body = Buffer.concat(frames);
   return Buffer.concat([Buffer.from('ID3', 'latin1'), Buffer.from([4, 0, 0]), syncsafe(body.length), body]);

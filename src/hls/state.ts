@@ -32,6 +32,9 @@ export async function loadState(dataDir: string, log: Logger): Promise<HlsState 
   return undefined;
 }
 
+const RETRIES = 10;
+const RETRY_MS = 500;
+
 /** Writes the state atomically (temp file + rename), one write at a time, always the latest value. */
 export class StateWriter {
   readonly #dir: string;
@@ -55,6 +58,7 @@ export class StateWriter {
   }
 
   async #loop(): Promise<void> {
+    let failures = 0;
     try {
       while (this.#pending) {
         const state = this.#pending;
@@ -65,8 +69,17 @@ export class StateWriter {
           await mkdir(this.#dir, { recursive: true });
           await writeFile(tmp, JSON.stringify(state) + '\n');
           await rename(tmp, path);
+          failures = 0;
         } catch (err) {
-          this.#log.error({ err, path }, 'cannot write HLS state: the media sequence may repeat after a restart');
+          // A transient failure (EMFILE while descriptors run out, ENOSPC) must not lose the state: it is
+          // retried until a newer state replaces it, for a few seconds at most, so close() still ends.
+          failures++;
+          const retry = failures <= RETRIES;
+          this.#log.error({ err, path, retry }, 'cannot write HLS state: the media sequence may repeat after a restart');
+          if (retry) {
+            this.#pending ??= state;
+            await new Promise((r) => setTimeout(r, RETRY_MS));
+          }
         }
       }
     } finally {

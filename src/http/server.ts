@@ -1,9 +1,13 @@
 // The one Fastify instance every HTTP surface registers on (listener mounts, status, admin, HLS, API).
 // Built without listening (tests inject or listen on port 0); endless responses are closed in preClose.
+// Connections that have not sent a complete request head are bounded per address and overall, and
+// closed after httpHeadTimeoutMs; the port never holds more than its share of file descriptors.
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
+import { ConnectionGuard } from '../util/connection-guard.js';
+import type { HttpBudget } from '../util/fd-limit.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,15 +16,20 @@ declare module 'fastify' {
      * they are destroyed in preClose, since server.close() would otherwise wait for them forever.
      */
     readonly endlessSockets: Set<Socket>;
+    /** Accounting of connections that have not sent a request yet (for the status snapshot). */
+    readonly connectionGuard: ConnectionGuard;
   }
 }
 
 export interface HttpServerOptions {
-  readonly config: Pick<Config, 'host' | 'httpPort'>;
+  readonly config: Pick<Config, 'host' | 'httpPort' | 'httpHeadTimeoutMs' | 'httpMaxPending' | 'httpMaxPendingPerAddress'>;
   readonly log: Logger;
+  /** Descriptor budget from the RLIMIT_NOFILE (default: no connection cap, config's pending cap). */
+  readonly budget?: Pick<HttpBudget, 'maxConnections' | 'maxPending'>;
 }
 
 export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
+  const { config } = opts;
   const log = opts.log.child({ component: 'http' });
   const app = Fastify({
     loggerInstance: log,
@@ -37,9 +46,52 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
   const sockets = new Set<Socket>();
   app.decorate('endlessSockets', sockets);
+
+  const guard = new ConnectionGuard({
+    log,
+    maxPerAddress: config.httpMaxPendingPerAddress,
+    maxTotal: opts.budget?.maxPending ?? config.httpMaxPending,
+    timeoutMs: config.httpHeadTimeoutMs,
+  });
+  app.decorate('connectionGuard', guard);
+  // A connection is pending from accept until a request head is parsed; then it is a listener (or a
+  // client) and is never limited per address: many real listeners share one CGNAT address. A kept-alive
+  // connection whose last response has finished is idle again, so it counts again until its next request
+  // (otherwise one cheap request per socket would buy an attacker an unlimited idle connection).
+  const inFlight = new WeakMap<Socket, number>();
+  app.server.on('connection', (socket: Socket) => guard.admit(socket));
+  app.server.on('request', (req: { socket: Socket }, res: { once(e: 'close', fn: () => void): unknown; writableFinished: boolean }) => {
+    const socket = req.socket;
+    guard.done(socket);
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      inFlight.set(socket, left);
+      // Hijacked listener responses never finish; a finished response on a live socket leaves it idle.
+      if (left === 0 && res.writableFinished && !socket.destroyed && !sockets.has(socket)) guard.admit(socket);
+    });
+  });
+  // Later requests on a kept-alive connection: Node's own head timeout (the first is the guard's).
+  app.server.headersTimeout = config.httpHeadTimeoutMs;
+  const maxConnections = opts.budget?.maxConnections ?? Infinity;
+  if (Number.isFinite(maxConnections)) app.server.maxConnections = maxConnections;
+  let lastDropWarn = 0;
+  app.server.on('drop', () => {
+    // Over maxConnections Node closes the new connection at once; one line per 10 s at most.
+    const now = performance.now();
+    if (now - lastDropWarn > 10_000) {
+      lastDropWarn = now;
+      log.warn({ maxConnections }, 'HTTP connection refused: descriptor budget of the listener port reached');
+    }
+  });
+
   app.addHook('preClose', (done) => {
     for (const s of sockets) s.destroy();
     sockets.clear();
+    done();
+  });
+  app.addHook('onClose', (_app, done) => {
+    guard.close();
     done();
   });
   return app;

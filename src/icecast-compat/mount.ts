@@ -8,6 +8,7 @@ import type { EncodedChunk, EncodedStream, OnAirMeta } from '../types/contracts.
 import type { ListenerEvents, ListenerInfo } from '../types/events.js';
 import type { TypedEmitter } from '../util/typed-emitter.js';
 import { SAMPLE_RATE } from '../types/pcm.js';
+import { OggEpochs, type OggEpoch } from './ogg-rebase.js';
 import { ICY_EMPTY, icyBlock } from './wire.js';
 
 interface Entry {
@@ -33,6 +34,8 @@ export interface Listener {
   lastTitle: string | undefined;
   bytesSent: number;
   mount: Mount | undefined;
+  /** Ogg mounts: the granule rebase this listener shares with those who tuned in at about the same time. */
+  oggEpoch: OggEpoch | undefined;
 }
 
 export type DropReason = 'slow' | 'closed' | 'killed' | 'shutdown';
@@ -71,6 +74,8 @@ export class Mount {
   #ringBytes = 0;
   /** Ogg header pages per generation still referenced by the ring (plus the current one). */
   readonly #oggHeaders = new Map<number, Buffer[]>();
+  /** Ogg: which rebase a new listener gets, so VLC sees granules start near 0 (see ogg-rebase.ts). */
+  readonly oggEpochs = new OggEpochs();
   #pending: EncodedChunk[] = [];
   #pendingSamples = 0;
   #icy: { title: string; block: Buffer } | undefined;
@@ -118,6 +123,8 @@ export class Mount {
     if (l.mount !== this) return false;
     this.listeners.delete(l);
     l.mount = undefined;
+    if (l.oggEpoch) this.oggEpochs.leave(l.oggEpoch);
+    l.oggEpoch = undefined;
     return true;
   }
 
@@ -224,14 +231,21 @@ export class Mount {
     // Never start inside a run of header pages: the whole header set is sent explicitly below.
     while (i < this.#ring.length && (this.#ring[i] as Entry).header) i++;
     if (this.isOgg) {
-      const gen = this.#ring[i]?.generation ?? this.#generation;
-      for (const page of this.#oggHeaders.get(gen) ?? []) this.#writeAudio(l, page, undefined);
+      const first = this.#ring[i];
+      const gen = first?.generation ?? this.#generation;
+      const headers = this.#oggHeaders.get(gen) ?? [];
+      for (const page of headers) this.#writeAudio(l, page, undefined);
+      // Connect-time only: the epoch decides the rebase; later chunks reach it through #write.
+      if (first) l.oggEpoch = this.oggEpochs.join(gen, first.data, first.samples, headers.length);
     }
     for (; i < this.#ring.length; i++) this.#write(l, this.#ring[i] as Entry);
   }
 
   #write(l: Listener, e: Entry): void {
-    this.#writeAudio(l, e.data, e.meta);
+    const epoch = l.oggEpoch;
+    // Only this chain's audio pages are rebased; a newer chain starts at granule 0 for everyone.
+    if (epoch !== undefined && epoch.generation === e.generation && !e.header) this.#writeAudio(l, epoch.view(e.data), e.meta);
+    else this.#writeAudio(l, e.data, e.meta);
   }
 
   #writeAudio(l: Listener, data: Buffer, meta: OnAirMeta | undefined): void {

@@ -1,6 +1,7 @@
 // Icecast 2.4.4's statistics tree and its two renderings: /admin/stats XML and /status-json.xsl JSON,
 // with the quirks consumers depend on (source absent/object/array, sorted keys, "dummy":null, value
 // type inference, offsets without a colon) but always valid JSON. Pure functions over strings.
+import { xmlSafe } from '../util/text.js';
 
 /** Stats values are strings, as in Icecast; the JSON rendering infers types from them. */
 export type Fields = Readonly<Record<string, string>>;
@@ -71,10 +72,13 @@ export function statusJson(tree: StatsTree): string {
   return `{"icestats":{${body}}}`;
 }
 
-/** libxml's escaping without a declared encoding: markup characters as entities, non-ASCII as &#xHH;. */
+/**
+ * libxml's escaping without a declared encoding: markup characters as entities, non-ASCII as &#xHH;.
+ * Characters XML cannot carry at all (control characters) are dropped, so the document stays well-formed.
+ */
 export function xmlText(s: string): string {
   let out = '';
-  for (const ch of s) {
+  for (const ch of xmlSafe(s)) {
     const c = ch.codePointAt(0) as number;
     if (ch === '&') out += '&amp;';
     else if (ch === '<') out += '&lt;';
@@ -115,7 +119,8 @@ export function listMountsXml(mounts: readonly MountListing[]): string {
     .sort(byMount)
     .map(
       (m) =>
-        `<source mount="${xmlAttr(m.mount)}"><fallback></fallback><listeners>${m.listeners}</listeners><Connected>${m.connectedSeconds}</Connected><content-type>${xmlText(m.contentType)}</content-type></source>`,
+        `<source mount="${xmlAttr(m.mount)}"><fallback></fallback><listeners>${m.listeners}</listeners>` +
+        `<Connected>${m.connectedSeconds}</Connected><content-type>${xmlText(m.contentType)}</content-type></source>`,
     )
     .join('');
   return `${XML_DECL}<icestats>${body}</icestats>\n`;
@@ -133,7 +138,8 @@ export function listClientsXml(mount: string, clients: readonly ClientListing[])
   const ls = clients
     .map(
       (c) =>
-        `<listener><IP>${xmlText(c.ip)}</IP><UserAgent>${xmlText(c.userAgent)}</UserAgent><Connected>${c.connectedSeconds}</Connected><ID>${c.id}</ID></listener>`,
+        `<listener><IP>${xmlText(c.ip)}</IP><UserAgent>${xmlText(c.userAgent)}</UserAgent>` +
+        `<Connected>${c.connectedSeconds}</Connected><ID>${c.id}</ID></listener>`,
     )
     .join('');
   return `${XML_DECL}<icestats><source mount="${xmlAttr(mount)}"><Listeners>${clients.length}</Listeners>${ls}</source></icestats>\n`;

@@ -3,6 +3,7 @@
 import type { MountConfig } from '../config/load.js';
 import type { Config } from '../config/load.js';
 import { CHANNELS, SAMPLE_RATE } from '../types/pcm.js';
+import { xmlSafe } from '../util/text.js';
 
 export const SERVER_ID = 'Icecast 2.4.4';
 const CORS_EXPOSE = 'Icy-MetaInt, Icy-Br, Icy-Description, Icy-Genre, Icy-Name, Ice-Audio-Info, Icy-Url, Icy-Pub';
@@ -73,11 +74,18 @@ export function wantsIcy(codec: MountConfig['codec'], requestHeader: string | st
 export const ICY_EMPTY = Buffer.from([0]);
 const ICY_MAX = 255 * 16;
 
-/** `StreamTitle='…';` NUL-padded to 16-byte units, in the mount's charset; cut to Icecast's 4080-byte cap. */
+/**
+ * `StreamTitle='…';` NUL-padded to 16-byte units, in the mount's charset; cut to Icecast's 4080-byte cap.
+ * Players read the title up to the first `';` (or search the block for `StreamUrl='`), so an apostrophe
+ * in a title could end it early and smuggle in a field of its own: apostrophes are sent as U+2019 (´ on
+ * Latin-1 mounts), which no player parses as a delimiter. Control characters (a NUL ends the block for
+ * C players) are dropped.
+ */
 export function icyBlock(title: string, charset: 'utf-8' | 'latin1'): Buffer {
   const enc = charset === 'latin1' ? 'latin1' : 'utf8';
+  const safe = title.replace(/\p{Cc}/gu, '').replace(/'/g, charset === 'latin1' ? '\u00b4' : '\u2019');
   // Latin-1 cannot hold every character: those become '?' rather than garbage bytes.
-  const text = charset === 'latin1' ? [...title].map((ch) => ((ch.codePointAt(0) as number) > 0xff ? '?' : ch)).join('') : title;
+  const text = charset === 'latin1' ? [...safe].map((ch) => ((ch.codePointAt(0) as number) > 0xff ? '?' : ch)).join('') : safe;
   let body = Buffer.from(`StreamTitle='${text}';`, enc);
   if (body.length > ICY_MAX) {
     let cut = Buffer.from(text, enc).subarray(0, ICY_MAX - 16);
@@ -129,7 +137,7 @@ export function m3u(url: string): string {
 }
 
 function xmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return xmlSafe(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 export function xspf(url: string, station: StationInfo, title: string): string {

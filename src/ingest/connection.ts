@@ -1,22 +1,14 @@
 // The first moments of a connection on a source port: read the head (HTTP request or Shoutcast
-// password line) within the size and time limits, then route it — source, metadata update, probe, 404.
-import { timingSafeEqual } from 'node:crypto';
+// password line) within the size and time limits, then hand it on: an HTTP request to routes.ts, a
+// Shoutcast v1 source straight to its input.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
 import type { InputId, SourceProtocol } from '../types/contracts.js';
-import {
-  basicCredentials,
-  firstLine,
-  isRequestLine,
-  parseRequestHead,
-  parseShoutcastHeaders,
-  parseShoutcastPassword,
-  splitTarget,
-  type RequestHead,
-} from './head-parser.js';
-import { parseMetadataQuery } from './metadata.js';
+import { safeEqual } from '../util/request.js';
+import { firstLine, isRequestLine, parseRequestHead, parseShoutcastHeaders, parseShoutcastPassword } from './head-parser.js';
 import * as reply from './responses.js';
+import { routeRequest } from './routes.js';
 
 /** What a connection needs from the ingest that owns its port. */
 export interface PortContext {
@@ -31,6 +23,8 @@ export interface PortContext {
   readonly adminPassword: string;
   readonly log: Logger;
   reject(remoteAddress: string, code: ErrorCode, message: string): void;
+  /** Records a failed login (logged, counted); returns how long to wait before answering it. */
+  authFailed(remoteAddress: string, user: string | undefined, path: string): number;
   /** True when the input may take a new source now (free, or its source stalled and was replaced). */
   claim(inputId: InputId, log: Logger): boolean;
   startSource(req: AcceptedSource): void;
@@ -52,14 +46,17 @@ export interface AcceptedSource {
   readonly log: Logger;
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
+/** One connection past its head, as routes.ts sees it. */
+export interface Conn {
+  readonly socket: Socket;
+  readonly ctx: PortContext;
+  readonly connectionId: number;
+  readonly remote: string;
+  readonly log: Logger;
 }
 
 /** Sends a final reply and closes; late bytes from the client are read and dropped meanwhile. */
-function finish(socket: Socket, data?: Buffer): void {
+export function finish(socket: Socket, data?: Buffer): void {
   socket.removeAllListeners('data');
   socket.on('data', () => undefined);
   socket.resume();
@@ -71,9 +68,26 @@ function finish(socket: Socket, data?: Buffer): void {
   socket.once('close', () => clearTimeout(timer));
 }
 
+/** finish(), `delayMs` later: a failed login from an address that keeps failing waits for its answer. */
+export function finishAfter(socket: Socket, delayMs: number, data?: Buffer): void {
+  if (delayMs <= 0) return finish(socket, data);
+  socket.removeAllListeners('data');
+  socket.on('data', () => undefined);
+  socket.resume();
+  const timer = setTimeout(() => finish(socket, data), delayMs);
+  socket.once('close', () => clearTimeout(timer));
+}
+
+export function busy(conn: Conn): void {
+  conn.log.warn('input busy: refusing a second source');
+  conn.ctx.reject(conn.remote, 'SOURCE_MOUNT_IN_USE', 'Mountpoint in use');
+  finish(conn.socket, reply.plainError(403, 'Mountpoint in use'));
+}
+
 export function handleConnection(socket: Socket, ctx: PortContext, connectionId: number): void {
   const remote = socket.remoteAddress ?? 'unknown';
-  const log = ctx.log.child({ connectionId, remote });
+  const conn: Conn = { socket, ctx, connectionId, remote, log: ctx.log.child({ connectionId, remote }) };
+  const { log } = conn;
   let buf: Buffer = Buffer.alloc(0);
   let mode: 'http' | 'icy-password' | 'icy-headers' | undefined;
   let done = false;
@@ -83,9 +97,14 @@ export function handleConnection(socket: Socket, ctx: PortContext, connectionId:
     stop(reply.plainError(408, 'Request header timeout\r\n'));
   }, ctx.headerTimeoutMs);
 
-  const stop = (data?: Buffer): void => {
+  /** The head is read (or given up on): no more head parsing, no timeout. */
+  const settle = (): void => {
     done = true;
     clearTimeout(timer);
+    socket.off('data', onData);
+  };
+  const stop = (data?: Buffer): void => {
+    settle();
     finish(socket, data);
   };
   const tooLarge = (): void => {
@@ -123,10 +142,8 @@ export function handleConnection(socket: Socket, ctx: PortContext, connectionId:
         ctx.reject(remote, 'SOURCE_BAD_REQUEST', r.reason);
         return stop(reply.htmlError(400, 'Bad request'));
       }
-      done = true;
-      clearTimeout(timer);
-      socket.off('data', onData);
-      return onRequest(r.value, r.body);
+      settle();
+      return routeRequest(conn, r.value, r.body);
     }
     if (mode === 'icy-password') {
       const r = parseShoutcastPassword(buf, ctx.maxHeaderBytes);
@@ -135,10 +152,11 @@ export function handleConnection(socket: Socket, ctx: PortContext, connectionId:
       const pw = r.value;
       // Liquidsoap's harbor also takes `user:password` on the line; accept user "source" that way.
       if (!safeEqual(pw, ctx.sourcePassword) && !safeEqual(pw, `source:${ctx.sourcePassword}`)) {
-        log.warn('Shoutcast source: wrong password');
         ctx.reject(remote, 'SOURCE_AUTH_FAILED', 'wrong Shoutcast password');
+        const delay = ctx.authFailed(remote, undefined, 'shoutcast password line');
+        settle();
         // Icecast answers a wrong Shoutcast password by closing, without a word.
-        return stop();
+        return finishAfter(socket, delay);
       }
       socket.write(reply.SHOUTCAST_OK);
       mode = 'icy-headers';
@@ -148,11 +166,9 @@ export function handleConnection(socket: Socket, ctx: PortContext, connectionId:
     const r = parseShoutcastHeaders(buf, ctx.maxHeaderBytes);
     if (r.status === 'incomplete') return;
     if (r.status !== 'complete') return tooLarge();
-    done = true;
-    clearTimeout(timer);
-    socket.off('data', onData);
+    settle();
     const inputId = ctx.icyInput as InputId;
-    if (!ctx.claim(inputId, log)) return busy();
+    if (!ctx.claim(inputId, log)) return busy(conn);
     ctx.startSource({
       socket,
       connectionId,
@@ -166,83 +182,4 @@ export function handleConnection(socket: Socket, ctx: PortContext, connectionId:
       log,
     });
   };
-
-  const busy = (): void => {
-    log.warn('input busy: refusing a second source');
-    ctx.reject(remote, 'SOURCE_MOUNT_IN_USE', 'Mountpoint in use');
-    finish(socket, reply.plainError(403, 'Mountpoint in use'));
-  };
-
-  const onRequest = (head: RequestHead, body: Buffer): void => {
-    const { path, query } = splitTarget(head.target);
-    const h = head.headers;
-    const rlog = log.child({ method: head.method, path: path.slice(0, 200) });
-    if (head.method === 'SOURCE' || head.method === 'PUT') {
-      const inputId = (ctx.httpInput ?? ctx.icyInput) as InputId;
-      const cred = basicCredentials(h.get('authorization'));
-      if (!cred || cred.user !== 'source' || !safeEqual(cred.password, ctx.sourcePassword) || !path.startsWith('/')) {
-        // libshout's probe sends SOURCE without credentials on purpose, expecting exactly this 401.
-        rlog.info({ hadCredentials: cred !== undefined }, 'source not authenticated');
-        ctx.reject(remote, 'SOURCE_AUTH_FAILED', 'authentication required');
-        return finish(socket, reply.unauthorized());
-      }
-      if (!ctx.claim(inputId, rlog)) return busy();
-      if (/100-continue/i.test(h.get('expect') ?? '')) socket.write(reply.CONTINUE);
-      socket.write(reply.SOURCE_OK);
-      const chunked = /chunked/i.test(h.get('transfer-encoding') ?? '');
-      const protocol = head.method === 'PUT' ? 'icecast-put' : 'icecast-source';
-      ctx.startSource({
-        socket,
-        connectionId,
-        inputId,
-        protocol,
-        mount: decodeURIComponentSafe(path),
-        userAgent: h.get('user-agent') ?? '',
-        headers: h,
-        body,
-        chunked,
-        log: rlog,
-      });
-      return;
-    }
-    if (head.method === 'OPTIONS') return finish(socket); // Icecast 2.4.4 closes without a reply; libshout copes
-    if (head.method !== 'GET' && head.method !== 'HEAD') return finish(socket, reply.htmlError(400, 'Unrecognised command'));
-    const portInput = (ctx.httpInput ?? ctx.icyInput) as InputId;
-    if (path === '/admin/metadata' || path === '/admin/metadata.xsl') {
-      const cred = basicCredentials(h.get('authorization'));
-      const ok =
-        cred !== undefined &&
-        ((cred.user === 'source' && safeEqual(cred.password, ctx.sourcePassword)) ||
-          (cred.user === 'admin' && safeEqual(cred.password, ctx.adminPassword)));
-      if (!ok) return finish(socket, reply.unauthorized());
-      const update = parseMetadataQuery(query);
-      if (update.mode !== 'updinfo') return finish(socket, reply.adminXml('No such action', false));
-      if (update.title === undefined) return finish(socket, reply.htmlError(400, 'Missing parameter'));
-      const inputId = ctx.metadata('icecast', update.mount, update.title, portInput);
-      rlog.info({ inputId, title: update.title, mount: update.mount }, 'metadata update');
-      return finish(socket, reply.adminXml('Metadata update successful', true));
-    }
-    if (path === '/admin.cgi') {
-      const update = parseMetadataQuery(query);
-      const pass = update.pass ?? '';
-      if (!safeEqual(pass, ctx.sourcePassword) && !safeEqual(pass, ctx.adminPassword)) return finish(socket, reply.unauthorized());
-      if (update.mode !== 'updinfo') return finish(socket, reply.htmlError(400, 'No such action'));
-      if (update.title === undefined) return finish(socket, reply.htmlError(400, 'Missing parameter'));
-      const inputId = ctx.metadata('shoutcast', undefined, update.title, portInput);
-      rlog.info({ inputId, title: update.title }, 'Shoutcast metadata update');
-      return finish(socket, reply.shoutcastAdminOk());
-    }
-    // libshout's GET /admin/!POKE probe, and anything else under /admin: Icecast's exact 400.
-    if (path.startsWith('/admin/')) return finish(socket, reply.htmlError(400, 'Unrecognised command'));
-    // BUTT polls /status-json.xsl, /stats and /7.html on the source port: Icecast's 404.
-    return finish(socket, reply.notFound());
-  };
-}
-
-function decodeURIComponentSafe(s: string): string {
-  try {
-    return decodeURIComponent(Buffer.from(s, 'latin1').toString('utf8'));
-  } catch {
-    return s;
-  }
 }

@@ -122,14 +122,3 @@ export function splitTarget(target: string): { path: string; query: string } {
   const q = target.indexOf('?');
   return q === -1 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
 }
-
-/** Basic credentials from an Authorization header, or undefined. */
-export function basicCredentials(header: string | undefined): { user: string; password: string } | undefined {
-  if (!header) return undefined;
-  const m = /^\s*basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
-  if (!m?.[1]) return undefined;
-  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon === -1) return undefined;
-  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}

@@ -1,56 +1,8 @@
 // Pure decoding of metadata updates sent to the source ports: Icecast `/admin/metadata` and Shoutcast
 // `/admin.cgi`. Handles every charset seen on the wire (reference §1.6): UTF-8 escaped (libshout,
 // Liquidsoap), Latin-1 escaped (Liquidsoap ICY), raw unescaped UTF-8 with no charset (BUTT).
-
-/** Percent-decodes to bytes. `+` stays `+`: BUTT leaves a literal plus unescaped in titles. */
-export function percentDecode(raw: string): Buffer {
-  const out: number[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    if (c === 0x25 && /^[0-9a-fA-F]{2}$/.test(raw.slice(i + 1, i + 3))) {
-      out.push(parseInt(raw.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else {
-      // The raw target is latin1 (one char per byte), so this is the original byte.
-      out.push(c & 0xff);
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** Query parameters of a raw (latin1) target, values as bytes; the first occurrence wins. */
-export function parseQuery(query: string): Map<string, Buffer> {
-  const params = new Map<string, Buffer>();
-  for (const part of query.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const key = percentDecode(eq === -1 ? part : part.slice(0, eq))
-      .toString('latin1')
-      .toLowerCase();
-    if (!params.has(key)) params.set(key, percentDecode(eq === -1 ? '' : part.slice(eq + 1)));
-  }
-  return params;
-}
-
-function isValidUtf8(bytes: Buffer): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Bytes → text. An explicit charset is honoured (UTF-8 or Latin-1 and its aliases); without one,
- * bytes that are valid UTF-8 are UTF-8, anything else is Latin-1 (no byte sequence is invalid there).
- */
-export function decodeText(bytes: Buffer, charset: string | undefined): string {
-  const cs = charset?.trim().toLowerCase().replace(/_/g, '-');
-  if (cs === 'utf-8' || cs === 'utf8') return bytes.toString('utf8');
-  if (cs === 'iso-8859-1' || cs === 'latin1' || cs === 'latin-1' || cs === 'iso8859-1') return bytes.toString('latin1');
-  return isValidUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1');
-}
+import { decodeText, parseQuery } from '../util/request.js';
+import { cleanTitle } from '../util/text.js';
 
 export interface MetadataUpdate {
   /** `updinfo` is the only mode Icecast acts on. */
@@ -58,7 +10,7 @@ export interface MetadataUpdate {
   readonly mount: string | undefined;
   /** `pass=` of Shoutcast-style updates. */
   readonly pass: string | undefined;
-  /** undefined when neither song nor title/artist were given. */
+  /** undefined when neither song nor title/artist were given; cleaned (cleanTitle): no control characters. */
   readonly title: string | undefined;
 }
 
@@ -68,7 +20,7 @@ export function parseMetadataQuery(query: string): MetadataUpdate {
   const charset = q.get('charset')?.toString('latin1');
   const text = (key: string): string | undefined => {
     const v = q.get(key);
-    return v === undefined ? undefined : decodeText(v, charset).trim();
+    return v === undefined ? undefined : cleanTitle(decodeText(v, charset));
   };
   const song = text('song');
   const title = text('title');

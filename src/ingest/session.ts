@@ -51,23 +51,32 @@ export class SourceSession {
   /** Settles once a decoder start has finished (or failed), so close() can reap it either way. */
   #decoderReady: Promise<SourceDecoder | undefined> | undefined;
   readonly #dechunker: Dechunker | undefined;
-  readonly #timer: NodeJS.Timeout;
+  #timer: NodeJS.Timeout | undefined;
   readonly #opts: SessionOptions;
   readonly #log: Logger;
   #closing: Promise<void> | undefined;
 
-  constructor(opts: SessionOptions) {
+  private constructor(opts: SessionOptions) {
     this.#opts = opts;
     this.info = opts.info;
     this.#log = opts.log;
     this.#dechunker = opts.chunked ? new Dechunker() : undefined;
+  }
+
+  /**
+   * Takes over an accepted source's socket. Not async: the socket is already open, and what the session
+   * then waits for (the format, the decoder) depends on the client and is reported through events.
+   */
+  static start(opts: SessionOptions): SourceSession {
+    const s = new SourceSession(opts);
     const sock = opts.socket;
     sock.setTimeout(0);
-    sock.on('data', (chunk: Buffer) => this.#onData(chunk));
-    sock.on('close', () => void this.close('client-closed'));
-    sock.on('error', (err) => this.#log.info({ err }, 'source socket error'));
-    this.#timer = setInterval(() => this.#check(), Math.min(1000, Math.max(100, opts.sourceTimeoutMs / 4)));
-    if (opts.body.length > 0) this.#onData(opts.body);
+    sock.on('data', (chunk: Buffer) => s.#onData(chunk));
+    sock.on('close', () => void s.close('client-closed'));
+    sock.on('error', (err) => s.#log.info({ err }, 'source socket error'));
+    s.#timer = setInterval(() => s.#check(), Math.min(1000, Math.max(100, opts.sourceTimeoutMs / 4)));
+    if (opts.body.length > 0) s.#onData(opts.body);
+    return s;
   }
 
   get state(): SessionState {

@@ -2,6 +2,8 @@
 // and looped gaplessly; restarted from its beginning whenever it takes over. The file is watched:
 // a replacement is decoded in the background and swapped in at the next loop (at once when off air).
 // A missing or undecodable file never stops the mixer: it plays silence and raises an alert.
+// use(path) swaps in another file live (the status API's emergency library): decoded in full first,
+// then crossfaded in while the tier is heard, or taken at once at the next rewind when it is not.
 import { watchFile, unwatchFile, statSync, type StatsListener } from 'node:fs';
 import type { Logger } from 'pino';
 import { FfmpegChild } from '../ffmpeg/child.js';
@@ -18,6 +20,8 @@ export interface EmergencyOptions {
   /** Called when the file cannot be used (or becomes usable again: `null`). */
   readonly onProblem: (problem: string | null) => void;
   readonly pollMs?: number;
+  /** Length of the crossfade when use() swaps files while the tier is heard (samples). */
+  readonly crossfadeSamples?: number;
 }
 
 /** Digital silence (encoder padding) trimmed from each end so the loop has no gap. */
@@ -28,37 +32,76 @@ export class EmergencySource {
   readonly #opts: EmergencyOptions;
   #pcm: Int16Array = new Int16Array(0);
   #pending: Int16Array | undefined;
+  /** A file swapped in by use(): fading in against the current loop while the tier is read. */
+  #incoming: { readonly pcm: Int16Array; pos: number; fadePos: number } | undefined;
+  #path: string;
   #pos = 0;
   #problem: string | null = null;
   #reloads = 0;
   #loading: Promise<void> | undefined;
   #closed = false;
-  #child: FfmpegChild | undefined;
+  /** Decoders running (a reload of the watched file and a use() may overlap): stopped on close. */
+  readonly #children = new Set<FfmpegChild>();
   /** Our own watcher: unwatchFile(path) without it would remove every watcher of the path in the process. */
   #watcher: StatsListener | undefined;
 
   private constructor(opts: EmergencyOptions) {
     this.#opts = opts;
+    this.#path = opts.path;
   }
 
   static async create(opts: EmergencyOptions): Promise<EmergencySource> {
     const src = new EmergencySource(opts);
     await src.#load(true);
-    src.#watcher = (cur, prev) => {
-      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) src.#reloadSoon();
-    };
-    watchFile(opts.path, { interval: opts.pollMs ?? 2000 }, src.#watcher);
+    src.#watch();
     return src;
+  }
+
+  /** The file the tier plays (or will play, once a swap by use() has come in). */
+  get path(): string {
+    return this.#path;
+  }
+
+  /**
+   * Plays `path` from now on: decodes it in full first (rejects, leaving the current audio playing,
+   * if it cannot be used), then fades it in while the tier is heard, or takes it at the next rewind.
+   */
+  async use(path: string): Promise<void> {
+    if (this.#closed) throw new Error('emergency source closed');
+    const pcm = await this.#decode(path);
+    if (pcm.length === 0) throw new Error(`${path} holds no decodable audio`);
+    if (this.#closed) return;
+    this.#unwatch();
+    this.#path = path;
+    this.#watch();
+    this.#pending = undefined;
+    this.#reloads++;
+    if (this.#problem !== null) this.#opts.onProblem(null);
+    this.#problem = null;
+    if (this.#pcm.length === 0) {
+      // Nothing was playing (silence): no fade needed.
+      this.#pcm = pcm;
+      this.#pos = 0;
+      this.#incoming = undefined;
+    } else {
+      this.#incoming = { pcm, pos: 0, fadePos: 0 };
+    }
+    this.#opts.log.info({ file: path, seconds: Math.round((pcm.length / CHANNELS / SAMPLE_RATE) * 10) / 10 }, 'emergency audio swapped');
   }
 
   /** Start again from the beginning (the tier is taking over). Swaps in a pending new file first. */
   rewind(): void {
+    if (this.#incoming) {
+      this.#pcm = this.#incoming.pcm;
+      this.#incoming = undefined;
+    }
     if (this.#pending) this.#swap();
     this.#pos = 0;
   }
 
   /** Fills `out` with `n` looped samples (silence when there is no usable file). */
   read(out: Float32Array, n: number): number {
+    if (this.#incoming) return this.#readFading(out, n);
     const pcm = this.#pcm;
     const total = pcm.length / CHANNELS;
     if (total === 0) {
@@ -80,7 +123,7 @@ export class EmergencySource {
 
   snapshot(): EmergencySnapshot {
     return {
-      file: this.#opts.path,
+      file: this.#path,
       loaded: this.#pcm.length > 0,
       durationMs: Math.round(((this.#pcm.length / CHANNELS) * 1000) / SAMPLE_RATE),
       problem: this.#problem,
@@ -91,10 +134,53 @@ export class EmergencySource {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#watcher) unwatchFile(this.#opts.path, this.#watcher);
-    this.#watcher = undefined;
-    await this.#child?.stop(500);
+    this.#unwatch();
+    await Promise.all([...this.#children].map((c) => c.stop(500)));
     await this.#loading;
+  }
+
+  /** Equal-power crossfade from the current loop into the file use() swapped in. */
+  #readFading(out: Float32Array, n: number): number {
+    const inc = this.#incoming;
+    if (!inc) return this.read(out, n);
+    const oldPcm = this.#pcm;
+    const oldTotal = oldPcm.length / CHANNELS;
+    const newTotal = inc.pcm.length / CHANNELS;
+    const fade = Math.max(1, this.#opts.crossfadeSamples ?? 0);
+    for (let i = 0; i < n; i++) {
+      if (this.#pos >= oldTotal) this.#pos = 0;
+      if (inc.pos >= newTotal) inc.pos = 0;
+      const t = Math.min(1, (inc.fadePos + i) / fade);
+      const gA = Math.cos((Math.PI / 2) * t);
+      const gB = Math.sin((Math.PI / 2) * t);
+      for (let ch = 0; ch < CHANNELS; ch++) {
+        const a = (oldPcm[this.#pos * CHANNELS + ch] ?? 0) / 32768;
+        const b = (inc.pcm[inc.pos * CHANNELS + ch] ?? 0) / 32768;
+        out[i * CHANNELS + ch] = a * gA + b * gB;
+      }
+      this.#pos++;
+      inc.pos++;
+    }
+    inc.fadePos += n;
+    if (inc.fadePos >= fade) {
+      this.#pcm = inc.pcm;
+      this.#pos = inc.pos;
+      this.#incoming = undefined;
+    }
+    return n;
+  }
+
+  #watch(): void {
+    const watcher: StatsListener = (cur, prev) => {
+      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) this.#reloadSoon();
+    };
+    this.#watcher = watcher;
+    watchFile(this.#path, { interval: this.#opts.pollMs ?? 2000 }, watcher);
+  }
+
+  #unwatch(): void {
+    if (this.#watcher) unwatchFile(this.#path, this.#watcher);
+    this.#watcher = undefined;
   }
 
   #swapMidRead(out: Float32Array, done: number, n: number): number {
@@ -114,22 +200,24 @@ export class EmergencySource {
 
   #reloadSoon(): void {
     if (this.#closed || this.#loading) return;
-    this.#opts.log.info({ file: this.#opts.path }, 'emergency file changed: reloading');
+    this.#opts.log.info({ file: this.#path }, 'emergency file changed: reloading');
     this.#loading = this.#load(false).finally(() => (this.#loading = undefined));
   }
 
   async #load(initial: boolean): Promise<void> {
-    const { path, log } = this.#opts;
+    const { log } = this.#opts;
+    const path = this.#path;
     let problem: string | null = null;
     let pcm: Int16Array | undefined;
     try {
       statSync(path);
-      pcm = await this.#decode();
+      pcm = await this.#decode(path);
       if (pcm.length === 0) problem = `emergency file ${path} holds no decodable audio`;
     } catch (err) {
       problem = `emergency file ${path} cannot be used: ${(err as Error).message}`;
     }
-    if (this.#closed) return;
+    // A file swapped in by use() while this one was decoding wins: drop the stale result.
+    if (this.#closed || path !== this.#path) return;
     if (problem !== null || !pcm) {
       log.error({ file: path }, problem ?? 'emergency file unusable');
       this.#problem = problem;
@@ -144,8 +232,8 @@ export class EmergencySource {
     log.info({ file: path, seconds: Math.round((pcm.length / CHANNELS / SAMPLE_RATE) * 10) / 10 }, 'emergency audio loaded');
   }
 
-  async #decode(): Promise<Int16Array> {
-    const { path, ffmpegPath, maxSeconds, log } = this.#opts;
+  async #decode(path: string): Promise<Int16Array> {
+    const { ffmpegPath, maxSeconds, log } = this.#opts;
     const maxBytes = Math.ceil(maxSeconds * SAMPLE_RATE) * BYTES_PER_FRAME;
     const child = await FfmpegChild.start({
       ffmpegPath,
@@ -153,7 +241,7 @@ export class EmergencySource {
       log: log.child({ child: 'emergency-decoder' }),
       role: 'file',
     });
-    this.#child = child;
+    this.#children.add(child);
     const parts: Buffer[] = [];
     let bytes = 0;
     child.proc.stdout.on('data', (b: Buffer) => {
@@ -162,7 +250,7 @@ export class EmergencySource {
       if (b.length > 0) parts.push(b);
     });
     const exit = await child.exited;
-    this.#child = undefined;
+    this.#children.delete(child);
     if (exit.code !== 0) throw new Error(`ffmpeg exited with ${exit.code ?? exit.signal}: ${exit.stderrTail.slice(-2).join(' | ')}`);
     const all = Buffer.concat(parts, bytes);
     const whole = all.length - (all.length % BYTES_PER_FRAME);

@@ -4,7 +4,7 @@
 // monotonic clock, never by input arrival: late timer ticks produce every frame that is due.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { InputId, OnAirMeta, ProgrammeChunk, ProgrammeSource, SourceInfo, Tier } from '../types/contracts.js';
+import type { HoldTier, InputId, OnAirMeta, ProgrammeChunk, ProgrammeSource, SourceInfo, Tier } from '../types/contracts.js';
 import { CHANNELS, msToSamples } from '../types/pcm.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { Crossfader } from './crossfade.js';
@@ -78,6 +78,7 @@ export class Mixer implements ProgrammeSource {
       ffmpegPath: opts.ffmpegPath,
       log: opts.log.child({ part: 'emergency' }),
       onProblem: (problem) => (holder.mixer ? holder.mixer.#emergencyProblem(problem) : (holder.early = problem)),
+      crossfadeSamples: msToSamples(opts.config.crossfadeMs),
     });
     const mixer = new Mixer(opts, emergency);
     holder.mixer = mixer;
@@ -120,10 +121,29 @@ export class Mixer implements ProgrammeSource {
     if (this.#selector.current === inputId) this.#setMeta(title, inputId);
   }
 
+  /**
+   * Holds the programme on `tier` or below for maintenance (null releases it). The switch happens on
+   * the next frame, with the usual crossfade; the hold stays until it is released.
+   */
+  hold(tier: HoldTier | null): void {
+    if (tier === this.#selector.hold) return;
+    this.#selector.setHold(tier);
+    this.#log.info({ hold: tier }, tier ? 'programme held' : 'hold released');
+    this.#timeline.add('hold', { tier });
+    this.events.emit('hold', { tier, at: Date.now() });
+  }
+
+  /** Plays another emergency file from now on (decoded in full first; rejects and keeps the current one if unusable). */
+  async useEmergencyFile(path: string): Promise<void> {
+    await this.#emergency.use(path);
+    this.#timeline.add('emergency-file', { file: path });
+  }
+
   snapshot(): MixerSnapshot {
     const now = performance.now();
     return {
       onAir: this.#selector.current,
+      hold: this.#selector.hold,
       fading: this.#crossfader.fading,
       meta: this.#meta,
       framesProduced: this.#frames,

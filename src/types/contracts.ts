@@ -25,8 +25,10 @@ export interface SourceInfo {
 
 /** Why an input is not available to the selector. */
 export type UnavailableReason = 'disconnected' | 'connecting' | 'stalled' | 'silent';
-/** Why the programme switched tier. */
-export type SwitchReason = UnavailableReason | 'returned' | 'startup';
+/** Why the programme switched tier (`held`: an operator holds it on a lower tier; `released`: the hold ended). */
+export type SwitchReason = UnavailableReason | 'returned' | 'startup' | 'held' | 'released';
+/** A tier an operator may hold the programme on for maintenance (null: no hold). */
+export type HoldTier = 'fallback' | 'emergency';
 
 export type DisconnectReason = 'client-closed' | 'source-timeout' | 'replaced' | 'decoder-failed' | 'kicked' | 'shutdown';
 

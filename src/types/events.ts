@@ -1,7 +1,7 @@
 // Every event a stage emits, and the one map observers subscribe to (`Antenna.events`). The maps are
 // exact: an event name that is not listed here does not compile. Payloads are plain data.
 import type { ErrorCode, PipelineFault } from '../errors.js';
-import type { DisconnectReason, InputId, OnAirMeta, SourceInfo, SwitchReason, Tier } from './contracts.js';
+import type { DisconnectReason, HoldTier, InputId, OnAirMeta, SourceInfo, SwitchReason, Tier } from './contracts.js';
 
 /** Wall-clock time (Date.now()) at which an event happened. */
 export interface Stamped {
@@ -32,6 +32,8 @@ export interface MixerEvents {
   alert: Stamped & { readonly code: ErrorCode; readonly message: string; readonly cleared: boolean };
   /** The on-air title or tier changed. */
   meta: OnAirMeta;
+  /** An operator held the programme on a lower tier (`tier`), or released it (`null`). */
+  hold: Stamped & { readonly tier: HoldTier | null };
 }
 
 // --- encoders and the supervisor ---------------------------------------------------------------------

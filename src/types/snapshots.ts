@@ -1,20 +1,129 @@
 // What observers may read of each component (`Antenna.snapshot()`): plain data, copied on every call.
-import type { EncoderSpec, InputId, OnAirMeta, Tier, UnavailableReason } from './contracts.js';
+import type { AudioFormat, EncoderSpec, HoldTier, InputId, OnAirMeta, SourceProtocol, Tier, UnavailableReason } from './contracts.js';
 import type { SupervisedKind } from './events.js';
 
-/** One supervised unit (an encoder's ffmpeg) as the supervisor records it. */
-export interface SupervisedSnapshot {
-  readonly name: string;
-  readonly kind: SupervisedKind;
-  readonly state: 'running' | 'restarting';
-  readonly pid: number | undefined;
-  /** Wall-clock ms of the current (or last) start. */
-  readonly startedAt: number | undefined;
-  readonly uptimeMs: number;
-  /** Restarts decided by the supervisor since the server started. */
-  readonly restarts: number;
-  readonly lastError:
-    { readonly code: string; readonly message: string; readonly at: number; readonly stderrTail: readonly string[] } | undefined;
+// --- the whole picture ---------------------------------------------------------------------------
+
+export interface AntennaSnapshot {
+  readonly at: number;
+  readonly ports: AntennaPorts;
+  readonly inputs: Readonly<Record<InputId, StudioInputSnapshot>>;
+  readonly ingest: IngestSnapshot;
+  readonly mixer: MixerSnapshot;
+  readonly encoders: readonly EncoderSnapshot[];
+  readonly mounts: { readonly listeners: number; readonly maxListeners: number; readonly mounts: readonly MountSnapshot[] };
+  readonly hls: HlsSnapshot;
+  /** Every supervised child (the encoders' ffmpeg processes) with pid, uptime, restarts and last error. */
+  readonly supervised: readonly SupervisedSnapshot[];
+  readonly process: ProcessSnapshot;
+  /** Failed logins on the admin paths and source ports, and addresses being slowed down. */
+  readonly auth: AuthGuardSnapshot;
+  /** The listener port: connections without a request yet, and the descriptor budget it runs under. */
+  readonly http: ConnectionGuardSnapshot & { readonly budget: HttpBudget };
+}
+
+export interface AntennaPorts extends IngestPorts {
+  readonly http: number;
+}
+
+/** One studio input as the status panel shows it: who is connected (ingest) and how it sounds (mixer). */
+export interface StudioInputSnapshot {
+  readonly source: InputSnapshot;
+  readonly mixer: MixerInputSnapshot;
+}
+
+/** The process itself: what an operator checks first when something is slow. */
+export interface ProcessSnapshot {
+  readonly pid: number;
+  readonly uptimeS: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  /** CPU time used since start, ms (user + system). */
+  readonly cpuMs: number;
+  readonly eventLoopDelayP99Ms: number;
+  readonly nodeVersion: string;
+}
+
+// --- ingest (source ports) -----------------------------------------------------------------------
+
+export interface IngestSnapshot {
+  readonly ports: IngestPorts;
+  readonly inputs: Readonly<Record<InputId, InputSnapshot>>;
+  /** Per listening port: connections that are not an accepted source, and how many were closed to make room. */
+  readonly connections: readonly ({ readonly port: number } & ConnectionGuardSnapshot)[];
+}
+
+/** The ports actually bound (config port 0 = ephemeral). A shared port appears under both names. */
+export interface IngestPorts {
+  readonly primary: number;
+  readonly fallback: number;
+  readonly primaryShoutcast: number;
+  readonly fallbackShoutcast: number;
+}
+
+export interface InputSnapshot {
+  readonly inputId: InputId;
+  readonly state: 'idle' | 'connecting' | 'streaming';
+  readonly connectionId?: number;
+  readonly remoteAddress?: string;
+  readonly userAgent?: string;
+  readonly protocol?: SourceProtocol;
+  readonly mount?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly format?: AudioFormat;
+  readonly bytesIn: number;
+  /** Wall-clock ms (Date.now()). */
+  readonly connectedAt?: number;
+  readonly lastDataAt?: number;
+  /** First body byte → first decoded PCM, ms. */
+  readonly firstPcmMs?: number;
+  /** Last title received by a metadata update for this input. */
+  readonly title?: string;
+}
+
+export interface ConnectionGuardSnapshot {
+  readonly pending: number;
+  readonly addresses: number;
+  /** Closed to make room for a newer connection. */
+  readonly shed: number;
+  /** Closed by the timeout. */
+  readonly timedOut: number;
+}
+
+export interface AuthGuardSnapshot {
+  readonly failures: number;
+  /** Failures answered after a delay. */
+  readonly delayed: number;
+  /** Addresses currently past freeFailures. */
+  readonly throttledAddresses: number;
+}
+
+// --- mixer ---------------------------------------------------------------------------------------
+
+export interface MixerSnapshot {
+  readonly onAir: Tier;
+  /** An operator's hold on a lower tier (maintenance), or null. */
+  readonly hold: HoldTier | null;
+  readonly fading: { readonly from: Tier; readonly to: Tier; readonly progress: number } | null;
+  readonly meta: OnAirMeta;
+  readonly framesProduced: number;
+  readonly samplesProduced: number;
+  readonly clockSkippedFrames: number;
+  readonly eventLoopDelayP99Ms: number;
+  readonly inputs: readonly MixerInputSnapshot[];
+  readonly emergency: EmergencySnapshot;
+  readonly timeline: readonly TimelineEntry[];
+}
+
+export interface MixerInputSnapshot {
+  readonly inputId: InputId;
+  readonly connected: boolean;
+  readonly available: boolean;
+  readonly unavailableReason: UnavailableReason | null;
+  readonly silent: boolean;
+  readonly levelDb: number;
+  readonly title: string;
+  readonly buffer: JitterBufferSnapshot;
 }
 
 export type BufferState = 'idle' | 'priming' | 'playing' | 'underrun' | 'draining';
@@ -47,29 +156,7 @@ export interface TimelineEntry {
   readonly detail: Readonly<Record<string, string | number | boolean | null>>;
 }
 
-export interface MixerInputSnapshot {
-  readonly inputId: InputId;
-  readonly connected: boolean;
-  readonly available: boolean;
-  readonly unavailableReason: UnavailableReason | null;
-  readonly silent: boolean;
-  readonly levelDb: number;
-  readonly title: string;
-  readonly buffer: JitterBufferSnapshot;
-}
-
-export interface MixerSnapshot {
-  readonly onAir: Tier;
-  readonly fading: { readonly from: Tier; readonly to: Tier; readonly progress: number } | null;
-  readonly meta: OnAirMeta;
-  readonly framesProduced: number;
-  readonly samplesProduced: number;
-  readonly clockSkippedFrames: number;
-  readonly eventLoopDelayP99Ms: number;
-  readonly inputs: readonly MixerInputSnapshot[];
-  readonly emergency: EmergencySnapshot;
-  readonly timeline: readonly TimelineEntry[];
-}
+// --- encoders and the supervisor -----------------------------------------------------------------
 
 export interface EncoderSnapshot {
   readonly key: string;
@@ -88,28 +175,46 @@ export interface EncoderSnapshot {
   readonly subscribers: number;
 }
 
-export interface HlsLayout {
-  readonly sampleRate: number;
-  readonly partFrames: number;
-  readonly partsPerSegment: number;
-  readonly segmentFrames: number;
-  /** Seconds of one full part / segment. */
-  readonly partDuration: number;
-  readonly segmentDuration: number;
-  /** EXT-X-PART-INF PART-TARGET: no part is longer (rounded up at the 5 decimals we print). */
-  readonly partTarget: number;
-  /** EXT-X-TARGETDURATION: RFC 8216 §4.3.3.1, every EXTINF rounded to the nearest integer is ≤ it. */
-  readonly targetDuration: number;
-  /** PART-HOLD-BACK: PART_HOLD_BACK_PARTS × PART-TARGET. */
-  readonly partHoldBack: number;
+/** One supervised unit (an encoder's ffmpeg) as the supervisor records it. */
+export interface SupervisedSnapshot {
+  readonly name: string;
+  readonly kind: SupervisedKind;
+  readonly state: 'running' | 'restarting';
+  readonly pid: number | undefined;
+  /** Wall-clock ms of the current (or last) start. */
+  readonly startedAt: number | undefined;
+  readonly uptimeMs: number;
+  /** Restarts decided by the supervisor since the server started. */
+  readonly restarts: number;
+  readonly lastError:
+    { readonly code: string; readonly message: string; readonly at: number; readonly stderrTail: readonly string[] } | undefined;
 }
 
-export interface TierStats {
-  readonly name: string;
-  readonly bitrate: number;
-  readonly peakBps: number | undefined;
-  readonly averageBps: number | undefined;
+// --- listener mounts and the HTTP port -----------------------------------------------------------
+
+export interface MountSnapshot {
+  readonly mount: string;
+  readonly listeners: number;
+  readonly peak: number;
+  readonly slowListeners: number;
+  readonly bytesSent: number;
+  readonly bytesIn: number;
+  readonly bufferedSeconds: number;
+  readonly title: string | undefined;
 }
+
+export interface HttpBudget {
+  /** The soft limit read at start (undefined: unknown or unlimited). */
+  readonly nofile: number | undefined;
+  /** Descriptors the HTTP port may hold at once (server.maxConnections); the rest is the reserve. */
+  readonly maxConnections: number;
+  /** Connections without a complete request head, overall. */
+  readonly maxPending: number;
+  /** Listeners across mounts. */
+  readonly maxListeners: number;
+}
+
+// --- hls -----------------------------------------------------------------------------------------
 
 export interface HlsSnapshot {
   readonly tiers: readonly TierStats[];
@@ -126,4 +231,27 @@ export interface HlsSnapshot {
   readonly bytesHeld: number;
   readonly discontinuities: number;
   readonly lastDiscontinuityReason: string | undefined;
+}
+
+export interface TierStats {
+  readonly name: string;
+  readonly bitrate: number;
+  readonly peakBps: number | undefined;
+  readonly averageBps: number | undefined;
+}
+
+export interface HlsLayout {
+  readonly sampleRate: number;
+  readonly partFrames: number;
+  readonly partsPerSegment: number;
+  readonly segmentFrames: number;
+  /** Seconds of one full part / segment. */
+  readonly partDuration: number;
+  readonly segmentDuration: number;
+  /** EXT-X-PART-INF PART-TARGET: no part is longer (rounded up at the 5 decimals we print). */
+  readonly partTarget: number;
+  /** EXT-X-TARGETDURATION: RFC 8216 §4.3.3.1, every EXTINF rounded to the nearest integer is ≤ it. */
+  readonly targetDuration: number;
+  /** PART-HOLD-BACK: PART_HOLD_BACK_PARTS × PART-TARGET. */
+  readonly partHoldBack: number;
 }

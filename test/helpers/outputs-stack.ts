@@ -8,6 +8,7 @@ import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
 import { buildHttpServer } from '../../src/http/server.js';
 import { createIcecastCompat, type AdminActions, type IcecastCompat } from '../../src/icecast-compat/index.js';
+import { AuthGuard } from '../../src/util/auth-guard.js';
 import { createSineProgramme, type SineProgramme } from './sine-programme.js';
 
 export const SECRETS = { sourcePassword: 'sourcepw', adminPassword: 'adminpw', relayPassword: 'relaypw' } as const;
@@ -44,12 +45,14 @@ export async function startOutputs(
       programme.setTitle(t);
     },
   };
-  const icecast = await createIcecastCompat({ config, secrets: SECRETS, log, encoders, actions });
+  let port = 0;
+  const auth = new AuthGuard({ log });
+  const icecast = await createIcecastCompat({ config, secrets: SECRETS, log, encoders, actions, auth, httpPort: () => port });
   const app = buildHttpServer({ config, log });
   await app.register(icecast.plugin);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  port = typeof addr === 'object' && addr ? addr.port : 0;
   return {
     config,
     programme,

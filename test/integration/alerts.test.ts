@@ -235,13 +235,13 @@ describe('held below the primary', () => {
   it('the fallback on air longer than alertHoldSeconds: one alert; the primary back: one recovery', async () => {
     const r = await rig({ alertHoldSeconds: 3 });
     r.source('fallback');
-    let primary = r.source('primary');
+    const primary = r.source('primary');
     await waitFor(() => r.onAir() === 'primary', 'primary on air');
     await primary.stop();
     await waitFor(() => r.titles().length === 2, 'failover, then held', 10_000);
     expect(r.titles()[0]).toBe('Radio Test: Failover: fallback on air');
     expect(r.titles()[1]).toMatch(/^Radio Test: Off the primary for [34] s$/); // checked once a second
-    primary = r.source('primary');
+    r.source('primary');
     await waitFor(() => r.titles().length === 3, 'recovery', 15_000);
     await sleep(1500);
     expect(r.titles()[2]).toBe('Radio Test: Recovered: primary back on air');

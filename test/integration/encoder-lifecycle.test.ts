@@ -9,6 +9,7 @@ import { Encoder } from '../../src/encoders/encoder.js';
 import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { EncodedChunk } from '../../src/types/contracts.js';
+import { waitFor } from '../helpers/programme.js';
 import { createSineProgramme, type SineProgramme } from '../helpers/sine-programme.js';
 
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
@@ -29,14 +30,6 @@ function ffmpegChildren(): number[] {
     }
   }
   return out;
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(25);
-  }
 }
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -92,7 +85,7 @@ describe('encoder lifecycle', () => {
     const chunks: EncodedChunk[] = [];
     enc.subscribe((c) => chunks.push(c));
     cleanup.push(programme.subscribe((c) => enc.write(c)) as () => void);
-    await until(() => chunks.some((c) => c.samples > 0), 5000, 'first audio');
+    await waitFor(() => chunks.some((c) => c.samples > 0), 'first audio', 5000);
 
     // The next chain (a new title) cannot start: its ffmpeg is gone.
     unlinkSync(ffmpeg);
@@ -102,7 +95,7 @@ describe('encoder lifecycle', () => {
     // ffmpeg is back: the supervisor's restart succeeds and audio flows again, in a new generation.
     symlinkSync(resolveFfmpegPath(undefined), ffmpeg);
     const gen = Math.max(...chunks.map((c) => c.generation));
-    await until(() => chunks.some((c) => c.generation > gen && c.samples > 0), 8000, 'audio after the restart');
+    await waitFor(() => chunks.some((c) => c.generation > gen && c.samples > 0), 'audio after the restart', 8000);
     const n = chunks.length;
     await sleep(1000);
     expect(chunks.length - n).toBeGreaterThan(10);

@@ -113,14 +113,19 @@ describe('ingest faults', () => {
     expect(rec.all('rejected')[0]?.code).toBe('SOURCE_HEADER_TIMEOUT');
   });
 
-  it('per-port connection cap', async () => {
+  it('at the per-port cap the oldest idle connection is closed, never the newcomer (issue 13 §2)', async () => {
     const rec = await ingest({ maxSourceConnections: 2 });
     const idle = [0, 1].map(() => net.connect(rec.ingest.ports.primary, '127.0.0.1'));
     track({ kill: async () => idle.forEach((s) => s.destroy()) });
     await Promise.all(idle.map((s) => new Promise((r) => s.once('connect', r))));
+    const firstClosed = new Promise((r) => idle[0]?.once('close', r));
     await sleep(100);
-    const reply = (await rawExchange(rec.ingest.ports.primary, sourceHead())).toString();
-    expect(reply).toMatch(/^HTTP\/1\.0 403 Forbidden\r\n[\s\S]*Icecast connection limit reached$/);
+    const src = track(startSourceClient({ port: rec.ingest.ports.primary, password: SOURCE_PASSWORD }));
+    await streaming(rec);
+    await firstClosed;
+    expect(idle[1]?.destroyed).toBe(false);
+    expect(src.proc.exitCode).toBeNull();
+    expect(rec.ingest.snapshot().connections[0]?.shed).toBeGreaterThanOrEqual(1);
   });
 
   it("BUTT's status polls on the source port get Icecast's 404", async () => {

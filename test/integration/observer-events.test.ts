@@ -19,6 +19,7 @@ const ALL: AntennaEventName[] = [
   'sound',
   'alert',
   'meta',
+  'hold',
   'encoder-started',
   'encoder-died',
   'encoder-stalled',

@@ -170,6 +170,26 @@ describe('alert rules', () => {
     expect(r.drain(T0 + 7300 * S).map((x) => [x.incident, x.phase])).toEqual([['failover', 'close']]);
   });
 
+  it('an operator hold is no failover; held past the hold setting it raises the hold alert, saying so; release closes it', () => {
+    const r = rules({ holdAlertMs: 3600 * S, settleMs: 0 });
+    r.feed(sw('primary', 'fallback', 'held'), T0);
+    expect(r.drain(T0)).toEqual([]);
+    r.tick(T0 + 3600 * S);
+    const held = r.drain(T0 + 3600 * S);
+    expect(held).toMatchObject([{ incident: 'held', phase: 'open' }]);
+    expect(held[0]?.message).toContain('held there by an operator');
+    r.feed(sw('fallback', 'primary', 'released'), T0 + 3700 * S);
+    r.tick(T0 + 3700 * S);
+    expect(r.drain(T0 + 3700 * S)).toMatchObject([{ incident: 'held', phase: 'close' }]);
+  });
+
+  it('the held fallback failing during an operator hold is an outage all the same', () => {
+    const r = rules();
+    r.feed(sw('primary', 'fallback', 'held'), T0);
+    r.feed(sw('fallback', 'emergency', 'disconnected'), T0 + 1000);
+    expect(r.drain(T0 + 1000)).toMatchObject([{ incident: 'outage', phase: 'open', priority: 1 }]);
+  });
+
   it('an encoder restarting in a loop: one alert at the third death, closed when it has been stable for the settle time', () => {
     const r = rules({ settleMs: 60 * S });
     const die = (t: number): void => r.feed({ type: 'encoder-died', key: 'mp3-320k', message: 'ffmpeg exited with code 1' }, T0 + t);

@@ -103,4 +103,37 @@ describe('config', () => {
     expect(configured.generated).toEqual([]);
     expect(configured.secrets.relayPassword).toBe('adm');
   });
+
+  it('reads the status API settings from the environment; Appwrite needs endpoint, project and team together; keys never echoed', () => {
+    const c = loadConfig({
+      env: {
+        ANTENNA_APPWRITE_ENDPOINT: 'https://cloud.appwrite.io/v1',
+        ANTENNA_APPWRITE_PROJECT: 'p1',
+        ANTENNA_APPWRITE_TEAM_ID: 't1',
+        ANTENNA_APPWRITE_WRITE_ROLES: 'owner,editor',
+        ANTENNA_METRICS_PUBLIC: 'true',
+        ANTENNA_UPLOAD_MAX_BYTES: '1048576',
+      },
+    });
+    expect(c).toMatchObject({ appwriteTeamId: 't1', appwriteWriteRoles: 'owner,editor', metricsPublic: true, uploadMaxBytes: 1_048_576 });
+    expect(loadConfig({ env: {} })).toMatchObject({
+      appwriteWriteRoles: 'owner,admin',
+      metricsPublic: false,
+      uploadMaxBytes: 50 * 1_048_576,
+      listenerHistoryDays: 30,
+    });
+    expect(() => loadConfig({ env: { ANTENNA_APPWRITE_ENDPOINT: 'https://cloud.appwrite.io/v1' } })).toThrow(/go together/);
+    expect(() => loadConfig({ env: { ANTENNA_METRICS_PUBLIC: 'yes' } })).toThrow(/metricsPublic/);
+    expect(() =>
+      loadConfig({ env: { ANTENNA_APPWRITE_ENDPOINT: 'ftp://x', ANTENNA_APPWRITE_PROJECT: 'p', ANTENNA_APPWRITE_TEAM_ID: 't' } }),
+    ).toThrow(/appwriteEndpoint/);
+    let message = '';
+    try {
+      loadConfig({ env: { ANTENNA_APPWRITE_API_KEY: 'secret-key-value', ANTENNA_LISTENER_HISTORY_DAYS: '3' } });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/listenerHistoryDays/);
+    expect(message).not.toContain('secret-key-value');
+  });
 });

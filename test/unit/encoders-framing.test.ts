@@ -6,9 +6,10 @@ import type { ReadFrameHeader } from '../../src/codec/frame.js';
 import { readMpegHeader } from '../../src/codec/mpeg.js';
 import { readOggPage } from '../../src/codec/ogg.js';
 import { Framer, type Framed } from '../../src/encoders/framing.js';
-import { encoderArgs } from '../../src/ffmpeg/args.js';
+import { encoderArgs, ffmetadata } from '../../src/ffmpeg/args.js';
 import type { Codec } from '../../src/types/contracts.js';
 import { adtsFrame, encoderOutput, headerChain, mp3Frame, oggPage } from '../helpers/audio-bytes.js';
+import { encoderKey } from '../../src/types/encoder-spec.js';
 
 /** The lengths of the frames in a unit, each read from its header where the previous one ended. */
 function frameLengths(u: Framed, read: ReadFrameHeader): number[] {
@@ -109,8 +110,13 @@ describe('encoder arguments', () => {
   it('keeps probing off, flushes packets, and titles Ogg chains', () => {
     const mp3 = encoderArgs({ codec: 'mp3', bitrate: 128_000 });
     expect(mp3).toEqual(expect.arrayContaining(['-flush_packets', '1', '-probesize', '32', '-write_xing', '0']));
-    const ogg = encoderArgs({ codec: 'vorbis', quality: 6, oggPageDurationUs: 100_000, title: 'Ä title' });
+    const ogg = encoderArgs({ codec: 'vorbis', quality: 6, oggPageDurationUs: 100_000, metadataOnFd3: true });
     expect(ogg.join(' ')).toContain('-page_duration 100000');
-    expect(ogg).toContain('title=Ä title');
+    expect(ogg.join(' ')).toContain('-f ffmetadata -i pipe:3 -map 0:a -map_metadata 1');
+    // Titles come from the network: never on the command line.
+    expect(ogg.join(' ')).not.toMatch(/title/);
+    expect(encoderKey({ codec: 'aac', bitrate: 64_000 })).toBe('aac-64k');
+    expect(ffmetadata('a=b;c#d\\e\nf\0g Ä').toString('utf8')).toBe(';FFMETADATA1\ntitle=a\\=b\\;c\\#d\\\\e\\\nfg Ä\n');
+    expect(encoderKey({ codec: 'vorbis', quality: 2 })).toBe('vorbis-q2');
   });
 });

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { Dechunker } from '../../src/ingest/chunked.js';
 import {
-  basicCredentials,
   firstLine,
   isRequestLine,
   parseRequestHead,
@@ -12,6 +11,7 @@ import {
   splitTarget,
 } from '../../src/ingest/head-parser.js';
 import { parseMetadataQuery } from '../../src/ingest/metadata.js';
+import { basicCredentials } from '../../src/util/request.js';
 import { captureNames, clientSegments } from '../fixtures/captures/load.js';
 
 const MAX = 16_384;

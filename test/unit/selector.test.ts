@@ -66,4 +66,73 @@ describe('Selector', () => {
       reason: 'returned',
     });
   });
+
+  describe('hold (maintenance)', () => {
+    it('a hold on the fallback takes the primary off air at once, reason held', () => {
+      const s = new Selector(0);
+      s.update(0, { primary: up, fallback: up });
+      expect(s.current).toBe('primary');
+      s.setHold('fallback');
+      expect(s.hold).toBe('fallback');
+      expect(s.update(10, { primary: up, fallback: up })).toEqual({ from: 'primary', to: 'fallback', reason: 'held' });
+      // The primary stays available but never comes back while held.
+      expect(s.update(100_000, { primary: up, fallback: up })).toBeNull();
+    });
+
+    it('held on the fallback while the fallback is gone: the emergency tier, never the primary', () => {
+      const s = new Selector(0);
+      s.update(0, { primary: up, fallback: up });
+      s.setHold('fallback');
+      s.update(10, { primary: up, fallback: up });
+      expect(s.update(20, { primary: up, fallback: down('disconnected') })).toEqual({
+        from: 'fallback',
+        to: 'emergency',
+        reason: 'disconnected',
+      });
+      expect(s.update(5000, { primary: up, fallback: down('disconnected') })).toBeNull();
+    });
+
+    it('a hold on the emergency tier holds off both inputs', () => {
+      const s = new Selector(0);
+      s.update(0, { primary: up, fallback: up });
+      s.setHold('emergency');
+      expect(s.update(10, { primary: up, fallback: up })).toEqual({ from: 'primary', to: 'emergency', reason: 'held' });
+      expect(s.update(20, { primary: up, fallback: up })).toBeNull();
+    });
+
+    it('a release returns at once to a tier that stayed available through the hold, reason released', () => {
+      const s = new Selector(3000);
+      s.update(0, { primary: up, fallback: up });
+      s.update(3000, { primary: up, fallback: up });
+      expect(s.current).toBe('primary');
+      s.setHold('emergency');
+      s.update(3010, { primary: up, fallback: up });
+      s.setHold(null);
+      expect(s.hold).toBeNull();
+      expect(s.update(3020, { primary: up, fallback: up })).toEqual({ from: 'emergency', to: 'primary', reason: 'released' });
+    });
+
+    it('after a release an input that came back during the hold still serves its return hold', () => {
+      const s = new Selector(3000);
+      s.setHold('emergency');
+      s.update(0, { primary: down('disconnected'), fallback: down('disconnected') });
+      s.update(1000, { primary: up, fallback: down('disconnected') });
+      s.setHold(null);
+      expect(s.update(2000, { primary: up, fallback: down('disconnected') })).toBeNull();
+      expect(s.update(4000, { primary: up, fallback: down('disconnected') })).toEqual({
+        from: 'emergency',
+        to: 'primary',
+        reason: 'returned',
+      });
+    });
+
+    it('easing a hold from emergency to fallback lets the fallback up, as a release', () => {
+      const s = new Selector(0);
+      s.setHold('emergency');
+      s.update(0, { primary: up, fallback: up });
+      expect(s.current).toBe('emergency');
+      s.setHold('fallback');
+      expect(s.update(10, { primary: up, fallback: up })).toEqual({ from: 'emergency', to: 'fallback', reason: 'released' });
+    });
+  });
 });

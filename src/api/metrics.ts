@@ -1,0 +1,165 @@
+// Prometheus metrics (prom-client, its own registry: nothing global). Listener counts use
+// icecast_exporter's names so existing Grafana boards work; everything else is antenna_*. Gauges are
+// read from a snapshot at scrape time; counters of events come from Antenna.events.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AntennaSnapshot, EventSource } from '../app.js';
+import type { Config } from '../config/load.js';
+import type { AntennaEvents } from '../types/events.js';
+
+const TIERS = ['primary', 'fallback', 'emergency'] as const;
+const CONTENT_TYPE: Record<string, string> = { mp3: 'audio/mpeg', aac: 'audio/aac', vorbis: 'application/ogg' };
+
+export interface Metrics {
+  readonly contentType: string;
+  render(): Promise<string>;
+  close(): void;
+}
+
+export function createMetrics(opts: {
+  readonly events: EventSource<AntennaEvents>;
+  readonly snapshot: () => AntennaSnapshot;
+  readonly config: Pick<Config, 'mounts' | 'publicHostname'>;
+}): Metrics {
+  const { events, config } = opts;
+  const register = new Registry();
+  collectDefaultMetrics({ register });
+  // One snapshot per scrape, shared by every collect() below.
+  let snap: AntennaSnapshot | undefined;
+  const s = (): AntennaSnapshot => (snap ??= opts.snapshot());
+  const codecOf = new Map(config.mounts.map((m) => [m.mount, m.codec]));
+
+  new Gauge({
+    name: 'icecast_listeners',
+    help: 'The number of currently connected listeners (icecast_exporter compatible).',
+    labelNames: ['listenurl', 'server_type'],
+    registers: [register],
+    collect() {
+      this.reset();
+      const port = s().ports.http;
+      for (const m of s().mounts.mounts) {
+        const type = CONTENT_TYPE[codecOf.get(m.mount) ?? ''] ?? 'application/octet-stream';
+        this.set({ listenurl: `http://${config.publicHostname}:${port}${m.mount}`, server_type: type }, m.listeners);
+      }
+    },
+  });
+  new Gauge({
+    name: 'antenna_on_air',
+    help: '1 for the tier on air, 0 for the others.',
+    labelNames: ['tier'],
+    registers: [register],
+    collect() {
+      for (const t of TIERS) this.set({ tier: t }, s().mixer.onAir === t ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'antenna_hold',
+    help: '1 while an operator holds the programme on this tier.',
+    labelNames: ['tier'],
+    registers: [register],
+    collect() {
+      for (const t of ['fallback', 'emergency'] as const) this.set({ tier: t }, s().mixer.hold === t ? 1 : 0);
+    },
+  });
+  const switches = new Counter({
+    name: 'antenna_switches_total',
+    help: 'Programme switches, by the tier switched to and the reason.',
+    labelNames: ['to', 'reason'],
+    registers: [register],
+  });
+  const restarts = new Counter({
+    name: 'antenna_encoder_restarts_total',
+    help: 'Encoder restarts decided by the supervisor.',
+    labelNames: ['encoder'],
+    registers: [register],
+  });
+  const perInput = (name: string, help: string, read: (i: AntennaSnapshot['inputs']['primary']) => number): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['input'],
+      registers: [register],
+      collect() {
+        for (const id of ['primary', 'fallback'] as const) this.set({ input: id }, read(s().inputs[id]));
+      },
+    });
+  };
+  perInput('antenna_source_connected', '1 while a studio source is connected to the input.', (i) => (i.source.state === 'idle' ? 0 : 1));
+  perInput('antenna_input_available', '1 while the input may go on air (connected, delivering, not silent).', (i) =>
+    i.mixer.available ? 1 : 0,
+  );
+  perInput('antenna_input_level_dbfs', 'RMS level of the input, dBFS.', (i) => i.mixer.levelDb);
+  perInput('antenna_input_buffer_seconds', 'Jitter-buffer depth of the input.', (i) => i.mixer.buffer.depthMs / 1000);
+  perInput('antenna_input_buffer_target_seconds', 'Jitter-buffer target of the input.', (i) => i.mixer.buffer.targetMs / 1000);
+  perInput('antenna_input_underruns', 'Buffer underruns of the input since its source connected.', (i) => i.mixer.buffer.underruns);
+  perInput(
+    'antenna_input_drift_corrected_seconds',
+    'Audio added (+) or removed (−) by rate correction since the source connected.',
+    (i) => i.mixer.buffer.correctedMs / 1000,
+  );
+  perInput('antenna_input_rate_ratio', 'Current playback-rate correction of the input (1 = none).', (i) => i.mixer.buffer.ratio);
+  perInput('antenna_input_bytes_received', 'Bytes received from the input’s current source.', (i) => i.source.bytesIn);
+  new Gauge({
+    name: 'antenna_listener_slow_drops',
+    help: 'Listeners dropped for falling behind, per mount, since start.',
+    labelNames: ['mount'],
+    registers: [register],
+    collect() {
+      for (const m of s().mounts.mounts) this.set({ mount: m.mount }, m.slowListeners);
+    },
+  });
+  new Gauge({
+    name: 'antenna_hls_sessions',
+    help: 'HLS listener sessions.',
+    registers: [register],
+    collect() {
+      this.set(s().hls.sessions);
+    },
+  });
+  new Gauge({
+    name: 'antenna_encoder_up',
+    help: '1 while the encoder’s ffmpeg runs.',
+    labelNames: ['encoder'],
+    registers: [register],
+    collect() {
+      for (const e of s().encoders) this.set({ encoder: e.key }, e.running ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'antenna_event_loop_delay_p99_seconds',
+    help: 'p99 event-loop delay of the process.',
+    registers: [register],
+    collect() {
+      this.set(s().process.eventLoopDelayP99Ms / 1000);
+    },
+  });
+  new Gauge({
+    name: 'antenna_mixer_skipped_frames',
+    help: 'Mixer frames skipped because the event loop stalled, since start.',
+    registers: [register],
+    collect() {
+      this.set(s().mixer.clockSkippedFrames);
+    },
+  });
+
+  const onSwitch = (p: AntennaEvents['switch']): void => switches.inc({ to: p.to, reason: p.reason });
+  const onRestart = (p: AntennaEvents['encoder-restarted']): void => restarts.inc({ encoder: p.name });
+  events.on('switch', onSwitch);
+  events.on('encoder-restarted', onRestart);
+
+  return {
+    contentType: register.contentType,
+    async render() {
+      snap = undefined;
+      try {
+        return await register.metrics();
+      } finally {
+        snap = undefined;
+      }
+    },
+    close() {
+      events.off('switch', onSwitch);
+      events.off('encoder-restarted', onRestart);
+      register.clear();
+    },
+  };
+}

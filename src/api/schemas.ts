@@ -1,0 +1,202 @@
+// Every route's input and output as zod schemas: the one source of truth for the TypeScript types,
+// request validation, response serialization and the OpenAPI document at /api/openapi.json.
+import { z } from 'zod';
+
+const tier = z.enum(['primary', 'fallback', 'emergency']);
+const input = z.enum(['primary', 'fallback']);
+const holdTier = z.enum(['fallback', 'emergency']);
+const ms = z.number().describe('milliseconds since the epoch');
+const nullableMs = z.number().nullable();
+
+export const errorBody = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .describe('What went wrong: a stable code and a message that says what to do');
+
+// --- public -----------------------------------------------------------------------------------------
+
+const listenerCounts = z.object({ total: z.number().int(), unique: z.number().int(), current: z.number().int() });
+
+export const nowPlaying = z.object({
+  station: z.object({
+    name: z.string(),
+    description: z.string(),
+    listen_url: z.string(),
+    mounts: z.array(
+      z.object({
+        name: z.string(),
+        url: z.string(),
+        path: z.string(),
+        format: z.string(),
+        bitrate: z.number().int().nullable().describe('kbit/s; null for quality-based Vorbis'),
+        listeners: listenerCounts,
+        is_default: z.boolean(),
+      }),
+    ),
+    hls_enabled: z.boolean(),
+    hls_url: z.string(),
+    hls_listeners: z.number().int(),
+  }),
+  listeners: listenerCounts,
+  live: z.object({
+    is_live: z.boolean(),
+    streamer_name: z.string(),
+    broadcast_start: z.number().nullable().describe('seconds since the epoch'),
+  }),
+  now_playing: z.object({
+    played_at: z.number().describe('seconds since the epoch'),
+    elapsed: z.number(),
+    song: z.object({ text: z.string(), artist: z.string(), title: z.string() }),
+  }),
+  is_online: z.boolean(),
+  tier,
+  held: holdTier.nullable(),
+});
+
+// --- status -----------------------------------------------------------------------------------------
+
+const studioInput = z.object({
+  id: input,
+  state: z.enum(['idle', 'connecting', 'streaming']),
+  clientAddress: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  protocol: z.string().nullable(),
+  format: z.string().nullable(),
+  bitrate: z.number().nullable().describe('kbit/s as the source announced it'),
+  bytesIn: z.number(),
+  connectedSince: nullableMs,
+  title: z.string(),
+  available: z.boolean(),
+  unavailableReason: z.string().nullable(),
+  silent: z.boolean(),
+  levelDb: z.number(),
+  buffer: z.object({
+    state: z.string(),
+    depthMs: z.number(),
+    targetMs: z.number(),
+    jitterMs: z.number(),
+    underruns: z.number(),
+    correctedMs: z.number(),
+    ratio: z.number(),
+  }),
+});
+
+export const status = z.object({
+  at: ms,
+  onAir: z.object({
+    tier,
+    title: z.string(),
+    since: nullableMs,
+    reason: z.string().nullable().describe('why the programme switched to this tier'),
+    hold: holdTier.nullable(),
+    fading: z.object({ from: tier, to: tier, progress: z.number() }).nullable(),
+  }),
+  inputs: z.array(studioInput),
+  emergency: z.object({
+    file: z.string(),
+    activeId: z.string(),
+    loaded: z.boolean(),
+    durationMs: z.number(),
+    problem: z.string().nullable(),
+  }),
+  mounts: z.array(
+    z.object({
+      mount: z.string(),
+      codec: z.string(),
+      bitrate: z.number().nullable(),
+      listeners: z.number(),
+      peak: z.number(),
+      slowDrops: z.number(),
+      bytesSent: z.number(),
+      encoderRunning: z.boolean(),
+    }),
+  ),
+  hls: z.object({
+    tiers: z.array(z.object({ name: z.string(), bitrate: z.number() })),
+    sessions: z.number(),
+    mediaSequence: z.number().nullable(),
+    discontinuities: z.number(),
+  }),
+  components: z.object({
+    supervised: z.array(
+      z.object({
+        name: z.string(),
+        kind: z.string(),
+        state: z.string(),
+        pid: z.number().nullable(),
+        uptimeMs: z.number(),
+        restarts: z.number(),
+        lastError: z.object({ code: z.string(), message: z.string(), at: ms }).nullable(),
+      }),
+    ),
+    sourcePorts: z.object({ primary: z.number(), fallback: z.number(), primaryShoutcast: z.number(), fallbackShoutcast: z.number() }),
+    http: z.array(z.object({ protocol: z.enum(['http', 'https']), port: z.number() })),
+    certificate: z.object({ subject: z.string(), expiresAt: ms }).nullable().describe('null until TLS is configured'),
+    process: z.object({
+      pid: z.number(),
+      uptimeS: z.number(),
+      rssBytes: z.number(),
+      heapUsedBytes: z.number(),
+      cpuMs: z.number(),
+      eventLoopDelayP99Ms: z.number(),
+      nodeVersion: z.string(),
+    }),
+    live: z.object({ clients: z.number(), droppedSlow: z.number() }),
+  }),
+});
+
+export const timelineItem = z.object({
+  seq: z.number().int(),
+  at: ms,
+  type: z.string(),
+  detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  by: z.string().optional(),
+});
+
+export const eventsQuery = z.object({
+  since: z.coerce.number().min(0).default(0).describe('only events after this time (ms since the epoch)'),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
+export const eventsResponse = z.object({ events: z.array(timelineItem) });
+
+export const historyQuery = z.object({
+  minutes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3660 * 1440)
+    .default(60),
+});
+export const historyResponse = z.object({
+  resolutionSeconds: z.literal(60),
+  points: z.array(z.object({ t: ms, total: z.number(), mounts: z.record(z.string(), z.number()) })),
+});
+
+// --- emergency files --------------------------------------------------------------------------------
+
+export const emergencyFile = z.object({
+  id: z.string(),
+  name: z.string(),
+  format: z.string(),
+  bytes: z.number(),
+  durationMs: z.number(),
+  levelDb: z.number(),
+  uploadedAt: ms,
+  uploadedBy: z.string(),
+  builtIn: z.boolean(),
+  active: z.boolean(),
+});
+export const emergencyList = z.object({ active: z.string(), files: z.array(emergencyFile) });
+export const idParams = z.object({ id: z.string().regex(/^(default|[0-9a-f]{32})$/, 'a file id') });
+export const uploadQuery = z.object({ activate: z.enum(['0', '1', 'true', 'false']).optional() });
+
+// --- control ----------------------------------------------------------------------------------------
+
+export const kickParams = z.object({ input });
+export const kickResponse = z.object({ kicked: z.boolean(), input });
+export const titleBody = z.object({ title: z.string().max(1024) }).strict();
+export const titleResponse = z.object({ title: z.string(), input });
+export const holdBody = z.object({ tier: holdTier.nullable() }).strict();
+export const holdResponse = z.object({ hold: holdTier.nullable(), onAir: tier });
+
+export type NowPlaying = z.infer<typeof nowPlaying>;
+export type Status = z.infer<typeof status>;

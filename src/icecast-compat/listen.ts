@@ -1,0 +1,114 @@
+// The listener routes: /listen/<mount> (an endless response taken over from Fastify), its .m3u and
+// .xspf playlists, and CORS preflights. Listener limits (server-wide and per mount) are checked here.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config/load.js';
+import type { Mount, Listener } from './mount.js';
+import type { Counters } from './stats-tree.js';
+import {
+  CORS_ALLOW_HEADERS,
+  MOUNT_FULL_MESSAGE,
+  NOT_FOUND_MESSAGE,
+  SERVER_FULL_MESSAGE,
+  errorPage,
+  listenerHead,
+  m3u,
+  rawError,
+  wantsIcy,
+  xspf,
+} from './wire.js';
+
+export interface ListenRoutesOptions {
+  readonly config: Config;
+  readonly mounts: ReadonlyMap<string, Mount>;
+  readonly counters: Counters;
+  /** Listeners allowed across mounts: config.maxListeners, lowered to what the descriptor limit allows. */
+  readonly maxListeners: number;
+  readonly listenUrl: (mount: string) => string;
+  nextListenerId(): number;
+}
+
+export function noCache(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('cache-control', 'no-cache, no-store')
+    .header('expires', 'Mon, 26 Jul 1997 05:00:00 GMT')
+    .header('pragma', 'no-cache');
+}
+
+function notFound(reply: FastifyReply): FastifyReply {
+  return reply
+    .code(404)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('access-control-allow-origin', '*')
+    .send(errorPage(404, NOT_FOUND_MESSAGE));
+}
+
+export function registerListenRoutes(app: FastifyInstance, opts: ListenRoutesOptions): void {
+  const { config, mounts } = opts;
+  const listen = (req: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply): FastifyReply | undefined => {
+    const name = req.params.name;
+    const playlist = /\.(m3u|xspf)$/.exec(name);
+    const path = `/listen/${playlist ? name.slice(0, -playlist[0].length) : name}`;
+    const mount = mounts.get(path);
+    if (!mount) return notFound(reply);
+    noCache(reply);
+    if (playlist?.[1] === 'm3u') return reply.header('content-type', 'audio/x-mpegurl').send(m3u(opts.listenUrl(path)));
+    if (playlist?.[1] === 'xspf')
+      return reply.header('content-type', 'application/xspf+xml').send(xspf(opts.listenUrl(path), config, mount.meta?.title ?? ''));
+    serveListener(app, req, reply, mount, opts);
+    return undefined;
+  };
+  app.get('/listen/:name', listen); // also answers HEAD (Fastify exposes HEAD for GET routes)
+  app.options('/listen/:name', async (_req, reply) => {
+    reply
+      .code(204)
+      .header('access-control-allow-origin', '*')
+      .header('access-control-allow-methods', 'GET, HEAD, OPTIONS')
+      .header('access-control-allow-headers', CORS_ALLOW_HEADERS)
+      .header('access-control-max-age', '86400');
+    return reply.send();
+  });
+}
+
+function serveListener(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, mount: Mount, opts: ListenRoutesOptions): void {
+  const { config, counters } = opts;
+  const socket = req.raw.socket;
+  reply.hijack();
+  const icy = wantsIcy(mount.config.codec, req.headers['icy-metadata']);
+  if (req.method === 'HEAD') {
+    socket.end(listenerHead(mount.config, config, icy ? config.icyMetaint : undefined));
+    return;
+  }
+  const full =
+    counters.total >= opts.maxListeners
+      ? SERVER_FULL_MESSAGE
+      : mount.config.maxListeners !== undefined && mount.listeners.size >= mount.config.maxListeners
+        ? MOUNT_FULL_MESSAGE
+        : undefined;
+  if (full) {
+    socket.end(rawError(403, full));
+    return;
+  }
+  const l: Listener = {
+    id: opts.nextListenerId(),
+    socket,
+    ip: req.ip,
+    userAgent: String(req.headers['user-agent'] ?? ''),
+    connectedAt: Date.now(),
+    metaint: icy ? config.icyMetaint : 0,
+    untilMeta: config.icyMetaint,
+    lastTitle: undefined,
+    bytesSent: 0,
+    oggEpoch: undefined,
+    mount: undefined,
+  };
+  counters.total++;
+  counters.listenerConnections++;
+  app.endlessSockets.add(socket);
+  socket.setNoDelay(true);
+  socket.on('error', () => undefined); // a reset peer is a normal way to leave; 'close' follows
+  socket.once('close', () => {
+    app.endlessSockets.delete(socket);
+    l.mount?.drop(l, 'closed');
+  });
+  mount.attach(l, Buffer.from(listenerHead(mount.config, config, l.metaint || undefined), 'utf8'));
+}
