@@ -249,6 +249,26 @@ describe('held below the primary', () => {
   });
 });
 
+describe('operator hold', () => {
+  it('an operator holding the fallback: no failover alert; past alertHoldSeconds one hold alert saying so; release: one recovery', async () => {
+    const r = await rig({ alertHoldSeconds: 2 });
+    r.source('fallback');
+    r.source('primary');
+    await waitFor(() => r.onAir() === 'primary', 'primary on air');
+    r.t.antenna.commands.hold('fallback');
+    await waitFor(() => r.onAir() === 'fallback', 'held on the fallback');
+    await waitFor(() => r.titles().length === 1, 'hold alert', 10_000);
+    expect(r.titles()[0]).toMatch(/^Radio Test: Off the primary for [23] s$/);
+    expect(r.pushover.requests[0]?.form.message).toContain('held there by an operator');
+    r.t.antenna.commands.hold(null);
+    await waitFor(() => r.onAir() === 'primary', 'released');
+    await waitFor(() => r.titles().length === 2, 'recovery', 10_000);
+    await sleep(1500);
+    expect(r.titles()).toHaveLength(2);
+    expect(r.titles()[1]).toBe('Radio Test: Recovered: primary back on air');
+  });
+});
+
 describe('encoder alerts on the real server', () => {
   it('an encoder killed three times in a row: one loop alert with the error, one when it has stayed up', async () => {
     const r = await rig();
