@@ -72,6 +72,19 @@ export function createMetrics(opts: {
     labelNames: ['encoder'],
     registers: [register],
   });
+  // What the alerts and analytics sinks did (issue 11): one counter per sink, target and outcome.
+  const notifications = new Counter({
+    name: 'antenna_notifications_total',
+    help: 'Items handed to an outbound sink (pushover, webhook, posthog), by target and outcome (sent, retrying, failed, dropped…).',
+    labelNames: ['sink', 'target', 'outcome'],
+    registers: [register],
+  });
+  const alerts = new Counter({
+    name: 'antenna_alerts_total',
+    help: 'Alerts raised by the alert rules, by incident kind and phase (open, close).',
+    labelNames: ['kind', 'phase'],
+    registers: [register],
+  });
   const perInput = (name: string, help: string, read: (i: AntennaSnapshot['inputs']['primary']) => number): void => {
     new Gauge({
       name,
@@ -143,8 +156,13 @@ export function createMetrics(opts: {
 
   const onSwitch = (p: AntennaEvents['switch']): void => switches.inc({ to: p.to, reason: p.reason });
   const onRestart = (p: AntennaEvents['encoder-restarted']): void => restarts.inc({ encoder: p.name });
+  const onSink = (p: AntennaEvents['sink-outcome']): void =>
+    notifications.inc({ sink: p.sink, target: p.target, outcome: p.outcome }, p.items);
+  const onAlert = (p: AntennaEvents['alert-raised']): void => alerts.inc({ kind: p.kind, phase: p.phase });
   events.on('switch', onSwitch);
   events.on('encoder-restarted', onRestart);
+  events.on('sink-outcome', onSink);
+  events.on('alert-raised', onAlert);
 
   return {
     contentType: register.contentType,
@@ -158,6 +176,8 @@ export function createMetrics(opts: {
     },
     close() {
       events.off('switch', onSwitch);
+      events.off('sink-outcome', onSink);
+      events.off('alert-raised', onAlert);
       events.off('encoder-restarted', onRestart);
       register.clear();
     },

@@ -57,6 +57,8 @@ export class ApiTimeline {
     on('encoder-restarted', (p) => ({ encoder: p.name, restarts: p.restarts, downMs: p.downMs }));
     on('encoder-restart-failed', (p) => ({ encoder: p.name, message: p.message }));
     on('hls-discontinuity', (p) => ({ reason: p.reason }));
+    on('alert-raised', (p) => ({ incident: p.incident, phase: p.phase, title: p.title, priority: p.priority, count: p.count }));
+    on('sink-outcome', (p) => ({ sink: p.sink, target: p.target, outcome: p.outcome, items: p.items, detail: p.detail }));
     on('server-started', () => ({}));
     on('server-stopping', () => ({}));
     return () => subs.forEach((u) => u());

@@ -3,7 +3,7 @@
 // that should go, alerts within a second of the switch; with the services hanging the audio is untouched.
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FFMPEG, antennaFixture, type TestAntenna } from '../helpers/antenna.js';
+import { ADMIN_PASSWORD, FFMPEG, antennaFixture, type TestAntenna } from '../helpers/antenna.js';
 import { listen as listenDecoded, longestSilence } from '../helpers/timed-listener.js';
 import { heard, longestSilenceMs, sleep, waitFor } from '../helpers/programme.js';
 import type { ProcessHandle } from '../helpers/source-client.js';
@@ -126,6 +126,22 @@ describe('alerts on the real server', () => {
     // The same alerts reached the webhook, each signed.
     expect(r.hook.deliveries.map((d) => d.body.title)).toEqual(r.titles());
     expect(r.hook.deliveries.every((d) => d.signatureValid)).toBe(true);
+    // What was raised and sent is in the status API's timeline and in /metrics.
+    const auth = { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` };
+    const base = `http://127.0.0.1:${r.t.antenna.ports.http}`;
+    const timeline = (await (await fetch(`${base}/api/events?limit=1000`, { headers: auth })).json()) as {
+      events: { type: string; detail: Record<string, unknown> }[];
+    };
+    const raised = timeline.events.filter((i) => i.type === 'alert-raised');
+    expect(raised.map((i) => `${String(i.detail.incident)} ${String(i.detail.phase)}`)).toEqual(
+      expect.arrayContaining(['failover open', 'outage open', 'outage close', 'failover close']),
+    );
+    expect(timeline.events.some((i) => i.type === 'sink-outcome' && i.detail.sink === 'pushover' && i.detail.outcome === 'sent')).toBe(
+      true,
+    );
+    const metrics = await (await fetch(`${base}/metrics`, { headers: auth })).text();
+    expect(metrics).toMatch(/antenna_notifications_total\{sink="pushover",target="[^"]*",outcome="sent"\} 4\b/);
+    expect(metrics).toMatch(/antenna_alerts_total\{kind="[a-z-]+",phase="open"\} \d/);
     // The listener's programme never went quiet through all of it.
     const w = heard(r.t, TONES, from);
     expect(longestSilenceMs(w, from, performance.now())).toBe(0);
