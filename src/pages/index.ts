@@ -12,7 +12,7 @@ export interface PagesOptions {
   readonly config: Pick<Config, 'stationName' | 'stationDescription' | 'stationUrl'>;
   readonly log: Logger;
   /** The built pages (web/build.ts output); default: dist/web beside this module's build or source. */
-  readonly dir?: string;
+  readonly dir?: string | undefined;
 }
 
 interface Asset {
@@ -48,7 +48,7 @@ export function fillPage(html: string, values: Readonly<Record<string, string>>)
 
 export function pagesPlugin(opts: PagesOptions): FastifyPluginAsync {
   const log = opts.log.child({ component: 'pages' });
-  const dir = opts.dir ?? defaultDir();
+  const dir = opts.dir === undefined ? defaultDir() : existsSync(join(opts.dir, 'index.html')) ? opts.dir : undefined;
   return async (app) => {
     if (!dir) {
       log.warn('the pages are not built (npm run build): / and /dashboard/ answer 503');

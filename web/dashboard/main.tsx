@@ -84,6 +84,7 @@ function Panel({ config, session, signOut }: { config: PublicConfig; session: Se
             key={i.id}
             input={i}
             live={d.levels ? d.levels[i.id] : null}
+            at={d.levels?.at}
             port={s.components.sourcePorts[i.id]}
             thresholdDb={config.silenceThresholdDb}
             now={now}

@@ -15,9 +15,12 @@ export function InputCard({
   now,
   onAir,
   onKick,
+  at,
 }: {
   input: StudioInput;
   live: LiveInputLevel | null;
+  /** The live feed's stamp of `live`. */
+  at: number | undefined;
   port: number | undefined;
   thresholdDb: number;
   now: number;
@@ -76,6 +79,7 @@ export function InputCard({
         peakDb={live?.peakDb ?? input.peakDb}
         thresholdDb={thresholdDb}
         active={connected}
+        at={at}
       />
       <div class="buffer">
         <span>

@@ -11,12 +11,15 @@ export function LevelMeter({
   peakDb,
   thresholdDb,
   active,
+  at,
 }: {
   label: string;
   rmsDb: number;
   peakDb: number;
   thresholdDb: number;
   active: boolean;
+  /** When the server measured it (the live feed's stamp): tests count the updates by it. */
+  at: number | undefined;
 }) {
   const zone = rmsDb >= -3 ? 'hot' : rmsDb < thresholdDb ? 'low' : 'ok';
   return (
@@ -32,6 +35,7 @@ export function LevelMeter({
         data-testid="meter"
         data-rms={rmsDb}
         data-peak={peakDb}
+        data-at={at}
       >
         <div class={`meter-rms ${zone}`} style={{ width: `${pct(rmsDb)}%` }} />
         <div class="meter-peak" style={{ left: `${pct(peakDb)}%` }} />
