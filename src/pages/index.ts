@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 
 export interface PagesOptions {
-  readonly config: Pick<Config, 'stationName' | 'stationDescription' | 'stationUrl'>;
+  readonly config: Pick<Config, 'stationName' | 'stationDescription' | 'stationUrl' | 'appwriteEndpoint'>;
   readonly log: Logger;
   /** The built pages (web/build.ts output); default: dist/web beside this module's build or source. */
   readonly dir?: string | undefined;
@@ -81,15 +81,25 @@ export function pagesPlugin(opts: PagesOptions): FastifyPluginAsync {
     }
     log.debug({ dir, assets: assets.size }, 'pages loaded');
 
+    // Everything the pages load is our own; hls.js plays blob: media sources from a blob: worker; the
+    // dashboard's only other party is the station's Appwrite endpoint.
+    const appwrite = opts.config.appwriteEndpoint ? ` ${new URL(opts.config.appwriteEndpoint).origin}` : '';
+    const csp = [
+      "default-src 'self'",
+      "media-src 'self' blob:",
+      "worker-src 'self' blob:",
+      "img-src 'self' data:",
+      "style-src 'self' 'unsafe-inline'",
+      `connect-src 'self'${appwrite}`,
+      "object-src 'none'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+    ].join('; ');
     const html = (body: string) => async (_req: FastifyRequest, reply: FastifyReply) =>
       reply
         .type('text/html; charset=utf-8')
         .header('cache-control', 'no-cache')
-        // Everything the pages load is our own; hls.js plays blob: media sources.
-        .header(
-          'content-security-policy',
-          "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self' https: http:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-        )
+        .header('content-security-policy', csp)
         .header('x-content-type-options', 'nosniff')
         .send(body);
     app.get('/', html(station));

@@ -35,7 +35,12 @@ const contract: [
   Reads<z.infer<typeof historyResponse>, Web.HistoryResponse>,
 ] = [true, true, true, true, true, true, true];
 
-const CONFIG = { stationName: 'Radio <Valley> & "Friends"', stationDescription: 'news & music', stationUrl: '' };
+const CONFIG = {
+  stationName: 'Radio <Valley> & "Friends"',
+  stationDescription: 'news & music',
+  stationUrl: '',
+  appwriteEndpoint: 'https://appwrite.example.org/v1',
+};
 const dirs: { remove(): void }[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
 
@@ -66,6 +71,7 @@ describe('pages plugin', () => {
     expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(r.body).toBe('<title>Radio &#60;Valley&#62; &#38; &#34;Friends&#34;</title><meta content="news &#38; music">{{unknown}}');
     expect(r.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(r.headers['content-security-policy']).toContain("connect-src 'self' https://appwrite.example.org;");
     expect((await a.inject('/dashboard/')).body).toContain('Dashboard · Radio &#60;Valley&#62;');
     const redirect = await a.inject('/dashboard');
     expect(redirect.statusCode).toBe(301);
