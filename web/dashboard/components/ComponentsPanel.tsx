@@ -4,11 +4,12 @@
 import { useRef } from 'preact/hooks';
 import { bytes, dateTime, duration } from '../../shared/format.js';
 import type { Status } from '../../shared/types.js';
+import { memo } from '../../shared/memo.js';
 
 const CERT_WARN_DAYS = 14;
 const LOOP_WARN_MS = 50;
 
-export function ComponentsPanel({ status, now }: { status: Status; now: number }) {
+function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
   const c = status.components;
   // CPU as a share of one core between two status reads.
   const prev = useRef<{ at: number; cpuMs: number } | null>(null);
@@ -94,3 +95,5 @@ export function ComponentsPanel({ status, now }: { status: Status; now: number }
     </section>
   );
 }
+
+export const ComponentsPanel = memo(ComponentsPanelView);

@@ -6,8 +6,9 @@ import { ApiFailure, type Api } from '../../shared/api.js';
 import { bytes, dateTime, duration } from '../../shared/format.js';
 import type { EmergencyFile, EmergencyList } from '../../shared/types.js';
 import type { ConfirmRequest } from './ConfirmDialog.js';
+import { memo } from '../../shared/memo.js';
 
-export function EmergencyPanel({
+function EmergencyPanelView({
   api,
   canWrite,
   activeId,
@@ -167,3 +168,5 @@ export function EmergencyPanel({
     </section>
   );
 }
+
+export const EmergencyPanel = memo(EmergencyPanelView);

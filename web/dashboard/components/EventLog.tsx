@@ -3,6 +3,7 @@
 import { useState } from 'preact/hooks';
 import { dateTime } from '../../shared/format.js';
 import type { TimelineItem } from '../../shared/types.js';
+import { memo } from '../../shared/memo.js';
 
 const KINDS: Record<string, (t: string) => boolean> = {
   all: () => true,
@@ -30,7 +31,7 @@ function severity(e: TimelineItem): string {
   return '';
 }
 
-export function EventLog({ events }: { events: readonly TimelineItem[] }) {
+function EventLogView({ events }: { events: readonly TimelineItem[] }) {
   const [kind, setKind] = useState('all');
   const [text, setText] = useState('');
   const q = text.trim().toLowerCase();
@@ -82,3 +83,5 @@ export function EventLog({ events }: { events: readonly TimelineItem[] }) {
     </section>
   );
 }
+
+export const EventLog = memo(EventLogView);

@@ -6,6 +6,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Api } from '../../shared/api.js';
 import type { HistoryResponse, LiveListeners } from '../../shared/types.js';
+import { memo } from '../../shared/memo.js';
 
 type Range = '1h' | '24h' | '30d';
 const MINUTES: Record<Range, number> = { '1h': 60, '24h': 1440, '30d': 43200 };
@@ -52,7 +53,7 @@ function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
-export function ListenersChart({ api, live }: { api: Api; live: readonly LiveListeners[] }) {
+function ListenersChartView({ api, live }: { api: Api; live: readonly LiveListeners[] }) {
   const [range, setRange] = useState<Range>('1h');
   const [history, setHistory] = useState<HistoryResponse['points']>([]);
   const [failed, setFailed] = useState('');
@@ -162,3 +163,5 @@ export function ListenersChart({ api, live }: { api: Api; live: readonly LiveLis
     </section>
   );
 }
+
+export const ListenersChart = memo(ListenersChartView);

@@ -3,6 +3,7 @@
 // Below it, each switch with its reason, newest first.
 import { clock, TIER_LABEL } from '../../shared/format.js';
 import type { TimelineItem, Tier } from '../../shared/types.js';
+import { memo } from '../../shared/memo.js';
 
 const DAY = 24 * 3600_000;
 
@@ -31,7 +32,7 @@ export function spans(events: readonly TimelineItem[], current: Tier | undefined
   return out.filter((s) => s.to > s.from);
 }
 
-export function SwitchTimeline({ events, current, now }: { events: readonly TimelineItem[]; current: Tier | undefined; now: number }) {
+function SwitchTimelineView({ events, current, now }: { events: readonly TimelineItem[]; current: Tier | undefined; now: number }) {
   const list = spans(events, current, now);
   const switches = events.filter((e) => e.type === 'switch' && e.at >= now - DAY).reverse();
   const ticks = [0, 6, 12, 18, 24].map((h) => now - DAY + h * 3600_000);
@@ -87,3 +88,5 @@ export function SwitchTimeline({ events, current, now }: { events: readonly Time
     </section>
   );
 }
+
+export const SwitchTimeline = memo(SwitchTimelineView);
