@@ -86,7 +86,8 @@ export function pagesPlugin(opts: PagesOptions): FastifyPluginAsync {
     const appwrite = opts.config.appwriteEndpoint ? ` ${new URL(opts.config.appwriteEndpoint).origin}` : '';
     const csp = [
       "default-src 'self'",
-      "media-src 'self' blob:",
+      // hls.js probes text tracks with a data: URL.
+      "media-src 'self' blob: data:",
       "worker-src 'self' blob:",
       "img-src 'self' data:",
       "style-src 'self' 'unsafe-inline'",

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { meResponse, publicConfig, status } from '../../src/api/schemas.js';
 import { ADMIN_PASSWORD, antennaFixture } from '../helpers/antenna.js';
-import { PROJECT, startAppwriteStandIn } from '../helpers/appwrite-stand-in.js';
+import { API_KEY, PROJECT, startAppwriteStandIn } from '../helpers/appwrite-stand-in.js';
 import { waitFor } from '../helpers/programme.js';
 
 const ADMIN = 'Basic ' + Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
@@ -65,12 +65,12 @@ describe('the API the pages use', () => {
         appwriteEndpoint: appwrite.endpoint,
         appwriteProject: PROJECT,
         appwriteTeamId: 'team',
-        appwriteApiKey: 'secret-key-1234',
+        appwriteApiKey: API_KEY,
       },
       { record: false },
     );
     const text = await (await get('/api/config')).text();
-    expect(text).not.toContain('secret-key-1234');
+    expect(text).not.toContain(API_KEY);
     expect(publicConfig.parse(JSON.parse(text)).appwrite).toEqual({ endpoint: appwrite.endpoint, project: PROJECT });
     const me = async (jwt: string) => meResponse.parse(await (await get('/api/me', { authorization: `Bearer ${jwt}` })).json());
     expect(await me('jwt-owner-1')).toEqual({ kind: 'appwrite', name: 'owner@x.test', roles: ['owner'], canWrite: true });
