@@ -330,7 +330,10 @@ describe.skipIf(skip !== undefined)(`the pages in headless Chromium${skip ? ` (s
     const during = problems.splice(before);
     expect(
       during.filter(
-        (p) => !/ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|status of 503|ERR_INCOMPLETE_CHUNKED_ENCODING|Failed to fetch/.test(p.text),
+        (p) =>
+          !/ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|status of 503|ERR_INCOMPLETE_CHUNKED_ENCODING|Failed to fetch/.test(
+            p.text,
+          ),
       ),
     ).toEqual([]);
   });
