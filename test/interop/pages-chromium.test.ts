@@ -231,7 +231,8 @@ describe.skipIf(skip !== undefined)(`the pages in headless Chromium${skip ? ` (s
     await signInAdmin(phone);
     await phone.locator('[data-testid=input-primary] [data-testid=input-state]', { hasText: 'Connected' }).waitFor({ timeout: 10_000 });
     await sleep(1500);
-    await phone.screenshot({ path: join(SHOTS, 'dashboard-phone.png'), fullPage: true });
+    // The first screen, as a person holding the phone sees it (the whole page is ~3,500 px tall).
+    await phone.screenshot({ path: join(SHOTS, 'dashboard-phone.png') });
     const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow, 'nothing wider than the phone').toBeLessThanOrEqual(0);
 
@@ -282,6 +283,31 @@ describe.skipIf(skip !== undefined)(`the pages in headless Chromium${skip ? ` (s
     // The browser reports the refused upload (422) as a failed resource load: expected, not a page error.
     const i = problems.findIndex((p) => /status of 422/.test(p.text));
     if (i >= 0) problems.splice(i, 1);
+  });
+
+  it('dashboard: hold and release ask for confirmation, then move the programme; the title is set from the page', async () => {
+    const page = await open('/dashboard/');
+    await signInAdmin(page);
+    const card = page.locator('[data-testid=onair]');
+    await expect.poll(() => card.getAttribute('data-tier'), { timeout: 10_000 }).toBe('fallback');
+    await page.locator('[data-testid=hold-emergency]').click();
+    const dialog = page.locator('[data-testid=confirm]');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await sleep(500);
+    expect(await card.getAttribute('data-tier'), 'cancelled: nothing changes').toBe('fallback');
+    await page.locator('[data-testid=hold-emergency]').click();
+    await dialog.getByRole('button', { name: 'Hold' }).click();
+    await page.locator('[data-testid=onair][data-tier=emergency] [data-testid=held]').waitFor({ timeout: 5000 });
+    await page.locator('[data-testid=hold-release]').click();
+    await dialog.getByRole('button', { name: 'Release' }).click();
+    await page.locator('[data-testid=onair][data-tier=fallback]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-testid=held]').count()).toBe(0);
+
+    await page.getByLabel('New title').fill('Late Night Talk');
+    await page.getByRole('button', { name: 'Set title' }).click();
+    await dialog.getByRole('button', { name: 'Set title' }).click();
+    await page.locator('.onair-title', { hasText: 'Late Night Talk' }).waitFor({ timeout: 5000 });
+    await page.locator('[data-testid=events] li', { hasText: 'Late Night Talk' }).first().waitFor({ timeout: 5000 });
   });
 
   it('dashboard, Appwrite sign-in: the owner gets the controls; a read-only member sees the panel without them', async () => {

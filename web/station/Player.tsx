@@ -119,7 +119,7 @@ export function Player({ np }: { np: NowPlaying }) {
         <label>
           <span class="label">Quality</span>
           <select value={quality} onChange={(e) => choose(e.currentTarget.value)} data-testid="quality">
-            {np.station.hls_enabled && <option value={AUTO}>Automatic (adaptive)</option>}
+            {np.station.hls_enabled && <option value={AUTO}>Automatic</option>}
             {mounts.map((m) => (
               <option key={m.path} value={m.path}>
                 {qualityLabel(m)}

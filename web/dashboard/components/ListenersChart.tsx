@@ -10,6 +10,7 @@ import { memo } from '../../shared/memo.js';
 
 type Range = '1h' | '24h' | '30d';
 const MINUTES: Record<Range, number> = { '1h': 60, '24h': 1440, '30d': 43200 };
+const stepped = uPlot.paths.stepped?.({ align: 1 });
 const COLOURS = ['#c2410c', '#2563eb', '#059669', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#ca8a04'];
 
 interface Series {
@@ -37,10 +38,11 @@ function toSeries(points: HistoryResponse['points'], live: readonly LiveListener
     rows = [...hours.values()];
   }
   if (range === '1h') {
-    const last = rows.at(-1)?.t ?? 0;
+    // Whole minutes of history (each the minute's peak) until the live samples start, then the samples.
     const since = Date.now() - 3600_000;
-    rows = rows.filter((r) => r.t >= since);
-    for (const l of live) if (l.at > last) rows.push({ t: l.at, total: l.total, m: { ...l.mounts, hls: l.hls } });
+    const firstLive = live[0]?.at ?? Infinity;
+    rows = rows.filter((r) => r.t >= since && r.t + 60_000 <= firstLive);
+    for (const l of live) rows.push({ t: l.at, total: l.total, m: { ...l.mounts, hls: l.hls } });
   }
   const xs = rows.map((r) => r.t / 1000);
   return {
@@ -112,6 +114,8 @@ function ListenersChartView({ api, live }: { api: Api; live: readonly LiveListen
             width: n === 'total' ? 2.5 : 1.5,
             ...(n === 'total' ? { fill: 'rgba(194,65,12,0.08)' } : {}),
             points: { show: false },
+            // A count holds until it changes: steps, not slopes between samples.
+            paths: stepped,
           })),
         ],
       },

@@ -49,7 +49,8 @@ function SwitchTimelineView({ events, current, now }: { events: readonly Timelin
           <div
             key={s.from}
             class={`seg ${s.tier ? `tier-${s.tier}` : 'none'}`}
-            style={{ left: `${((s.from - (now - DAY)) / DAY) * 100}%`, width: `${((s.to - s.from) / DAY) * 100}%` }}
+            // A span of seconds at the right end stays a visible sliver inside the band.
+            style={{ left: `min(${((s.from - (now - DAY)) / DAY) * 100}%, calc(100% - 3px))`, width: `${((s.to - s.from) / DAY) * 100}%` }}
             title={`${s.tier ? TIER_LABEL[s.tier] : 'no record (server not running)'}: ${clock(s.from)} – ${clock(s.to)}`}
           />
         ))}
