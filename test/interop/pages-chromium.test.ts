@@ -268,6 +268,14 @@ describe.skipIf(skip !== undefined)(`the pages in headless Chromium${skip ? ` (s
     await page.locator('[data-testid=upload]').click();
     await page.locator('[data-testid=emergency-message]', { hasText: 'uploaded' }).waitFor({ timeout: 30_000 });
     await page.locator('[data-testid=emergency-file][data-active=true]', { hasText: 'tone-523.mp3' }).waitFor({ timeout: 10_000 });
+    // Preview: the file is fetched with the operator's credentials and played from a blob: URL.
+    await page.locator('[data-testid=emergency-file]', { hasText: 'tone-523.mp3' }).getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => page.locator('[data-testid=emergency-file] audio').getAttribute('src'), { timeout: 10_000 }).toMatch(/^blob:/);
+    // The event list filters by kind: operator actions only.
+    await page.locator('[data-testid=event-kind]').selectOption('operators');
+    const shown = await page.locator('[data-testid=events] li').allTextContents();
+    expect(shown.length).toBeGreaterThan(0);
+    for (const line of shown) expect(line).toContain('by admin');
     const lib = (await (await fetch(`${s.httpBase}/api/emergency`, { headers: { authorization: admin() } })).json()) as {
       active: string;
       files: { id: string; name: string }[];
