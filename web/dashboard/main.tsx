@@ -34,6 +34,7 @@ function Panel({ config, session, signOut }: { config: PublicConfig; session: Se
   const d = useDashboard(session, signOut);
   const now = useNow(1000);
   const [ask, setAsk] = useState<ConfirmRequest | null>(null);
+  const [actionError, setActionError] = useState('');
   const canWrite = d.me?.canWrite === true;
   const s = d.status;
   const kick = (id: 'primary' | 'fallback') =>
@@ -48,7 +49,7 @@ function Panel({ config, session, signOut }: { config: PublicConfig; session: Se
               try {
                 await d.api.post(`/api/sources/${id}/kick`);
               } catch (err) {
-                alert(err instanceof ApiFailure ? err.message : String(err));
+                setActionError(`Kick failed: ${err instanceof ApiFailure ? err.message : String(err)}`);
               }
               d.refresh();
             },
@@ -75,6 +76,14 @@ function Panel({ config, session, signOut }: { config: PublicConfig; session: Se
       </header>
       <ConnectionBanner state={d.connection} since={d.offlineSince} />
       {d.error && !d.error.offline && <div class="banner warn">{d.error.message}</div>}
+      {actionError && (
+        <div class="banner warn" role="alert">
+          {actionError}{' '}
+          <button type="button" onClick={() => setActionError('')}>
+            Dismiss
+          </button>
+        </div>
+      )}
       <main class="grid">
         <div class="col-wide">
           <OnAirCard status={s} levels={d.levels} title={d.title} now={now} />

@@ -7,6 +7,13 @@ import { LevelMeter } from './LevelMeter.js';
 
 const NAME = { primary: 'Primary studio', fallback: 'Fallback studio' } as const;
 
+/** The bitrate the source announced (ice-bitrate), or else the one measured from the bytes received so far. */
+function bitrate(input: StudioInput, now: number): string {
+  if (input.bitrate) return ` · ${input.bitrate} kbit/s`;
+  const s = input.connectedSince ? (now - input.connectedSince) / 1000 : 0;
+  return s >= 5 ? ` · ≈${Math.round((input.bytesIn * 8) / s / 1000)} kbit/s measured` : '';
+}
+
 export function InputCard({
   input,
   live,
@@ -60,7 +67,7 @@ export function InputCard({
           <dt>Format</dt>
           <dd>
             {input.format ?? '—'}
-            {input.bitrate ? ` · ${input.bitrate} kbit/s` : ''}
+            {bitrate(input, now)}
             {input.protocol ? ` · ${input.protocol}` : ''}
           </dd>
           <dt>Since</dt>

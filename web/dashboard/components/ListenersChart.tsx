@@ -103,7 +103,11 @@ function ListenersChartView({ api, live }: { api: Api; live: readonly LiveListen
       {
         width: Math.max(200, el.clientWidth),
         height: 220,
-        scales: { y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] } },
+        scales: {
+          // Always the whole window (an hour, a day, 30 days) up to now, even with one sample in it.
+          x: { time: true, range: () => [Date.now() / 1000 - MINUTES[range] * 60, Date.now() / 1000] },
+          y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] },
+        },
         axes: [axis, { ...axis, size: 40 }],
         legend: { live: true },
         series: [
