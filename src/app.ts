@@ -17,6 +17,7 @@ import { Supervisor } from './supervisor/supervisor.js';
 import { createAnalytics, type Analytics, type AnalyticsSnapshot } from './analytics/index.js';
 import type { HoldTier, InputId } from './types/contracts.js';
 import { createApi } from './api/index.js';
+import { pagesPlugin } from './pages/index.js';
 import type { AntennaEvents } from './types/events.js';
 import { TypedEmitter, type EventName } from './util/typed-emitter.js';
 import { AuthGuard } from './util/auth-guard.js';
@@ -163,6 +164,8 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     const api = await createApi({ events, snapshot, commands, config, secrets, log: log.child({ component: 'api' }), ffmpegPath });
     closers.push({ name: 'api', close: () => api.close() });
     await http.register(api.plugin);
+    // The station page and the dashboard: static files that use the API above like any other client.
+    await http.register(pagesPlugin({ config, log }));
     ports.http = await listenHttp(http, config);
     httpPort = ports.http;
     closers.push({ name: 'http', close: () => http.close() });

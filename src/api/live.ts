@@ -107,6 +107,7 @@ export class LiveFeed {
       return {
         connected: i.source.state !== 'idle',
         levelDb: i.mixer.levelDb,
+        peakDb: i.mixer.peakDb,
         silent: i.mixer.silent,
         available: i.mixer.available,
         bufferMs: i.mixer.buffer.depthMs,

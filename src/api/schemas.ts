@@ -52,6 +52,16 @@ export const nowPlaying = z.object({
   held: holdTier.nullable(),
 });
 
+export const publicConfig = z.object({
+  station: z.object({ name: z.string(), description: z.string(), genre: z.string(), url: z.string() }),
+  silenceThresholdDb: z.number().describe('RMS below this counts as silence (the level meters mark it)'),
+  appwrite: z
+    .object({ endpoint: z.string(), project: z.string() })
+    .nullable()
+    .describe('where the dashboard signs in with the Appwrite web SDK; null: the admin credentials only'),
+});
+export type PublicConfig = z.infer<typeof publicConfig>;
+
 // --- status -----------------------------------------------------------------------------------------
 
 const studioInput = z.object({
@@ -68,7 +78,8 @@ const studioInput = z.object({
   available: z.boolean(),
   unavailableReason: z.string().nullable(),
   silent: z.boolean(),
-  levelDb: z.number(),
+  levelDb: z.number().describe('RMS of the last 20 ms frame, dBFS'),
+  peakDb: z.number().describe('sample peak, held and falling back at 12 dB/s, dBFS'),
   buffer: z.object({
     state: z.string(),
     depthMs: z.number(),
@@ -169,6 +180,13 @@ export const historyQuery = z.object({
 export const historyResponse = z.object({
   resolutionSeconds: z.literal(60),
   points: z.array(z.object({ t: ms, total: z.number(), mounts: z.record(z.string(), z.number()) })),
+});
+
+export const meResponse = z.object({
+  kind: z.enum(['admin', 'appwrite']),
+  name: z.string().describe('the Appwrite e-mail (or id), or "admin"'),
+  roles: z.array(z.string()),
+  canWrite: z.boolean().describe('whether the write routes (emergency files, kick, title, hold) will accept these credentials'),
 });
 
 // --- emergency files --------------------------------------------------------------------------------

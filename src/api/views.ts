@@ -128,6 +128,7 @@ export function buildStatus(s: AntennaSnapshot, t: ProgrammeTracker, config: Con
       unavailableReason: mixer.unavailableReason,
       silent: mixer.silent,
       levelDb: mixer.levelDb,
+      peakDb: mixer.peakDb,
       buffer: {
         state: b.state,
         depthMs: b.depthMs,

@@ -150,10 +150,30 @@ const ON_MOUNT: Record<string, (mount: Mount, ask: Ask, reply: FastifyReply, opt
     },
   };
 
+/**
+ * Icecast's HTML admin pages (its `*.xsl` names): a person opening them, or the bare admin path, in a
+ * browser is sent to the dashboard; tools send the XML commands (`stats`, `listmounts`, …) and still
+ * get Icecast's XML.
+ */
+const HTML_PAGES = new Set([
+  'stats.xsl',
+  'listmounts.xsl',
+  'listclients.xsl',
+  'moveclients.xsl',
+  'updatemetadata.xsl',
+  'managerelays.xsl',
+  'manageauth.xsl',
+  'logs.xsl',
+  'index.html',
+]);
+export const DASHBOARD_PATH = '/dashboard/';
+
 export function adminRoutes(opts: AdminOptions): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
+    app.get('/', async (_req, reply) => reply.redirect(DASHBOARD_PATH, 302));
     app.get('/:command', async (req: FastifyRequest<{ Params: { command: string } }>, reply) => {
       const command = req.params.command;
+      if (HTML_PAGES.has(command)) return reply.redirect(DASHBOARD_PATH, 302);
       const url = req.raw.url ?? '';
       const q = queryText(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
       const { who, failedDelayMs } = roles(req, opts);

@@ -4,7 +4,7 @@ import type { InputId } from '../types/contracts.js';
 import { CHANNELS, samplesToMs } from '../types/pcm.js';
 import type { MixerInputSnapshot } from './events.js';
 import { JitterBuffer } from './jitter-buffer.js';
-import { FLOOR_DB, rmsDb } from './levels.js';
+import { FLOOR_DB, heldPeakDb, peakDb, rmsDb } from './levels.js';
 import type { Availability } from './selector.js';
 import { SilenceDetector } from './silence.js';
 
@@ -34,6 +34,7 @@ export class InputSlot {
   #connectionId = -1;
   #connected = false;
   #levelDb = FLOOR_DB;
+  #peakDb = FLOOR_DB;
   #silentBefore = true;
 
   constructor(id: InputId, cfg: InputSlotConfig, frameSamples: number) {
@@ -90,9 +91,11 @@ export class InputSlot {
     this.#declick(got);
     if (got === 0) {
       this.#levelDb = FLOOR_DB;
+      this.#peakDb = heldPeakDb(this.#peakDb, FLOOR_DB, this.#cfg.frameMs);
       return null; // no audio is not silence: it is a stall or a disconnect, judged elsewhere
     }
     this.#levelDb = rmsDb(this.frame, got);
+    this.#peakDb = heldPeakDb(this.#peakDb, peakDb(this.frame, got), this.#cfg.frameMs);
     const change = this.#detector.feed(this.#levelDb, samplesToMs(got));
     return change === 'became-silent' ? 'silence' : change === 'became-sound' ? 'sound' : null;
   }
@@ -122,6 +125,7 @@ export class InputSlot {
       unavailableReason: a.available ? null : a.reason,
       silent: this.#detector.state === 'silent',
       levelDb: Math.round(this.#levelDb * 10) / 10,
+      peakDb: Math.round(this.#peakDb * 10) / 10,
       title: this.title,
       buffer: this.#buffer.snapshot(),
     };

@@ -121,7 +121,10 @@ export interface MixerInputSnapshot {
   readonly available: boolean;
   readonly unavailableReason: UnavailableReason | null;
   readonly silent: boolean;
+  /** RMS of the last frame (the silence detector's measure), dBFS. */
   readonly levelDb: number;
+  /** Sample peak, held and falling back at 12 dB/s so a 10 Hz reader sees every frame's peak, dBFS. */
+  readonly peakDb: number;
   readonly title: string;
   readonly buffer: JitterBufferSnapshot;
 }

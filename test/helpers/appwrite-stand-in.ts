@@ -2,7 +2,10 @@
 // /v1/account (X-Appwrite-JWT), GET /v1/teams/{teamId}/memberships with `queries[]` (the user's JWT)
 // and GET /v1/users/{userId}/memberships (X-Appwrite-Key), X-Appwrite-Project checked on every
 // request, errors as { message, code, type, version }. It can go down or become slow, and it counts
-// requests so tests can see the cache at work.
+// requests so tests can see the cache at work. For the dashboard's browser sign-in it also speaks the
+// web SDK's side: POST /v1/account/sessions/email (the session comes back in X-Fallback-Cookies, as
+// Appwrite does for a cross-site endpoint), POST /v1/account/jwts, DELETE /v1/account/sessions/current,
+// with CORS for credentialed requests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -11,6 +14,8 @@ export interface StandInUser {
   readonly id: string;
   readonly email: string;
   readonly name?: string;
+  /** Lets the user sign in with e-mail and password (the web SDK's createEmailPasswordSession). */
+  readonly password?: string;
 }
 
 export interface StandInMembership {
@@ -40,12 +45,32 @@ export async function startAppwriteStandIn(
   const sockets = new Set<Socket>();
   const requests: AppwriteStandIn['requests'] = [];
   const state: { delayMs: number; failStatus: number | undefined } = { delayMs: 0, failStatus: undefined };
+  /** Session secret → user id, for sessions made by e-mail and password. */
+  const sessions = new Map<string, string>();
+  let nextSession = 1;
   const server: Server = createServer((req, res) => {
     const header = (n: string): string | undefined => {
       const v = req.headers[n];
       return Array.isArray(v) ? v[0] : v;
     };
     const url = new URL(req.url ?? '/', 'http://x');
+    const origin = header('origin');
+    if (origin) {
+      // The web SDK sends credentialed requests (credentials: 'include') from the dashboard's origin.
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('access-control-allow-credentials', 'true');
+      res.setHeader('access-control-expose-headers', 'X-Fallback-Cookies');
+      res.setHeader('vary', 'origin');
+    }
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE',
+        'access-control-allow-headers': header('access-control-request-headers') ?? '',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return;
+    }
     requests.push({
       method: req.method ?? '',
       path: url.pathname,
@@ -53,18 +78,57 @@ export async function startAppwriteStandIn(
       jwt: header('x-appwrite-jwt'),
       key: header('x-appwrite-key'),
     });
-    setTimeout(() => answer(req, res, url, header), state.delayMs);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => setTimeout(() => answer(req, res, url, header, Buffer.concat(chunks).toString('utf8')), state.delayMs));
   });
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
 
-  function answer(_req: IncomingMessage, res: ServerResponse, url: URL, header: (n: string) => string | undefined): void {
+  /** The user of the session the web SDK sends back (X-Fallback-Cookies JSON, or a cookie). */
+  function sessionUser(header: (n: string) => string | undefined): StandInUser | undefined {
+    const name = `a_session_${PROJECT}`;
+    let secret: string | undefined;
+    try {
+      secret = (JSON.parse(header('x-fallback-cookies') ?? '{}') as Record<string, string>)[name];
+    } catch {
+      secret = undefined;
+    }
+    secret ??= /(?:^|;\s*)a_session_[^=]+=([^;]+)/.exec(header('cookie') ?? '')?.[1];
+    const id = secret ? sessions.get(secret) : undefined;
+    return id ? users.find((u) => u.id === id) : undefined;
+  }
+
+  function answer(req: IncomingMessage, res: ServerResponse, url: URL, header: (n: string) => string | undefined, body: string): void {
     if (res.destroyed) return;
     if (state.failStatus !== undefined) return error(res, state.failStatus, 'general_server_error', 'Server Error');
     if (header('x-appwrite-project') !== PROJECT)
       return error(res, 404, 'project_not_found', 'Project with the requested ID could not be found.');
+    if (req.method === 'POST' && url.pathname === '/v1/account/sessions/email') {
+      let creds: { email?: string; password?: string } = {};
+      try {
+        creds = JSON.parse(body) as typeof creds;
+      } catch {
+        return error(res, 400, 'general_argument_invalid', 'Invalid JSON');
+      }
+      const u = users.find((x) => x.password !== undefined && x.email === creds.email && x.password === creds.password);
+      if (!u) return error(res, 401, 'user_invalid_credentials', 'Invalid credentials. Please check the email and password.');
+      const secret = `session-secret-${nextSession++}`;
+      sessions.set(secret, u.id);
+      res.setHeader('x-fallback-cookies', JSON.stringify({ [`a_session_${PROJECT}`]: secret }));
+      return json(res, 201, { $id: `session-${nextSession}`, userId: u.id, provider: 'email', current: true, secret: '' });
+    }
+    if (req.method === 'POST' && url.pathname === '/v1/account/jwts') {
+      const u = sessionUser(header);
+      if (!u) return error(res, 401, 'general_unauthorized_scope', 'User (role: guests) missing scope (account)');
+      return json(res, 201, { jwt: u.jwt });
+    }
+    if (req.method === 'DELETE' && url.pathname.startsWith('/v1/account/sessions/')) {
+      res.writeHead(204).end();
+      return;
+    }
     const jwt = header('x-appwrite-jwt');
     const key = header('x-appwrite-key');
     const user = jwt ? users.find((u) => u.jwt === jwt) : undefined;

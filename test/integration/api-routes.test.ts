@@ -138,6 +138,8 @@ describe('status API routes on the real server', () => {
     expect(routes.sort()).toEqual(
       [
         'GET /api/nowplaying',
+        'GET /api/config',
+        'GET /api/me',
         'GET /api/status',
         'GET /api/events',
         'GET /api/live',

@@ -1,12 +1,33 @@
 // GET /api/nowplaying: public, CORS, cacheable for a second (widgets, players, dashboards). Field
 // names follow AzuraCast's now-playing where they fit, since widgets already read them.
+// GET /api/config: what the pages need before anyone signs in (station, where Appwrite is); no secret.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.js';
-import { errorBody, nowPlaying, type NowPlaying } from '../schemas.js';
+import { errorBody, nowPlaying, publicConfig, type NowPlaying, type PublicConfig } from '../schemas.js';
 
 export function publicRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
   let cached: { body: NowPlaying; until: number } | undefined;
+  const c = ctx.config;
+  const config: PublicConfig = {
+    station: { name: c.stationName, description: c.stationDescription, genre: c.stationGenre, url: c.stationUrl },
+    silenceThresholdDb: c.silenceThresholdDb,
+    appwrite: c.appwriteEndpoint && c.appwriteProject ? { endpoint: c.appwriteEndpoint, project: c.appwriteProject } : null,
+  };
   return async (app) => {
+    app.get(
+      '/api/config',
+      {
+        schema: {
+          summary: 'Station and sign-in settings the pages need (public, never a secret)',
+          tags: ['public'],
+          response: { 200: publicConfig },
+        },
+      },
+      async (_req, reply) => {
+        void reply.header('cache-control', 'no-cache');
+        return config;
+      },
+    );
     app.get(
       '/api/nowplaying',
       {

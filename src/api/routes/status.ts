@@ -3,9 +3,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiContext } from '../context.js';
-import { guard } from '../guard.js';
+import { actor } from '../auth.js';
+import { guard, principalOf } from '../guard.js';
 import { MAX_LIVE_CLIENTS } from '../live.js';
-import { errorBody, eventsQuery, eventsResponse, historyQuery, historyResponse, status } from '../schemas.js';
+import { errorBody, eventsQuery, eventsResponse, historyQuery, historyResponse, meResponse, status } from '../schemas.js';
 
 const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 429: errorBody, 503: errorBody };
 
@@ -23,6 +24,22 @@ export function statusRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
         },
       },
       async () => ctx.status(),
+    );
+
+    app.get(
+      '/api/me',
+      {
+        onRequest: read,
+        schema: {
+          summary: 'Who these credentials are and whether they may act (the dashboard hides controls otherwise)',
+          tags: ['read'],
+          response: { 200: meResponse, ...errors },
+        },
+      },
+      async (req) => {
+        const p = principalOf(req);
+        return { kind: p.kind, name: actor(p), roles: p.kind === 'admin' ? [] : [...p.roles], canWrite: p.canWrite };
+      },
     );
 
     app.get(

@@ -1,0 +1,97 @@
+// Who the operator is to the API: the admin credentials (HTTP Basic, kept for this tab only in
+// sessionStorage), or an Appwrite account signed in with the Appwrite web SDK, whose JWT (valid 15
+// minutes) is sent as Authorization: Bearer and renewed before it expires.
+import { basicAuth } from '../shared/api.js';
+import type { PublicConfig } from '../shared/types.js';
+
+export interface Session {
+  readonly kind: 'admin' | 'appwrite';
+  /** The Authorization header value; an Appwrite JWT is renewed when it is older than RENEW_MS. */
+  header(): Promise<string>;
+  /** A JWT the API refused as expired or invalid: get a fresh one now (admin: nothing to renew). */
+  renew(): Promise<void>;
+  signOut(): Promise<void>;
+}
+
+const ADMIN_KEY = 'antenna.admin';
+const APPWRITE_KEY = 'antenna.appwrite';
+/** Appwrite JWTs live 15 minutes; a new one is made after 10, so one in use never expires. */
+const RENEW_MS = 10 * 60_000;
+
+export function adminSession(password: string): Session {
+  const header = basicAuth('admin', password);
+  sessionStorage.setItem(ADMIN_KEY, header);
+  return adminFromHeader(header);
+}
+
+function adminFromHeader(header: string): Session {
+  return {
+    kind: 'admin',
+    header: () => Promise.resolve(header),
+    renew: () => Promise.resolve(),
+    signOut: () => {
+      sessionStorage.removeItem(ADMIN_KEY);
+      return Promise.resolve();
+    },
+  };
+}
+
+async function appwriteAccount(cfg: NonNullable<PublicConfig['appwrite']>) {
+  // The SDK is loaded only by stations that use Appwrite, and only on the dashboard.
+  const { Client, Account } = await import('appwrite');
+  return new Account(new Client().setEndpoint(cfg.endpoint).setProject(cfg.project));
+}
+
+async function appwriteFrom(account: Awaited<ReturnType<typeof appwriteAccount>>): Promise<Session> {
+  let jwt = '';
+  let madeAt = 0;
+  let pending: Promise<void> | undefined;
+  const renew = (): Promise<void> =>
+    (pending ??= account
+      .createJWT()
+      .then((r) => {
+        jwt = r.jwt;
+        madeAt = Date.now();
+      })
+      .finally(() => {
+        pending = undefined;
+      }));
+  await renew();
+  localStorage.setItem(APPWRITE_KEY, '1');
+  return {
+    kind: 'appwrite',
+    async header() {
+      if (Date.now() - madeAt > RENEW_MS) await renew();
+      return `Bearer ${jwt}`;
+    },
+    renew,
+    async signOut() {
+      localStorage.removeItem(APPWRITE_KEY);
+      try {
+        await account.deleteSession({ sessionId: 'current' });
+      } catch {
+        /* already gone on the Appwrite side: nothing to undo */
+      }
+    },
+  };
+}
+
+export async function appwriteSignIn(cfg: NonNullable<PublicConfig['appwrite']>, email: string, password: string): Promise<Session> {
+  const account = await appwriteAccount(cfg);
+  await account.createEmailPasswordSession({ email, password });
+  return appwriteFrom(account);
+}
+
+/** The session this tab already had (admin) or the browser keeps (Appwrite), without asking anyone who has none. */
+export async function resumeSession(cfg: PublicConfig): Promise<Session | null> {
+  const admin = sessionStorage.getItem(ADMIN_KEY);
+  if (admin) return adminFromHeader(admin);
+  if (cfg.appwrite && localStorage.getItem(APPWRITE_KEY)) {
+    try {
+      return await appwriteFrom(await appwriteAccount(cfg.appwrite));
+    } catch {
+      localStorage.removeItem(APPWRITE_KEY);
+    }
+  }
+  return null;
+}
