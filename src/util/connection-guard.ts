@@ -15,6 +15,12 @@ export interface ConnectionGuardOptions {
   readonly maxTotal: number;
   /** Pending longer than this is closed (0 = the owner times heads out itself). */
   readonly timeoutMs: number;
+  /**
+   * A connection younger than this is never closed for its address's limit: its request may simply not
+   * have been read yet (a connect storm from one carrier-grade NAT address while the event loop is busy).
+   * The overall limit stays hard. Default 0 (the source ports, where the studio's newcomer must win).
+   */
+  readonly graceMs?: number;
 }
 
 export class ConnectionGuard {
@@ -39,7 +45,7 @@ export class ConnectionGuard {
     this.#startSweep();
     const address = socket.remoteAddress ?? 'unknown';
     let mine = this.#byAddress.get(address);
-    if (mine && mine.size >= this.#opts.maxPerAddress) this.#drop(first(mine), 'per-address limit');
+    if (mine) this.#trim(mine, this.#opts.maxPerAddress - 1);
     if (this.#pending.size >= this.#opts.maxTotal) {
       const victim = this.#busiestOldest();
       if (victim) this.#drop(victim, 'overall limit');
@@ -86,6 +92,17 @@ export class ConnectionGuard {
     this.#sweep.unref();
   }
 
+  /** Closes the address's oldest connections past the grace until it holds at most `keep`. */
+  #trim(mine: Set<Socket>, keep: number): void {
+    const grace = this.#opts.graceMs ?? 0;
+    const now = performance.now();
+    while (mine.size > keep) {
+      const oldest = first(mine);
+      if (now - (this.#pending.get(oldest)?.at ?? 0) < grace) return;
+      this.#drop(oldest, 'per-address limit');
+    }
+  }
+
   #busiestOldest(): Socket | undefined {
     let best: Set<Socket> | undefined;
     for (const set of this.#byAddress.values()) if (!best || set.size > best.size) best = set;
@@ -109,6 +126,8 @@ export class ConnectionGuard {
   }
 
   #expire(): void {
+    // Connections admitted over an address's limit during their grace are trimmed once it has passed.
+    if (this.#opts.graceMs) for (const mine of [...this.#byAddress.values()]) this.#trim(mine, this.#opts.maxPerAddress);
     const limit = performance.now() - this.#opts.timeoutMs;
     for (const [socket, entry] of this.#pending) {
       if (entry.at > limit) break;

@@ -93,8 +93,9 @@ describe('idle connections on the source ports (issue 13 §2)', () => {
       }),
     );
     expect(answered.every(Boolean)).toBe(true);
-    await sleep(200);
-    // Every one was answered; then, idle, they are bounded per address like connections that never asked.
+    // Every one was answered; then, idle, they are bounded per address like connections that never asked
+    // (once the 2 s grace for requests not yet read has passed, and the next sweep has run).
+    await sleep(3500);
     expect(sockets.filter((s) => !s.destroyed).length).toBeLessThanOrEqual(8);
     const l = listen(http, '/listen/live.mp3');
     f.track({ close: async () => l.close() });

@@ -72,7 +72,7 @@ describe('connection guard', () => {
     await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
   });
 
-  async function harness(opts: { maxPerAddress: number; maxTotal: number; timeoutMs: number }) {
+  async function harness(opts: { maxPerAddress: number; maxTotal: number; timeoutMs: number; graceMs?: number }) {
     const guard = new ConnectionGuard({ log, ...opts });
     const accepted: net.Socket[] = [];
     const server = net.createServer((s) => {
@@ -94,6 +94,17 @@ describe('connection guard', () => {
     };
     return { guard, connect };
   }
+
+  it('with a grace, a connect storm from one address is not shed until its connections have had time to send a request', async () => {
+    const { guard, connect } = await harness({ maxPerAddress: 2, maxTotal: 10, timeoutMs: 0, graceMs: 300 });
+    const young = [await connect('127.0.0.4'), await connect('127.0.0.4'), await connect('127.0.0.4')];
+    expect(young.map((x) => x.destroyed)).toEqual([false, false, false]);
+    expect(guard.snapshot().pending).toBe(3);
+    await new Promise((r) => setTimeout(r, 350));
+    // Past the grace they are idle connections like any other: the oldest make room, down to the limit.
+    const late = await connect('127.0.0.4');
+    expect([...young, late].map((x) => x.destroyed)).toEqual([true, true, false, false]);
+  });
 
   it('closes the oldest of an address at its limit, and the oldest of the busiest address at the overall limit', async () => {
     const { guard, connect } = await harness({ maxPerAddress: 2, maxTotal: 3, timeoutMs: 0 });
