@@ -22,9 +22,13 @@ import { TypedEmitter, type EventName } from './util/typed-emitter.js';
 import { AuthGuard, type AuthGuardSnapshot } from './util/auth-guard.js';
 import type { ConnectionGuardSnapshot } from './util/connection-guard.js';
 import { descriptorBudget, type HttpBudget } from './util/fd-limit.js';
+import { ChallengeStore, createTls, type CertificateSnapshot, type Tls } from './tls/index.js';
+import { acmeChallengeRoutes } from './tls/plugin.js';
 
 export interface AntennaPorts extends IngestPorts {
   readonly http: number;
+  /** The HTTPS port (h2 + HTTP/1.1) once a certificate exists; absent without TLS or before. */
+  readonly https?: number;
 }
 
 /** One studio input as the status panel shows it: who is connected (ingest) and how it sounds (mixer). */
@@ -61,6 +65,8 @@ export interface AntennaSnapshot {
   readonly auth: AuthGuardSnapshot;
   /** The listener port: connections without a request yet, and the descriptor budget it runs under. */
   readonly http: ConnectionGuardSnapshot & { readonly budget: HttpBudget };
+  /** The certificate (src/tls): null when TLS is off. */
+  readonly tls: CertificateSnapshot | null;
 }
 
 /** Subscribe-only view of an emitter: observers listen, they never emit. */
@@ -79,6 +85,8 @@ export interface AntennaCommands {
   hold(tier: HoldTier | null): void;
   /** Plays another emergency file: decoded in full first; rejects (the current file plays on) if unusable. */
   useEmergencyFile(path: string): Promise<void>;
+  /** Orders a successor certificate now (or rereads the certificate files); false when TLS is off. Resolves when the attempt ends; its outcome is in the events and the snapshot. */
+  renewCertificate(): Promise<boolean>;
 }
 
 /** What observers (api, analytics, tests) may use: events and read-only snapshots. */
@@ -186,9 +194,11 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
         process: processSnapshot(loopDelay),
         auth: auth.snapshot(),
         http: { ...http.connectionGuard.snapshot(), budget },
+        tls: tls?.snapshot() ?? null,
       };
     };
-    const commands = antennaCommands(ingest, mixer, log.child({ component: 'commands' }));
+    let tls: Tls | undefined;
+    const commands = antennaCommands(ingest, mixer, log.child({ component: 'commands' }), () => tls);
 
     const http = buildHttpServer({ config, log, budget });
     await http.register(icecast.plugin);
@@ -197,9 +207,51 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     const api = await createApi({ events, snapshot, commands, config, secrets, log: log.child({ component: 'api' }), ffmpegPath });
     closers.push({ name: 'api', close: () => api.close() });
     await http.register(api.plugin);
+    const challenges = new ChallengeStore();
+    if (config.tls === 'acme') await http.register(acmeChallengeRoutes(challenges));
     ports.http = await listenHttp(http, config);
     httpPort = ports.http;
     closers.push({ name: 'http', close: () => http.close() });
+
+    // TLS after the plain port listens (the CA's HTTP-01 fetch lands there); never waits for the CA:
+    // HTTPS starts when the kept certificate is loaded, or later when the first one is issued.
+    if (config.tls !== 'off') {
+      const t = await createTls({ config, log, challenges });
+      tls = t;
+      closers.push({ name: 'tls', close: () => t.close() });
+      const serve = async (): Promise<void> => {
+        const cur = t.current();
+        if (!cur) return;
+        http.https.setHosts([...config.domains, ...cur.info.altNames]);
+        try {
+          ports.https = await http.https.serve(cur);
+        } catch (err) {
+          log.child({ component: 'http' }).error({ err, port: config.httpsPort }, 'HTTPS could not start');
+        }
+      };
+      t.events.on('certificate-issued', () => void serve());
+      t.events.on('certificate-renewed', () => void serve());
+      const stamp = <T extends object>(p: T): T & { at: number } => ({ ...p, at: Date.now() });
+      t.events.on('certificate-issued', (p) => events.emit('certificate-issued', stamp(p)));
+      t.events.on('certificate-renewed', (p) => events.emit('certificate-renewed', stamp(p)));
+      t.events.on('certificate-failed', (p) => events.emit('certificate-failed', stamp(p)));
+      t.events.on('certificate-expiring', (p) => events.emit('certificate-expiring', stamp(p)));
+      // A kept (or file) certificate was installed inside createTls, before anyone subscribed: HTTPS
+      // starts now, before server-started, and observers hear of it here.
+      const kept = t.current();
+      if (kept) {
+        await serve();
+        const snap = t.snapshot();
+        events.emit('certificate-issued', {
+          at: Date.now(),
+          domains: snap.domains,
+          source: snap.source,
+          notBefore: kept.info.notBefore,
+          notAfter: kept.info.notAfter,
+          kept: true,
+        });
+      }
+    }
 
     // Closed first: observers hear "stopping" while everything still runs.
     closers.push({ name: 'stopping', close: () => events.emit('server-stopping', { at: Date.now() }) });
@@ -292,8 +344,15 @@ function adminActions(ingest: Ingest, mixer: Mixer, log: Logger): AdminActions {
   };
 }
 
-function antennaCommands(ingest: Ingest, mixer: Mixer, log: Logger): AntennaCommands {
+function antennaCommands(ingest: Ingest, mixer: Mixer, log: Logger, tls: () => Tls | undefined): AntennaCommands {
   return {
+    renewCertificate: async () => {
+      const t = tls();
+      if (!t) return false;
+      log.info('certificate renewal requested');
+      await t.renewNow();
+      return true;
+    },
     kickSource: (input) => {
       log.info({ inputId: input }, 'kick source');
       return ingest.kick(input);
