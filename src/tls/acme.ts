@@ -52,6 +52,14 @@ function configureLibrary(o: AcmeOptions): void {
     acme.axios.defaults.httpsAgent = new https.Agent({ ca: o.ca ? [...rootCertificates, o.ca] : [...rootCertificates], keepAlive: false });
     configuredCa = o.ca;
   }
+  // acme-client retries network errors, 5xx and 429 itself, by default 5 times over 75 s (or for as long
+  // as a Retry-After says). Two quick retries absorb a blip; anything longer is the manager's backoff, which
+  // reports the failure and its reason first instead of hanging in a retry loop nobody sees.
+  // (acmeSettings is acme-client's own addition to its axios defaults; its types do not declare it.)
+  const settings = (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number } })
+    .acmeSettings;
+  settings.retryMaxAttempts = 2;
+  settings.retryDefaultDelay = 2;
   const log = o.log;
   acme.setLogger((msg) => log.debug({ acme: msg }, 'acme-client'));
 }
@@ -65,6 +73,7 @@ export async function orderCertificate(
   o: AcmeOptions & { accountKey: string; domains: readonly string[]; challenges: ChallengeStore },
 ): Promise<Issued> {
   configureLibrary(o);
+  await checkDirectory(o);
   const client = new acme.Client({
     directoryUrl: o.directoryUrl,
     accountKey: o.accountKey,
@@ -74,24 +83,46 @@ export async function orderCertificate(
   });
   const key = await acme.crypto.createPrivateEcdsaKey('P-256');
   const [, csr] = await acme.crypto.createCsr({ commonName: o.domains[0] as string, altNames: [...o.domains] }, key);
-  const certPem = await client.auto({
-    csr,
-    ...(o.email ? { email: o.email } : {}),
-    termsOfServiceAgreed: true,
-    challengePriority: ['http-01'],
-    // acme-client's self-check would fetch the token from port 80 of the name as seen from here, which
-    // behind NAT often fails when the CA would succeed; the CA's own answer says why when it fails.
-    skipChallengeVerification: true,
-    challengeCreateFn: (_authz, challenge, keyAuthorization) => {
-      o.challenges.set(challenge.token, keyAuthorization);
-      return Promise.resolve();
-    },
-    challengeRemoveFn: (_authz, challenge) => {
-      o.challenges.delete(challenge.token);
-      return Promise.resolve();
-    },
-  });
+  const certPem = await client
+    .auto({
+      csr,
+      ...(o.email ? { email: o.email } : {}),
+      termsOfServiceAgreed: true,
+      challengePriority: ['http-01'],
+      // acme-client's self-check would fetch the token from port 80 of the name as seen from here, which
+      // behind NAT often fails when the CA would succeed; the CA's own answer says why when it fails.
+      skipChallengeVerification: true,
+      challengeCreateFn: (_authz, challenge, keyAuthorization) => {
+        o.challenges.set(challenge.token, keyAuthorization);
+        return Promise.resolve();
+      },
+      challengeRemoveFn: (_authz, challenge) => {
+        o.challenges.delete(challenge.token);
+        return Promise.resolve();
+      },
+    })
+    .catch((err: unknown) => {
+      // acme-client 5.4 loses a network error once its retries are spent (its status check then reads
+      // `response.config` of no response): say what happened instead of that TypeError.
+      if (err instanceof TypeError && /reading 'config'/.test(err.message))
+        throw new Error(`the ACME directory ${o.directoryUrl} stopped answering during the order (network error)`, { cause: err });
+      throw err;
+    });
   return { certPem, keyPem: key.toString() };
+}
+
+/** Fetches the directory first, so an unreachable CA (refused, DNS, TLS trust) is reported as such. */
+async function checkDirectory(o: Pick<AcmeOptions, 'directoryUrl' | 'ca'>): Promise<void> {
+  let status: number;
+  try {
+    status = (await getJson(o.directoryUrl, o.ca)).status;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw Object.assign(new Error(`cannot reach the ACME directory ${o.directoryUrl}: ${(err as Error).message}`, { cause: err }), {
+      code: typeof code === 'string' ? code : 'ECONNREFUSED',
+    });
+  }
+  if (status !== 200) throw new Error(`the ACME directory ${o.directoryUrl} answered HTTP ${status}`);
 }
 
 function getJson(

@@ -140,7 +140,7 @@ describe('HTTPS front (certificate files)', () => {
     const t0 = Date.now();
     await new Promise<void>((resolve) => s.once('close', () => resolve()));
     expect(Date.now() - t0).toBeLessThan(10_000);
-    expect(a.snapshot().http.pending).toBe(0);
+    await until('the guard counts it out', 5_000, () => (a.snapshot().http.pending === 0 ? true : undefined));
   });
 
   it('redirects every plain-HTTP path but the ACME challenge with httpRedirect=all', async () => {
