@@ -48,6 +48,11 @@ export async function runTlsFanout(log: (s: string) => void): Promise<TlsFanoutR
         ANTENNA_TLS_KEY_FILE: key,
         ANTENNA_HTTPS_PORT: '0',
         ANTENNA_HTTP_REDIRECT: 'none',
+        // One loopback address stands in for thousands of listeners, and at 500 new connections a second
+        // the TLS handshakes in flight from it exceed the per-address cap of connections without a request
+        // (32), which sheds them as a flood would be. Listeners in the field come from many addresses.
+        ANTENNA_HTTP_MAX_PENDING_PER_ADDRESS: '10000',
+        ANTENNA_HTTP_MAX_PENDING: '20000',
       },
       withNofile,
     );
