@@ -133,7 +133,8 @@ class TlsManager implements Tls {
       // The operator's files must be usable at start: a typo in a path is a configuration error.
       await this.#reloadFiles(true);
       this.#watchFiles();
-      this.#checkExpiring();
+      // No renewal to order, but an operator whose own renewal stopped hears of it (every RECHECK_MS).
+      this.#schedule(0);
       return;
     }
     if (this.#config.acmeCaFile) this.#ca = await readFile(this.#config.acmeCaFile, 'utf8');

@@ -259,3 +259,55 @@ describe('plain-HTTP redirect policy', () => {
     for (const p of ['all', 'admin', 'none'] as const) expect(redirects(p, '/.well-known/acme-challenge/abc')).toBe(false);
   });
 });
+
+describe('certificate manager (files mode, injected clock)', () => {
+  it('raises certificate-expiring for a brought certificate near its end, and reports an unusable replacement', async () => {
+    const { createTls } = await import('../../src/tls/index.js');
+    const { createRootLogger } = await import('../../src/log.js');
+    const fixtures = new URL('../fixtures/tls/', import.meta.url).pathname;
+    const dir = mkdtempSync(join(tmpdir(), 'antenna-tls-mgr-'));
+    try {
+      const cert = readFileSync(join(fixtures, 'cert-a.pem'), 'utf8');
+      const info = readCertificate(cert);
+      const t = await createTls({
+        config: {
+          tls: 'files',
+          domains: [],
+          acmeDirectory: 'https://unused.example/dir',
+          acmeCaFile: undefined,
+          acmeEmail: undefined,
+          tlsCertFile: join(fixtures, 'cert-a.pem'),
+          tlsKeyFile: join(fixtures, 'key-b.pem'),
+          dataDir: dir,
+        },
+        log: createRootLogger('silent'),
+      }).catch((err: unknown) => err as Error);
+      // A key that is not the certificate's stops start-up: a typo in a path is a configuration error.
+      expect(t).toBeInstanceOf(Error);
+      expect((t as Error).message).toMatch(/is not the key of/);
+
+      const expiring: unknown[] = [];
+      const m = await createTls({
+        config: {
+          tls: 'files',
+          domains: [],
+          acmeDirectory: 'https://unused.example/dir',
+          acmeCaFile: undefined,
+          acmeEmail: undefined,
+          tlsCertFile: join(fixtures, 'cert-a.pem'),
+          tlsKeyFile: join(fixtures, 'key-a.pem'),
+          dataDir: dir,
+        },
+        log: createRootLogger('silent'),
+        now: () => info.notAfter - DAY,
+      });
+      m.events.on('certificate-expiring', (p) => expiring.push(p));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(expiring).toEqual([{ domains: ['localhost'], notAfter: info.notAfter, hoursLeft: 24 }]);
+      expect(m.snapshot()).toMatchObject({ source: 'file', state: 'valid', renewAt: null });
+      await m.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
