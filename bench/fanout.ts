@@ -57,21 +57,25 @@ export interface FanoutResults {
   readonly settings: { levels: number[]; windowS: number; ratePerS: number; nofile: number; burstSeconds: number; queueBytes: number };
 }
 
-interface Target {
+export interface Target {
   readonly pid: number;
   readonly port: number;
+  /** How the load generator's listeners connect (default plain HTTP). */
+  readonly protocol?: 'http' | 'https' | 'h2';
+  /** Plain-HTTP port for the decoding sanity listener (default `port`). */
+  readonly plainPort?: number;
   readonly probe?: LoopProbe;
   slowListeners(): Promise<number>;
   /** Log lines at warn or above so far, when the server's log is readable. */
   warnings?(): number;
 }
 
-async function slowFromStats(port: number, pass: string): Promise<number> {
+export async function slowFromStats(port: number, pass: string): Promise<number> {
   const r = await getText(`http://127.0.0.1:${port}/admin/stats`, { user: 'admin', pass }, 10_000).catch(() => undefined);
   return [...(r?.body ?? '').matchAll(/<slow_listeners>(\d+)<\/slow_listeners>/g)].reduce((a, m) => a + Number(m[1]), 0);
 }
 
-async function runLevels(
+export async function runLevels(
   t: Target,
   ffmpeg: string,
   levels: readonly number[],
@@ -85,13 +89,23 @@ async function runLevels(
     const slowBefore = await t.slowListeners();
     const warnBefore = t.warnings?.() ?? 0;
     const { result, during } = await runLoad(
-      { host: '127.0.0.1', port: t.port, path: MOUNT, n, rate: RATE, settleMs: SETTLE_MS, windowMs, bytesPerSecond: BYTES_PER_S },
+      {
+        host: '127.0.0.1',
+        port: t.port,
+        path: MOUNT,
+        n,
+        rate: RATE,
+        settleMs: SETTLE_MS,
+        windowMs,
+        bytesPerSecond: BYTES_PER_S,
+        ...(t.protocol ? { protocol: t.protocol } : {}),
+      },
       async () => {
         const machine = machineCpu();
         const ours = measureTree(process.pid, windowMs - 1000);
         if (t.probe) t.probe.reset(t.pid);
         const joined = performance.now();
-        const sanity = await listen(ffmpeg, `http://127.0.0.1:${t.port}${MOUNT}`, MOUNT_FORMAT, TONES);
+        const sanity = await listen(ffmpeg, `http://127.0.0.1:${t.plainPort ?? t.port}${MOUNT}`, MOUNT_FORMAT, TONES);
         const usage = await measureTree(t.pid, windowMs - 1500);
         const loop = t.probe ? ((await t.probe.read(t.pid)) ?? null) : null;
         const otherCpuPercent = Math.max(0, Math.round((machine() - (await ours).cpuPercent) * 10) / 10);

@@ -6,6 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import { runFanout } from './fanout.js';
 import { runHls } from './hls.js';
 import { runOnAir } from './onair.js';
+import { runTlsFanout } from './tls.js';
 
 const log = (s: string): void => void process.stdout.write(`[bench] ${s}\n`);
 
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   if (all || which.has('onair')) results.onair = await runOnAir(log);
   if (all || which.has('hls')) results.hls = await runHls(log);
   if (all || which.has('fanout')) results.fanout = await runFanout(log);
+  if (all || which.has('tls')) results.tls = await runTlsFanout(log);
   mkdirSync('bench/results', { recursive: true });
   // Merge: sections that did not run this time keep their last figures (each carries its own date).
   const file = 'bench/results/latest.json';

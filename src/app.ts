@@ -24,6 +24,8 @@ import { AuthGuard } from './util/auth-guard.js';
 import { descriptorBudget } from './util/fd-limit.js';
 import type { AntennaPorts, StudioInputSnapshot, ProcessSnapshot, AntennaSnapshot } from './types/snapshots.js';
 export type { AntennaPorts, StudioInputSnapshot, ProcessSnapshot, AntennaSnapshot } from './types/snapshots.js';
+import { ChallengeStore, createTls, type Tls } from './tls/index.js';
+import { acmeChallengeRoutes } from './tls/plugin.js';
 
 /** Subscribe-only view of an emitter: observers listen, they never emit. */
 export type EventSource<E extends object> = Pick<TypedEmitter<E>, 'on' | 'once' | 'off'>;
@@ -41,6 +43,8 @@ export interface AntennaCommands {
   hold(tier: HoldTier | null): void;
   /** Plays another emergency file: decoded in full first; rejects (the current file plays on) if unusable. */
   useEmergencyFile(path: string): Promise<void>;
+  /** Orders a successor certificate now (or rereads the certificate files); false when TLS is off. Resolves when the attempt ends; its outcome is in the events and the snapshot. */
+  renewCertificate(): Promise<boolean>;
 }
 
 /** What observers (api, analytics, tests) may use: events and read-only snapshots. */
@@ -153,9 +157,11 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
         process: processSnapshot(loopDelay),
         auth: auth.snapshot(),
         http: { ...http.connectionGuard.snapshot(), budget },
+        tls: tls?.snapshot() ?? null,
       };
     };
-    const commands = antennaCommands(ingest, mixer, log.child({ component: 'commands' }));
+    let tls: Tls | undefined;
+    const commands = antennaCommands(ingest, mixer, log.child({ component: 'commands' }), () => tls);
 
     const http = buildHttpServer({ config, log, budget });
     await http.register(icecast.plugin);
@@ -166,10 +172,51 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     await http.register(api.plugin);
     // The station page and the dashboard: static files that use the API above like any other client.
     await http.register(pagesPlugin({ config, log }));
+    const challenges = new ChallengeStore();
+    if (config.tls === 'acme') await http.register(acmeChallengeRoutes(challenges));
     ports.http = await listenHttp(http, config);
     httpPort = ports.http;
     closers.push({ name: 'http', close: () => http.close() });
 
+    // TLS after the plain port listens (the CA's HTTP-01 fetch lands there); never waits for the CA:
+    // HTTPS starts when the kept certificate is loaded, or later when the first one is issued.
+    if (config.tls !== 'off') {
+      const t = await createTls({ config, log, challenges });
+      tls = t;
+      closers.push({ name: 'tls', close: () => t.close() });
+      const serve = async (): Promise<void> => {
+        const cur = t.current();
+        if (!cur) return;
+        http.https.setHosts([...config.domains, ...cur.info.altNames]);
+        try {
+          ports.https = await http.https.serve(cur);
+        } catch (err) {
+          log.child({ component: 'http' }).error({ err, port: config.httpsPort }, 'HTTPS could not start');
+        }
+      };
+      t.events.on('certificate-issued', () => void serve());
+      t.events.on('certificate-renewed', () => void serve());
+      const stamp = <T extends object>(p: T): T & { at: number } => ({ ...p, at: Date.now() });
+      t.events.on('certificate-issued', (p) => events.emit('certificate-issued', stamp(p)));
+      t.events.on('certificate-renewed', (p) => events.emit('certificate-renewed', stamp(p)));
+      t.events.on('certificate-failed', (p) => events.emit('certificate-failed', stamp(p)));
+      t.events.on('certificate-expiring', (p) => events.emit('certificate-expiring', stamp(p)));
+      // A kept (or file) certificate was installed inside createTls, before anyone subscribed: HTTPS
+      // starts now, before server-started, and observers hear of it here.
+      const kept = t.current();
+      if (kept) {
+        await serve();
+        const snap = t.snapshot();
+        events.emit('certificate-issued', {
+          at: Date.now(),
+          domains: snap.domains,
+          source: snap.source,
+          notBefore: kept.info.notBefore,
+          notAfter: kept.info.notAfter,
+          kept: true,
+        });
+      }
+    }
     // Analytics and alerts: an observer too; created before "server-started" so it hears it.
     const observer = await createAnalytics({
       config,
@@ -272,8 +319,15 @@ function adminActions(ingest: Ingest, mixer: Mixer, log: Logger): AdminActions {
   };
 }
 
-function antennaCommands(ingest: Ingest, mixer: Mixer, log: Logger): AntennaCommands {
+function antennaCommands(ingest: Ingest, mixer: Mixer, log: Logger, tls: () => Tls | undefined): AntennaCommands {
   return {
+    renewCertificate: async () => {
+      const t = tls();
+      if (!t) return false;
+      log.info('certificate renewal requested');
+      await t.renewNow();
+      return true;
+    },
     kickSource: (input) => {
       log.info({ inputId: input }, 'kick source');
       return ingest.kick(input);

@@ -38,7 +38,10 @@ export type ErrorCode =
   | 'EMERGENCY_FILE_ACTIVE'
   | 'EMERGENCY_FILE_BUILT_IN'
   | 'NO_SOURCE'
-  | 'EMERGENCY_ON_AIR';
+  | 'EMERGENCY_ON_AIR'
+  // tls (src/tls): carried in certificate-failed events and the status API, never fatal
+  | 'TLS_ISSUANCE_FAILED'
+  | 'TLS_CERT_FILE_UNUSABLE';
 
 export class AntennaError extends Error {
   readonly code: ErrorCode;

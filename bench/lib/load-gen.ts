@@ -2,7 +2,9 @@
 // N raw `net` listeners on one mount, opened at a fixed rate, each reading whatever arrives (real time).
 // Bytes are counted, never decoded; every read lands in one shared buffer, so 10,000 sockets cost no
 // allocation per read. Prints JSON lines: {ev:'opened'}, {ev:'window-start'}, then {ev:'result'}.
+import http2 from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export interface LoadGenOptions {
@@ -17,6 +19,8 @@ export interface LoadGenOptions {
   readonly windowMs: number;
   /** Expected audio bytes per second (128 kbit/s = 16,000). */
   readonly bytesPerSecond: number;
+  /** http (default): raw sockets; https: HTTP/1.1 over TLS; h2: one HTTP/2 connection per listener. */
+  readonly protocol?: 'http' | 'https' | 'h2';
 }
 
 export interface LoadGenResult {
@@ -46,12 +50,56 @@ const bytes = new Float64Array(n);
 const ttfb = new Float64Array(n).fill(-1);
 const status = new Int8Array(n); // 0 = no head yet, 1 = 200, -1 = anything else
 const closedEarly = new Uint8Array(n);
-const sockets: net.Socket[] = [];
+const sockets: { destroy(): void }[] = [];
 const shared = Buffer.allocUnsafe(64 * 1024);
 const request = Buffer.from(`GET ${opts.path} HTTP/1.0\r\nHost: ${opts.host}\r\nUser-Agent: antenna-bench\r\n\r\n`);
 let ending = false;
 
+/** A TLS listener (HTTP/1.1 or h2): certificate not verified (the bench's is self-signed), bytes counted per 'data'. */
+function openTls(i: number): void {
+  const t = performance.now();
+  const first = (ok: boolean): void => {
+    if (ttfb[i] !== -1) return;
+    ttfb[i] = performance.now() - t;
+    status[i] = ok ? 1 : -1;
+  };
+  if (opts.protocol === 'h2') {
+    const session = http2.connect(`https://${opts.host}:${opts.port}`, { rejectUnauthorized: false, servername: 'localhost' });
+    session.on('error', () => undefined);
+    session.on('close', () => {
+      if (!ending) closedEarly[i] = 1;
+    });
+    const req = session.request({ ':path': opts.path, 'user-agent': 'antenna-bench' });
+    req.on('response', (h) => first(h[':status'] === 200));
+    req.on('data', (c: Buffer) => (bytes[i] = (bytes[i] as number) + c.length));
+    req.on('error', () => undefined);
+    sockets.push(session);
+    return;
+  }
+  const s = tls.connect({
+    host: opts.host,
+    port: opts.port,
+    servername: 'localhost',
+    rejectUnauthorized: false,
+    ALPNProtocols: ['http/1.1'],
+  });
+  s.on('secureConnect', () => s.write(request));
+  s.on('data', (c: Buffer) => {
+    if (ttfb[i] === -1) first(/^HTTP\/1\.[01] 200/.test(c.subarray(0, 16).toString('latin1')));
+    bytes[i] = (bytes[i] as number) + c.length;
+  });
+  s.on('error', () => undefined);
+  s.on('close', () => {
+    if (!ending) closedEarly[i] = 1;
+  });
+  sockets.push(s);
+}
+
 function open(i: number): void {
+  if (opts.protocol === 'https' || opts.protocol === 'h2') {
+    openTls(i);
+    return;
+  }
   const t = performance.now();
   const s = net.connect({
     host: opts.host,

@@ -54,7 +54,8 @@ export class LiveFeed {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
-      connection: 'keep-alive',
+      // HTTP/2 (the HTTPS port) forbids connection-specific fields.
+      ...((res.req as { httpVersionMajor?: number } | undefined)?.httpVersionMajor === 2 ? {} : { connection: 'keep-alive' }),
       'x-accel-buffering': 'no',
     });
     const client: Client = { res, socket };

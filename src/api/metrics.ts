@@ -154,6 +154,26 @@ export function createMetrics(opts: {
     },
   });
 
+  new Gauge({
+    name: 'antenna_tls_certificate_expiry_timestamp_seconds',
+    help: 'When the certificate in use expires (Unix time); absent without TLS or before the first certificate.',
+    labelNames: ['source'],
+    registers: [register],
+    collect() {
+      this.reset();
+      const t = s().tls;
+      if (t?.expiresAt != null) this.set({ source: t.source }, Math.round(t.expiresAt / 1000));
+    },
+  });
+  new Gauge({
+    name: 'antenna_tls_certificate_renewal_failures',
+    help: 'Failed certificate orders or file reloads since start.',
+    registers: [register],
+    collect() {
+      this.set(s().tls?.failures ?? 0);
+    },
+  });
+
   const onSwitch = (p: AntennaEvents['switch']): void => switches.inc({ to: p.to, reason: p.reason });
   const onRestart = (p: AntennaEvents['encoder-restarted']): void => restarts.inc({ encoder: p.name });
   const onSink = (p: AntennaEvents['sink-outcome']): void =>

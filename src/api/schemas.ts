@@ -141,7 +141,32 @@ export const status = z.object({
     ),
     sourcePorts: z.object({ primary: z.number(), fallback: z.number(), primaryShoutcast: z.number(), fallbackShoutcast: z.number() }),
     http: z.array(z.object({ protocol: z.enum(['http', 'https']), port: z.number() })),
-    certificate: z.object({ subject: z.string(), expiresAt: ms }).nullable().describe('null until TLS is configured'),
+    certificate: z
+      .object({
+        source: z.enum(['acme', 'file']),
+        domains: z.array(z.string()),
+        state: z.enum(['none', 'valid', 'expired']).describe('none: no certificate yet, HTTPS not listening'),
+        renewing: z.boolean(),
+        subject: z.string().nullable(),
+        issuer: z.string().nullable(),
+        notBefore: ms.nullable(),
+        expiresAt: ms.nullable(),
+        renewAt: ms.nullable().describe('when the successor is ordered (ACME)'),
+        renewalWindow: z.object({ start: ms, end: ms }).nullable().describe("the CA's ACME Renewal Information window, where offered"),
+        lastError: z
+          .object({
+            code: z.string(),
+            reason: z.enum(['dns', 'connection', 'rate-limit', 'unauthorized', 'ca-unreachable', 'file', 'other']),
+            message: z.string(),
+            at: ms,
+          })
+          .nullable(),
+        nextAttemptAt: ms.nullable(),
+        failures: z.number(),
+        renewals: z.number(),
+      })
+      .nullable()
+      .describe('null when TLS is off'),
     process: z.object({
       pid: z.number(),
       uptimeS: z.number(),

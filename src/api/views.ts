@@ -197,8 +197,11 @@ export function buildStatus(s: AntennaSnapshot, t: ProgrammeTracker, config: Con
         primaryShoutcast: s.ports.primaryShoutcast,
         fallbackShoutcast: s.ports.fallbackShoutcast,
       },
-      http: [{ protocol: 'http', port: s.ports.http }],
-      certificate: null,
+      http: [
+        { protocol: 'http' as const, port: s.ports.http },
+        ...(s.ports.https !== undefined ? [{ protocol: 'https' as const, port: s.ports.https }] : []),
+      ],
+      certificate: s.tls ? { ...s.tls, domains: [...s.tls.domains] } : null,
       process: s.process,
       live: { clients: live.clients, droppedSlow: live.dropped },
     },

@@ -7,6 +7,8 @@ const DERIVED: ReadonlySet<string> = new Set([
   'sourcePassword',
   'adminPassword',
   'relayPassword',
+  'httpPort',
+  'httpsPort',
 ]);
 
 export function settingsMarkdown(): string {

@@ -15,7 +15,20 @@ export type HlsTierConfig = z.output<typeof hlsTierSchema>;
 
 export type SettingsValues = { readonly [K in SettingName]: Out<K> };
 
-export interface Config extends Omit<SettingsValues, 'mounts' | 'hlsTiers' | 'sourcePassword' | 'adminPassword' | 'relayPassword'> {
+export interface Config extends Omit<
+  SettingsValues,
+  'mounts' | 'hlsTiers' | 'sourcePassword' | 'adminPassword' | 'relayPassword' | 'domains' | 'httpPort' | 'httpsPort' | 'acmeDirectory'
+> {
+  /** Host names of the certificate; empty = no ACME. */
+  readonly domains: readonly string[];
+  /** 8000, or 80 when TLS is on (unless set). */
+  readonly httpPort: number;
+  /** 443 (unless set); only listened on when `tls` is not 'off'. */
+  readonly httpsPort: number;
+  /** The ACME directory URL (the words letsencrypt / letsencrypt-staging resolved). */
+  readonly acmeDirectory: string;
+  /** Where the certificate comes from: none, ACME for `domains`, or the operator's files (which win). */
+  readonly tls: 'off' | 'acme' | 'files';
   readonly mounts: readonly MountConfig[];
   readonly hlsTiers: readonly HlsTierConfig[];
   readonly ffmpegPath: string | undefined;
@@ -127,6 +140,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (problems.length > 0) {
     throw new AntennaError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { fatal: true });
   }
+  Object.assign(out, resolveTls(out));
   const ffmpegPath = env.FFMPEG_PATH && env.FFMPEG_PATH !== '' ? env.FFMPEG_PATH : undefined;
   // The shipped emergency file lives in the package, wherever the server is started from; a path
   // the operator gives is theirs (relative to the working directory, as usual).
@@ -135,8 +149,37 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   return deepFreeze({ ...out, ffmpegPath }) as unknown as Config;
 }
 
+export const ACME_DIRECTORIES: Readonly<Record<string, string>> = {
+  letsencrypt: 'https://acme-v02.api.letsencrypt.org/directory',
+  'letsencrypt-staging': 'https://acme-staging-v02.api.letsencrypt.org/directory',
+};
+
+/** TLS mode and the ports that follow from it (80/443 when TLS is on, 8000 otherwise). */
+export function resolveTls(v: Record<string, unknown>): Pick<Config, 'domains' | 'tls' | 'httpPort' | 'httpsPort' | 'acmeDirectory'> {
+  const domains = String(v.domains ?? '')
+    .split(',')
+    .map((d) => d.trim().toLowerCase())
+    .filter((d) => d !== '');
+  const tls = v.tlsCertFile !== undefined ? 'files' : domains.length > 0 ? 'acme' : 'off';
+  const dir = String(v.acmeDirectory ?? 'letsencrypt');
+  return {
+    domains,
+    tls,
+    httpPort: (v.httpPort as number | undefined) ?? (tls === 'off' ? 8000 : 80),
+    httpsPort: (v.httpsPort as number | undefined) ?? 443,
+    acmeDirectory: ACME_DIRECTORIES[dir] ?? dir,
+  };
+}
+
 function crossChecks(v: Record<string, unknown>): string[] {
   const problems: string[] = [];
+  if ((v.tlsCertFile === undefined) !== (v.tlsKeyFile === undefined))
+    problems.push('tlsCertFile and tlsKeyFile go together (a certificate you bring needs its key)');
+  const t = resolveTls(v);
+  if (t.tls !== 'off' && t.httpPort !== 0 && t.httpPort === t.httpsPort)
+    problems.push(`httpPort and httpsPort must differ (both ${t.httpPort})`);
+  if (t.tls === 'acme' && t.domains.some((d) => !d.includes('.') && d !== 'localhost'))
+    problems.push(`domains: ACME certificates are for public host names (got ${t.domains.join(', ')})`);
   const min = v.minBufferMs as number;
   const max = v.maxBufferMs as number;
   if (min > max) problems.push(`minBufferMs = ${min} must not exceed maxBufferMs = ${max}`);

@@ -1,5 +1,6 @@
 // The listener routes: /listen/<mount> (an endless response taken over from Fastify), its .m3u and
 // .xspf playlists, and CORS preflights. Listener limits (server-wide and per mount) are checked here.
+import type { Http2ServerResponse } from 'node:http2';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/load.js';
 import type { Mount, Listener } from './mount.js';
@@ -11,6 +12,7 @@ import {
   SERVER_FULL_MESSAGE,
   errorPage,
   listenerHead,
+  listenerHeaders,
   m3u,
   rawError,
   wantsIcy,
@@ -69,7 +71,19 @@ export function registerListenRoutes(app: FastifyInstance, opts: ListenRoutesOpt
   });
 }
 
+function fullMessage(mount: Mount, opts: ListenRoutesOptions): string | undefined {
+  return opts.counters.total >= opts.maxListeners
+    ? SERVER_FULL_MESSAGE
+    : mount.config.maxListeners !== undefined && mount.listeners.size >= mount.config.maxListeners
+      ? MOUNT_FULL_MESSAGE
+      : undefined;
+}
+
 function serveListener(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, mount: Mount, opts: ListenRoutesOptions): void {
+  if (req.raw.httpVersionMajor === 2) {
+    serveH2Listener(app, req, reply, mount, opts);
+    return;
+  }
   const { config, counters } = opts;
   const socket = req.raw.socket;
   reply.hijack();
@@ -78,19 +92,15 @@ function serveListener(app: FastifyInstance, req: FastifyRequest, reply: Fastify
     socket.end(listenerHead(mount.config, config, icy ? config.icyMetaint : undefined));
     return;
   }
-  const full =
-    counters.total >= opts.maxListeners
-      ? SERVER_FULL_MESSAGE
-      : mount.config.maxListeners !== undefined && mount.listeners.size >= mount.config.maxListeners
-        ? MOUNT_FULL_MESSAGE
-        : undefined;
+  const full = fullMessage(mount, opts);
   if (full) {
     socket.end(rawError(403, full));
     return;
   }
   const l: Listener = {
     id: opts.nextListenerId(),
-    socket,
+    sink: socket,
+    httpVersion: 1,
     ip: req.ip,
     userAgent: String(req.headers['user-agent'] ?? ''),
     connectedAt: Date.now(),
@@ -111,4 +121,55 @@ function serveListener(app: FastifyInstance, req: FastifyRequest, reply: Fastify
     l.mount?.drop(l, 'closed');
   });
   mount.attach(l, Buffer.from(listenerHead(mount.config, config, l.metaint || undefined), 'utf8'));
+}
+
+/**
+ * A listener on an HTTP/2 stream (a browser that loaded the page over h2 plays <audio> on the same
+ * connection). There is no socket to take over: the stream is the sink, its flow-control backlog is
+ * the listener's queue, and closing it leaves the connection's other streams alone.
+ */
+function serveH2Listener(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, mount: Mount, opts: ListenRoutesOptions): void {
+  const { config, counters } = opts;
+  const stream = (reply.raw as unknown as Http2ServerResponse).stream;
+  reply.hijack();
+  if (stream.destroyed) return;
+  stream.on('error', () => undefined); // a reset stream is a normal way to leave; 'close' follows
+  if (req.method === 'HEAD') {
+    stream.respond({ ':status': 200, ...listenerHeaders(mount.config, config) }, { endStream: true });
+    return;
+  }
+  const full = fullMessage(mount, opts);
+  if (full) {
+    stream.respond({
+      ':status': 403,
+      'content-type': 'text/html; charset=utf-8',
+      'access-control-allow-origin': '*',
+      'cache-control': 'no-cache, no-store',
+    });
+    stream.end(errorPage(403, full));
+    return;
+  }
+  stream.respond({ ':status': 200, ...listenerHeaders(mount.config, config) });
+  const l: Listener = {
+    id: opts.nextListenerId(),
+    sink: stream,
+    httpVersion: 2,
+    ip: req.ip,
+    userAgent: String(req.headers['user-agent'] ?? ''),
+    connectedAt: Date.now(),
+    metaint: 0,
+    untilMeta: config.icyMetaint,
+    lastTitle: undefined,
+    bytesSent: 0,
+    oggEpoch: undefined,
+    mount: undefined,
+  };
+  counters.total++;
+  counters.listenerConnections++;
+  app.endlessSockets.add(stream);
+  stream.once('close', () => {
+    app.endlessSockets.delete(stream);
+    l.mount?.drop(l, 'closed');
+  });
+  mount.attach(l, undefined, true);
 }

@@ -1,7 +1,6 @@
 // One listener mount: a bounded ring of immutable encoded chunks shared by every listener, burst on
 // connect, ICY interleaving, slow-listener drops. No per-listener timers or per-chunk closures:
 // every write happens in the encoder's output callback, one pass over the listeners.
-import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { MountConfig } from '../config/load.js';
 import type { EncodedChunk, EncodedStream, OnAirMeta } from '../types/contracts.js';
@@ -20,9 +19,24 @@ interface Entry {
   readonly header: boolean;
 }
 
+/**
+ * Where a listener's bytes go: the raw socket of an HTTP/1.x response (taken over from Fastify), or the
+ * HTTP/2 stream of an h2 request. Both are Writables whose writableLength is the bytes not yet sent, so
+ * the fan-out loop and the slow-listener bound are the same for both (and a socket is used as is).
+ */
+export interface ListenerSink {
+  write(data: Buffer): boolean;
+  cork(): void;
+  uncork(): void;
+  readonly writableLength: number;
+  destroy(): void;
+}
+
 export interface Listener {
   readonly id: number;
-  readonly socket: Socket;
+  readonly sink: ListenerSink;
+  /** 1 for HTTP/1.x (ICY possible), 2 for HTTP/2 (no ICY: titles reach h2 players through the API). */
+  readonly httpVersion: 1 | 2;
   readonly ip: string;
   readonly userAgent: string;
   readonly connectedAt: number;
@@ -105,17 +119,20 @@ export class Mount {
     return this.config.codec === 'vorbis';
   }
 
-  /** Takes a listener whose response head is not yet written: head + burst go out in one corked write. */
-  attach(l: Listener, head: Buffer | undefined): void {
+  /**
+   * Takes a listener: a new arrival (`arriving`) gets `head` (HTTP/1: the raw response head; h2 has sent
+   * its HEADERS frame already) and the burst in one corked write. A listener moved here by moveclients
+   * arrives with neither.
+   */
+  attach(l: Listener, head: Buffer | undefined, arriving = head !== undefined): void {
     l.mount = this;
     this.listeners.add(l);
     if (this.listeners.size > this.peak) this.peak = this.listeners.size;
-    // A listener moved here by moveclients (no head) is not a new arrival.
-    if (head) this.#opts.events.emit('listener-connected', { ...this.#info(l), at: Date.now() });
-    l.socket.cork();
-    if (head) l.socket.write(head);
-    if (head) this.#burst(l);
-    process.nextTick(() => l.socket.uncork());
+    if (arriving) this.#opts.events.emit('listener-connected', { ...this.#info(l), at: Date.now() });
+    l.sink.cork();
+    if (head) l.sink.write(head);
+    if (arriving) this.#burst(l);
+    process.nextTick(() => l.sink.uncork());
   }
 
   /** Removes a listener without closing it (moveclients); returns false if it was not here. */
@@ -132,9 +149,12 @@ export class Mount {
     if (!this.detach(l)) return;
     if (reason === 'slow') {
       this.slowListeners++;
-      this.#log.info({ listener: l.id, ip: l.ip, queued: l.socket.writableLength }, 'listener fell too far behind, removing');
+      this.#log.info(
+        { listener: l.id, ip: l.ip, queued: l.sink.writableLength, httpVersion: l.httpVersion },
+        'listener fell too far behind, removing',
+      );
     }
-    l.socket.destroy();
+    l.sink.destroy();
     this.#opts.onLeave(l, reason);
     const at = Date.now();
     this.#opts.events.emit('listener-disconnected', { ...this.#info(l), at, durationMs: at - l.connectedAt, bytes: l.bytesSent, reason });
@@ -206,7 +226,7 @@ export class Mount {
     const limit = this.#opts.queueBytes;
     for (const l of this.listeners) {
       // The socket's own queue is the listener's position in the ring: past the bound it is dropped.
-      if (l.socket.writableLength > limit) {
+      if (l.sink.writableLength > limit) {
         this.drop(l, 'slow');
         continue;
       }
@@ -249,7 +269,7 @@ export class Mount {
   }
 
   #writeAudio(l: Listener, data: Buffer, meta: OnAirMeta | undefined): void {
-    const s = l.socket;
+    const s = l.sink;
     l.bytesSent += data.length;
     this.bytesSent += data.length;
     if (l.metaint === 0 || meta === undefined) {

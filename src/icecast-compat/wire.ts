@@ -62,6 +62,22 @@ export function listenerHead(mount: MountConfig, station: StationInfo, metaint: 
   return lines.join('\r\n') + '\r\n\r\n';
 }
 
+/**
+ * The same response as header fields for an HTTP/2 stream: lower-case names, no Connection (h2 forbids
+ * connection-specific fields) and never icy-metaint (ICY interleaving is an HTTP/1.x convention).
+ */
+export function listenerHeaders(mount: MountConfig, station: StationInfo): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of listenerHead(mount, station, undefined).split('\r\n').slice(1)) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    const name = line.slice(0, i).trim().toLowerCase();
+    if (name === 'connection') continue;
+    out[name] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
 /** ICY is only for mounts without in-band metadata: Icecast never sends it on Ogg (titles are in the stream). */
 export function wantsIcy(codec: MountConfig['codec'], requestHeader: string | string[] | undefined): boolean {
   if (codec === 'vorbis') return false;

@@ -128,6 +128,37 @@ export interface NotifierEvents {
   };
 }
 
+// --- tls (src/tls) ------------------------------------------------------------------------------------
+
+/** Why a certificate could not be had, as far as the CA's answer tells (shown in the status API). */
+export type CertificateFailureReason = 'dns' | 'connection' | 'rate-limit' | 'unauthorized' | 'ca-unreachable' | 'file' | 'other';
+
+export interface CertificateInfoPayload {
+  readonly domains: readonly string[];
+  readonly source: 'acme' | 'file';
+  /** ms since the epoch. */
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+export interface TlsEvents {
+  /** A certificate is in use where there was none (first issuance, or the kept one loaded at start). */
+  'certificate-issued': CertificateInfoPayload & { readonly kept: boolean };
+  /** A newer certificate replaced the one in use, live (new handshakes get it; no connection dropped). */
+  'certificate-renewed': CertificateInfoPayload & { readonly previousNotAfter: number };
+  /** Issuance, renewal or a file reload failed; `retryAt` is when the next attempt runs (ms since epoch). */
+  'certificate-failed': {
+    readonly domains: readonly string[];
+    readonly reason: CertificateFailureReason;
+    readonly code: 'TLS_ISSUANCE_FAILED' | 'TLS_CERT_FILE_UNUSABLE';
+    readonly message: string;
+    readonly attempt: number;
+    readonly retryAt: number | null;
+  };
+  /** The certificate in use is past its renewal time with no successor (once per certificate and day). */
+  'certificate-expiring': { readonly domains: readonly string[]; readonly notAfter: number; readonly hoursLeft: number };
+}
+
 // --- everything, for observers --------------------------------------------------------------------
 
 type WithAt<T> = { readonly [K in keyof T]: T[K] & Stamped };
@@ -136,7 +167,8 @@ type WithAt<T> = { readonly [K in keyof T]: T[K] & Stamped };
  * The one stream observers (api, analytics, alerts, metrics, tls) subscribe to. Stage events are
  * forwarded with a prefix where their bare name would be ambiguous, and stamped with `at`.
  */
-export interface AntennaEvents extends WithAt<Omit<IngestEvents, 'pcm' | 'rejected'>>, MixerEvents, ListenerEvents, NotifierEvents {
+export interface AntennaEvents
+  extends WithAt<Omit<IngestEvents, 'pcm' | 'rejected'>>, WithAt<TlsEvents>, MixerEvents, ListenerEvents, NotifierEvents {
   'source-rejected': IngestEvents['rejected'] & Stamped;
   'encoder-started': EncoderEvents['started'] & Stamped;
   'encoder-died': EncoderEvents['died'] & Stamped;

@@ -1,6 +1,6 @@
 // What observers may read of each component (`Antenna.snapshot()`): plain data, copied on every call.
 import type { AudioFormat, EncoderSpec, HoldTier, InputId, OnAirMeta, SourceProtocol, Tier, UnavailableReason } from './contracts.js';
-import type { SupervisedKind } from './events.js';
+import type { CertificateFailureReason, SupervisedKind } from './events.js';
 
 // --- the whole picture ---------------------------------------------------------------------------
 
@@ -20,10 +20,14 @@ export interface AntennaSnapshot {
   readonly auth: AuthGuardSnapshot;
   /** The listener port: connections without a request yet, and the descriptor budget it runs under. */
   readonly http: ConnectionGuardSnapshot & { readonly budget: HttpBudget };
+  /** The certificate (src/tls): null when TLS is off. */
+  readonly tls: CertificateSnapshot | null;
 }
 
 export interface AntennaPorts extends IngestPorts {
   readonly http: number;
+  /** The HTTPS port (h2 + HTTP/1.1) once a certificate exists; absent without TLS or before. */
+  readonly https?: number;
 }
 
 /** One studio input as the status panel shows it: who is connected (ingest) and how it sounds (mixer). */
@@ -257,4 +261,39 @@ export interface HlsLayout {
   readonly targetDuration: number;
   /** PART-HOLD-BACK: PART_HOLD_BACK_PARTS × PART-TARGET. */
   readonly partHoldBack: number;
+}
+
+// --- tls --------------------------------------------------------------------------------------------
+
+/** The certificate as the status API shows it (times in ms since the epoch). */
+export interface CertificateSnapshot {
+  readonly source: 'acme' | 'file';
+  readonly domains: readonly string[];
+  /** none: no certificate yet (HTTPS not listening); valid: serving; expired: the one kept has run out. */
+  readonly state: 'none' | 'valid' | 'expired';
+  /** An order or a file reload is in flight. */
+  readonly renewing: boolean;
+  readonly subject: string | null;
+  readonly issuer: string | null;
+  readonly notBefore: number | null;
+  readonly expiresAt: number | null;
+  /** When the successor will be ordered (ACME only). */
+  readonly renewAt: number | null;
+  /** The CA's renewal window (RFC 9773) when it offers one. */
+  readonly renewalWindow: RenewalWindow | null;
+  readonly lastError: {
+    readonly code: string;
+    readonly reason: CertificateFailureReason;
+    readonly message: string;
+    readonly at: number;
+  } | null;
+  readonly nextAttemptAt: number | null;
+  readonly failures: number;
+  readonly renewals: number;
+}
+
+/** A suggested renewal window from the CA (RFC 9773 ACME Renewal Information), ms since the epoch. */
+export interface RenewalWindow {
+  readonly start: number;
+  readonly end: number;
 }

@@ -103,7 +103,13 @@ export interface Status {
     }[];
     sourcePorts: { primary: number; fallback: number; primaryShoutcast: number; fallbackShoutcast: number };
     http: { protocol: 'http' | 'https'; port: number }[];
-    certificate: { subject: string; expiresAt: number } | null;
+    certificate: {
+      state: 'none' | 'valid' | 'expired';
+      domains: string[];
+      subject: string | null;
+      expiresAt: number | null;
+      lastError: { reason: string; message: string } | null;
+    } | null;
     process: {
       pid: number;
       uptimeS: number;

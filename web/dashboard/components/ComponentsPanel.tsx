@@ -20,7 +20,15 @@ function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
     prev.current = { at: status.at, cpuMs: c.process.cpuMs };
   }
   const rows = [...c.supervised].sort((a, b) => Number(a.state === 'running') - Number(b.state === 'running'));
-  const certDays = c.certificate ? (c.certificate.expiresAt - now) / 86_400_000 : null;
+  const cert = c.certificate;
+  const certDays = cert?.expiresAt != null ? (cert.expiresAt - now) / 86_400_000 : null;
+  const certText = (): string => {
+    if (!cert) return 'none (plain HTTP)';
+    const error = cert.lastError ? ` · last attempt failed (${cert.lastError.reason}): ${cert.lastError.message}` : '';
+    if (cert.state === 'none' || cert.expiresAt === null) return `none yet for ${cert.domains.join(', ')}${error}`;
+    const when = certDays !== null && certDays < 0 ? 'expired' : `in ${Math.floor(certDays ?? 0)} days`;
+    return `${cert.subject ?? cert.domains.join(', ')}, expires ${dateTime(cert.expiresAt)} (${when})${error}`;
+  };
   const loopBad = c.process.eventLoopDelayP99Ms > LOOP_WARN_MS;
   const stopped = status.mounts.filter((m) => !m.encoderRunning);
   return (
@@ -64,10 +72,8 @@ function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
       </div>
       <dl class="facts two">
         <dt>HTTPS certificate</dt>
-        <dd class={certDays !== null && certDays < CERT_WARN_DAYS ? 'bad-text' : ''}>
-          {c.certificate
-            ? `${c.certificate.subject}, expires ${dateTime(c.certificate.expiresAt)} (${certDays !== null && certDays < 0 ? 'expired' : `in ${Math.floor(certDays ?? 0)} days`})`
-            : 'none (plain HTTP)'}
+        <dd class={(certDays !== null && certDays < CERT_WARN_DAYS) || cert?.lastError || cert?.state === 'none' ? 'bad-text' : ''}>
+          {certText()}
         </dd>
         <dt>Listening on</dt>
         <dd>
