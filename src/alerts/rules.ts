@@ -34,8 +34,8 @@ export type AlertInput =
   | { readonly type: 'encoder-died'; readonly key: string; readonly message: string }
   | { readonly type: 'encoder-restarted'; readonly key: string }
   /**
-   * Certificate facts, for the TLS observer when it lands (no such event exists yet): `failed` and
-   * `expiring` (within 7 days) open an incident per certificate, `renewed` closes it.
+   * Certificate facts from src/tls's events: `failed` and `expiring` (within 7 days) open an incident
+   * per certificate, `renewed` (a renewal, or a first issuance) closes it.
    */
   | {
       readonly type: 'certificate';

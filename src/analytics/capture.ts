@@ -74,6 +74,21 @@ export function streamCaptures(distinctId: string, e: StreamEvent): Capture[] {
       ];
     case 'alert':
       return [c('mixer alert', e.payload.at, { code: e.payload.code, message: e.payload.message, cleared: e.payload.cleared })];
+    case 'certificate-issued':
+    case 'certificate-renewed': {
+      const { domains, source, notAfter, at } = e.payload;
+      const name = e.name === 'certificate-issued' ? 'certificate issued' : 'certificate renewed';
+      return [c(name, at, { domains: domains.join(','), source, expires_at: new Date(notAfter).toISOString() })];
+    }
+    case 'certificate-failed':
+      return [
+        c('certificate failed', e.payload.at, {
+          domains: e.payload.domains.join(','),
+          reason: e.payload.reason,
+          attempt: e.payload.attempt,
+          message: e.payload.message,
+        }),
+      ];
     case 'server-started':
       return [c('server started', e.payload.at, {})];
     case 'server-stopping':
@@ -89,6 +104,9 @@ export type StreamEventName =
   | 'sound'
   | 'encoder-restarted'
   | 'alert'
+  | 'certificate-issued'
+  | 'certificate-renewed'
+  | 'certificate-failed'
   | 'server-started'
   | 'server-stopping';
 
@@ -102,6 +120,9 @@ export const STREAM_EVENTS: readonly StreamEventName[] = [
   'sound',
   'encoder-restarted',
   'alert',
+  'certificate-issued',
+  'certificate-renewed',
+  'certificate-failed',
   'server-started',
   'server-stopping',
 ];

@@ -186,6 +186,7 @@ class AnalyticsObserver implements Analytics {
   }
 
   #subscribe(): void {
+    const CERT_ALERT_HOURS = 7 * 24;
     const ev = this.#o.events;
     const on = <K extends keyof AntennaEvents & string>(name: K, fn: (p: AntennaEvents[K]) => void): void => {
       this.#unsubscribe.push(ev.on(name, fn));
@@ -211,6 +212,30 @@ class AnalyticsObserver implements Analytics {
     on('sound', (p) => feed({ type: 'sound', inputId: p.inputId }, p.at));
     on('encoder-died', (p) => feed({ type: 'encoder-died', key: p.key, message: p.fault.message }, p.at));
     on('encoder-restarted', (p) => feed({ type: 'encoder-restarted', key: p.name }, p.at));
+    // Certificates (src/tls): a failed renewal or one expiring within 7 days opens an incident per
+    // certificate, a renewal (or a first issuance after failures) closes it.
+    const cert = (domains: readonly string[]): string => domains.join(', ');
+    on('certificate-failed', (p) =>
+      feed({ type: 'certificate', status: 'failed', name: cert(p.domains), message: `${p.reason}: ${p.message}` }, p.at),
+    );
+    // TLS reports a certificate past its renewal time (a third of its life left); the alert is for the last week.
+    on('certificate-expiring', (p) => {
+      if (p.hoursLeft > CERT_ALERT_HOURS) return;
+      feed(
+        {
+          type: 'certificate',
+          status: 'expiring',
+          name: cert(p.domains),
+          message: `expires in ${Math.round(p.hoursLeft)} h with no successor`,
+          expiresAt: p.notAfter,
+        },
+        p.at,
+      );
+    });
+    for (const name of ['certificate-renewed', 'certificate-issued'] as const)
+      on(name, (p) =>
+        feed({ type: 'certificate', status: 'renewed', name: cert(p.domains), message: 'certificate in use', expiresAt: p.notAfter }, p.at),
+      );
   }
 
   get #alertsOn(): boolean {
