@@ -55,6 +55,6 @@ describe('certificate alerts', () => {
     await waitFor(() => titles().length >= 2, 'the recovery alert', 20_000);
     expect(titles()).toHaveLength(2);
     expect(titles()[0]).toMatch(/^Radio Test: Certificate renewal failed for localhost/);
-    expect(titles()[1]).toMatch(/^Radio Test: Recovered/);
+    expect(titles()[1]).toMatch(/^Radio Test: Certificate localhost renewed/);
   });
 });
