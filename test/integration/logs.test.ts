@@ -1,12 +1,18 @@
 // Logs people can read and machines can parse: one JSON object per line, each key once, and a
 // normal run (start, a source, listeners on every mount, stop) logs nothing at warn or above.
+import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { antennaFixture } from '../helpers/antenna.js';
 import { listen } from '../helpers/listener.js';
 import { sleep, waitFor } from '../helpers/programme.js';
 
 const fx = antennaFixture();
+
+// A normal run serves built pages (`npm start` builds them first); without them the server rightly warns.
+beforeAll(() => {
+  execFileSync(process.execPath, ['--import', 'tsx', 'web/build.ts'], { stdio: 'ignore' });
+});
 
 /** The top-level keys of one JSON object line, in order, duplicates kept (JSON.parse would hide them). */
 function topLevelKeys(line: string): string[] {
