@@ -1,6 +1,7 @@
 // The listener routes: /listen/<mount> (an endless response taken over from Fastify), its .m3u and
 // .xspf playlists, and CORS preflights. Listener limits (server-wide and per mount) are checked here.
-import type { Http2ServerResponse } from 'node:http2';
+import type { Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/load.js';
 import type { Mount, Listener } from './mount.js';
@@ -84,7 +85,7 @@ function serveListener(app: FastifyInstance, req: FastifyRequest, reply: Fastify
     serveH2Listener(app, req, reply, mount, opts);
     return;
   }
-  const { config, counters } = opts;
+  const { config } = opts;
   const socket = req.raw.socket;
   reply.hijack();
   const icy = wantsIcy(mount.config.codec, req.headers['icy-metadata']);
@@ -97,29 +98,9 @@ function serveListener(app: FastifyInstance, req: FastifyRequest, reply: Fastify
     socket.end(rawError(403, full));
     return;
   }
-  const l: Listener = {
-    id: opts.nextListenerId(),
-    sink: socket,
-    httpVersion: 1,
-    ip: req.ip,
-    userAgent: String(req.headers['user-agent'] ?? ''),
-    connectedAt: Date.now(),
-    metaint: icy ? config.icyMetaint : 0,
-    untilMeta: config.icyMetaint,
-    lastTitle: undefined,
-    bytesSent: 0,
-    oggEpoch: undefined,
-    mount: undefined,
-  };
-  counters.total++;
-  counters.listenerConnections++;
-  app.endlessSockets.add(socket);
   socket.setNoDelay(true);
   socket.on('error', () => undefined); // a reset peer is a normal way to leave; 'close' follows
-  socket.once('close', () => {
-    app.endlessSockets.delete(socket);
-    l.mount?.drop(l, 'closed');
-  });
+  const l = admitListener(app, req, socket, 1, icy ? config.icyMetaint : 0, opts);
   mount.attach(l, Buffer.from(listenerHead(mount.config, config, l.metaint || undefined), 'utf8'));
 }
 
@@ -129,7 +110,7 @@ function serveListener(app: FastifyInstance, req: FastifyRequest, reply: Fastify
  * the listener's queue, and closing it leaves the connection's other streams alone.
  */
 function serveH2Listener(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, mount: Mount, opts: ListenRoutesOptions): void {
-  const { config, counters } = opts;
+  const { config } = opts;
   const stream = (reply.raw as unknown as Http2ServerResponse).stream;
   reply.hijack();
   if (stream.destroyed) return;
@@ -150,26 +131,39 @@ function serveH2Listener(app: FastifyInstance, req: FastifyRequest, reply: Fasti
     return;
   }
   stream.respond({ ':status': 200, ...listenerHeaders(mount.config, config) });
+  const l = admitListener(app, req, stream, 2, 0, opts);
+  mount.attach(l, undefined, true);
+}
+
+/** The listener record for a sink that will stream (either HTTP version): counted, and dropped when it closes. */
+function admitListener(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  sink: Socket | ServerHttp2Stream,
+  httpVersion: Listener['httpVersion'],
+  metaint: number,
+  opts: ListenRoutesOptions,
+): Listener {
   const l: Listener = {
     id: opts.nextListenerId(),
-    sink: stream,
-    httpVersion: 2,
+    sink,
+    httpVersion,
     ip: req.ip,
     userAgent: String(req.headers['user-agent'] ?? ''),
     connectedAt: Date.now(),
-    metaint: 0,
-    untilMeta: config.icyMetaint,
+    metaint,
+    untilMeta: opts.config.icyMetaint,
     lastTitle: undefined,
     bytesSent: 0,
     oggEpoch: undefined,
     mount: undefined,
   };
-  counters.total++;
-  counters.listenerConnections++;
-  app.endlessSockets.add(stream);
-  stream.once('close', () => {
-    app.endlessSockets.delete(stream);
+  opts.counters.total++;
+  opts.counters.listenerConnections++;
+  app.endlessSockets.add(sink);
+  sink.once('close', () => {
+    app.endlessSockets.delete(sink);
     l.mount?.drop(l, 'closed');
   });
-  mount.attach(l, undefined, true);
+  return l;
 }
