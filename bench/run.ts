@@ -3,6 +3,7 @@
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { runEncoderCost } from './encoders.js';
 import { runFanout } from './fanout.js';
 import { runHls } from './hls.js';
 import { runOnAir } from './onair.js';
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { date: new Date().toISOString(), machine };
   if (all || which.has('onair')) results.onair = await runOnAir(log);
   if (all || which.has('hls')) results.hls = await runHls(log);
+  if (all || which.has('encoders')) results.encoders = await runEncoderCost(log);
   if (all || which.has('fanout')) results.fanout = await runFanout(log);
   if (all || which.has('tls')) results.tls = await runTlsFanout(log);
   mkdirSync('bench/results', { recursive: true });

@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
 import type { Secrets } from './config/secrets.js';
-import { resolveFfmpegPath } from './ffmpeg/path.js';
+import { selectFfmpeg } from './ffmpeg/select.js';
 import { createIngest, type Ingest } from './ingest/index.js';
 import type { MixerInputSnapshot } from './mixer/events.js';
 import { createMixer, type Mixer } from './mixer/mixer.js';
@@ -71,7 +71,9 @@ type Closer = { readonly name: string; readonly close: () => Promise<void> | voi
 
 export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
   const { config, secrets, log } = opts;
-  const ffmpegPath = resolveFfmpegPath(config.ffmpegPath);
+  const ffmpeg = selectFfmpeg(config.ffmpegPath);
+  const ffmpegPath = ffmpeg.path;
+  log.info({ component: 'app', ffmpeg: ffmpeg.path, version: ffmpeg.version, chosen: ffmpeg.source, why: ffmpeg.why }, 'ffmpeg chosen');
   const events = new TypedEmitter<AntennaEvents>(log.child({ component: 'events' }));
   const closers: Closer[] = [];
   const closeAll = async (): Promise<void> => {
@@ -108,7 +110,17 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     closers.push({ name: 'ingest', close: () => ingest.close() });
     wireIngest(ingest, mixer);
 
-    const encoders = await createEncoders({ config, log: log.child({ component: 'encoders' }), ffmpegPath, programme: mixer, supervisor });
+    const encoders = await createEncoders({
+      config,
+      log: log.child({ component: 'encoders' }),
+      ffmpegPath,
+      programme: mixer,
+      supervisor,
+      // Declared up front so the layout can place the HLS-only encodes in the shared process too.
+      extraSpecs: config.hlsTiers.map((t) => ({ codec: 'aac', bitrate: t.bitrate })),
+      layout: config.encoderLayout,
+      aacCoder: config.aacCoder,
+    });
     closers.push({ name: 'encoders', close: () => encoders.close() });
 
     let httpPort = config.httpPort;

@@ -227,6 +227,20 @@ export const SETTINGS = {
     'encoders',
     'listener mounts: [{ mount, codec, bitrate | quality }] (default: the six below the table)',
   ),
+  encoderLayout: def(
+    z.enum(['shared', 'isolated']),
+    'shared',
+    '',
+    'encoders',
+    'shared: one ffmpeg for every MP3/AAC encode and one for the Vorbis pair (least CPU); isolated: one ffmpeg per encode (a crash takes one mount)',
+  ),
+  aacCoder: def(
+    z.enum(['twoloop', 'fast']),
+    'twoloop',
+    '',
+    'encoders',
+    "ffmpeg's AAC coder for the AAC mounts and HLS: twoloop sounds best; fast is what ffmpeg 4.1 picks by itself",
+  ),
   burstSeconds: def(z.number().min(0).max(30), 2, 's', 'icecast-compat', 'audio sent at once to a new listener'),
   queueBytes: def(
     z

@@ -1,13 +1,16 @@
-// One encoder: the ffmpeg child(ren) turning programme PCM into one codec/bitrate, framed output
+// One encoder: the ffmpeg child(ren) turning programme PCM into one or more codec/bitrates (one
+// output pipe each, so several encodes share one process, one PCM pipe and one write per mixer frame:
+// issue 12 measured the per-process pipe writes as most of Node's always-on CPU), framed output
 // tagged with the on-air metadata of the audio it holds, and stall detection. It reports `died`;
-// the supervisor (src/supervisor) decides when to call restart().
+// the supervisor (src/supervisor) decides when to call restart(). One death takes every output of
+// the process: src/encoders/index.ts decides which encodes share (ANTENNA_ENCODER_LAYOUT).
 //
 // A "run" is one ffmpeg process = one bitstream (one generation). Input always goes to the newest
 // run; output is emitted only from the oldest, so when an Ogg run is re-chained for a new title (the
 // old one finishes its pages and EOS while the new one starts) the chains leave back to back, in order.
 import type { Logger } from 'pino';
 import { FfmpegChild, type FfmpegExit } from '../ffmpeg/child.js';
-import { encoderArgs, ffmetadata } from '../ffmpeg/args.js';
+import { multiEncoderArgs, ffmetadata, type EncoderArgsSpec } from '../ffmpeg/args.js';
 import { fault, type PipelineFault } from '../errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { EncoderEvents } from '../types/events.js';
@@ -19,7 +22,8 @@ import type { EncoderSnapshot } from '../types/snapshots.js';
 export type { EncoderSnapshot } from '../types/snapshots.js';
 
 export interface EncoderOptions {
-  readonly spec: EncoderSpec;
+  /** What this process encodes, one output each: all Vorbis (re-chained together on titles) or none. */
+  readonly specs: readonly EncoderSpec[];
   readonly ffmpegPath: string;
   readonly log: Logger;
   readonly initialMeta: OnAirMeta;
@@ -28,34 +32,61 @@ export interface EncoderOptions {
   readonly oggPageDurationUs?: number;
   /** Shortest Ogg chain: title changes closer together than this wait (bounds ffmpeg spawns). */
   readonly rechainMinMs?: number;
+  /** AAC outputs: ffmpeg's AAC coder (unset: the build's default). */
+  readonly aacCoder?: EncoderArgsSpec['aacCoder'];
+}
+
+/** One output of a run: its own framing, position and held-back output. */
+interface RunOutput {
+  readonly framer: Framer;
+  samplesOut: number;
+  /** Index into the run's metaPoints of the metadata of the audio now leaving this output. */
+  cursor: number;
+  /** Output held back while an older run is still draining. Bounded by maxQueueBytes. */
+  backlog: EncodedChunk[];
+  backlogBytes: number;
+}
+
+/** One encode of the process, as the mounts and HLS tiers see it. */
+class EncoderOutput implements EncodedStream {
+  readonly subscribers = new Set<(chunk: EncodedChunk) => void>();
+  bytesOut = 0;
+  constructor(
+    readonly key: string,
+    readonly spec: EncoderSpec,
+  ) {}
+
+  subscribe(fn: (chunk: EncodedChunk) => void): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
 }
 
 interface Run {
   readonly generation: number;
   readonly title: string;
-  readonly framer: Framer;
+  readonly outputs: RunOutput[];
   readonly startedAt: number;
   child: FfmpegChild | undefined;
   /** PCM written before the process has spawned. */
   pending: Buffer[];
   pendingBytes: number;
-  /** On-air metadata by input sample offset within this run; pruned as output passes it. */
+  /** On-air metadata by input sample offset within this run; pruned as every output passes it. */
   metaPoints: { at: number; meta: OnAirMeta }[];
   samplesIn: number;
-  samplesOut: number;
-  /** Output held back while an older run is still draining. Bounded by maxQueueBytes. */
-  backlog: EncodedChunk[];
-  backlogBytes: number;
   dead: boolean;
 }
 
-export class Encoder implements EncodedStream {
+export class Encoder {
+  /** The process's name: its outputs' keys joined by `+` (what the supervisor and the events carry). */
   readonly key: string;
-  readonly spec: EncoderSpec;
+  /** One stream per spec, in the order of `specs`. */
+  readonly outputs: readonly EncodedStream[];
   readonly events: TypedEmitter<EncoderEvents>;
   readonly #log: Logger;
   readonly #opts: EncoderOptions;
-  readonly #subscribers = new Set<(chunk: EncodedChunk) => void>();
+  readonly #outputs: EncoderOutput[];
+  readonly #vorbis: boolean;
   readonly #maxQueue: number;
   /** Oldest first: output comes from runs[0], input goes to the last live run. */
   #runs: Run[] = [];
@@ -63,7 +94,6 @@ export class Encoder implements EncodedStream {
   #stalls = 0;
   #lastError: string | undefined;
   #bytesIn = 0;
-  #bytesOut = 0;
   #dropped = 0;
   #meta: OnAirMeta;
   /** Spawns under way: close() waits for them, so no child outlives it. */
@@ -71,8 +101,13 @@ export class Encoder implements EncodedStream {
   #closed = false;
 
   private constructor(opts: EncoderOptions) {
-    this.spec = opts.spec;
-    this.key = encoderKey(opts.spec);
+    if (opts.specs.length === 0) throw new Error('an encoder needs at least one spec');
+    this.#vorbis = opts.specs[0]?.codec === 'vorbis';
+    // Vorbis re-chains on every title (a new process): sharing one with MP3/AAC would restart those too.
+    if (opts.specs.some((s) => (s.codec === 'vorbis') !== this.#vorbis)) throw new Error('Vorbis and other codecs cannot share an encoder');
+    this.#outputs = opts.specs.map((s) => new EncoderOutput(encoderKey(s), s));
+    this.outputs = this.#outputs;
+    this.key = this.#outputs.map((o) => o.key).join('+');
     this.#opts = opts;
     // The stage bound `component`; a second binding would print the key twice.
     this.#log = opts.log.child({ encoder: this.key });
@@ -97,9 +132,9 @@ export class Encoder implements EncodedStream {
     await this.#spawn(this.#newRun());
   }
 
-  subscribe(fn: (chunk: EncodedChunk) => void): () => void {
-    this.#subscribers.add(fn);
-    return () => this.#subscribers.delete(fn);
+  /** The output for `key` (an encoderKey), if this process encodes it. */
+  output(key: string): EncodedStream | undefined {
+    return this.#outputs.find((o) => o.key === key);
   }
 
   /** Feeds one programme chunk; never blocks and never throws into the mixer. */
@@ -113,7 +148,7 @@ export class Encoder implements EncodedStream {
     }
     // Ogg carries titles in the comment header, so a new title starts a new chained stream.
     if (
-      this.spec.codec === 'vorbis' &&
+      this.#vorbis &&
       chunk.meta.title !== live.title &&
       performance.now() - live.startedAt >= (this.#opts.rechainMinMs ?? 1000)
     ) {
@@ -122,9 +157,7 @@ export class Encoder implements EncodedStream {
     }
     if (chunk.meta.seq !== this.#meta.seq || live.metaPoints.length === 0) {
       this.#meta = chunk.meta;
-      live.metaPoints.push({ at: live.samplesIn, meta: chunk.meta });
-      // Titles change rarely; a bound anyway, so nothing grows with a flood of updates.
-      if (live.metaPoints.length > 256) live.metaPoints.splice(1, 1);
+      this.#addMetaPoint(live, { at: live.samplesIn, meta: chunk.meta });
     }
     live.samplesIn += chunk.pcm.length / BYTES_PER_FRAME;
     this.#bytesIn += chunk.pcm.length;
@@ -138,22 +171,24 @@ export class Encoder implements EncodedStream {
     if (live.child.proc.stdin.writableLength > this.#maxQueue) this.#stalled(live);
   }
 
-  snapshot(): EncoderSnapshot {
+  /** One entry per output; the process-wide figures (pid, generation, stalls, PCM in) are shared. */
+  snapshot(): EncoderSnapshot[] {
     const live = this.#live();
-    return {
-      key: this.key,
-      spec: this.spec,
+    return this.#outputs.map((o) => ({
+      key: o.key,
+      spec: o.spec,
+      process: this.key,
       pid: live?.child?.pid,
       running: live?.child?.running ?? false,
       generation: this.#generation,
       stalls: this.#stalls,
       lastError: this.#lastError,
       bytesIn: this.#bytesIn,
-      bytesOut: this.#bytesOut,
+      bytesOut: o.bytesOut,
       queueBytes: live ? (live.child?.proc.stdin.writableLength ?? live.pendingBytes) : 0,
       droppedBytes: this.#dropped,
-      subscribers: this.#subscribers.size,
-    };
+      subscribers: o.subscribers.size,
+    }));
   }
 
   /** Stops every child, including one still spawning, and waits until all are reaped; idempotent. */
@@ -163,7 +198,7 @@ export class Encoder implements EncodedStream {
     const runs = this.#runs;
     await Promise.all([...runs.map((r) => r.child?.stop(1000)), ...this.#spawning]);
     this.#runs = [];
-    this.#subscribers.clear();
+    for (const o of this.#outputs) o.subscribers.clear();
     this.events.removeAllListeners();
   }
 
@@ -176,16 +211,13 @@ export class Encoder implements EncodedStream {
     const run: Run = {
       generation: ++this.#generation,
       title: this.#meta.title,
-      framer: new Framer(this.spec.codec),
+      outputs: this.#outputs.map((o) => ({ framer: new Framer(o.spec.codec), samplesOut: 0, cursor: 0, backlog: [], backlogBytes: 0 })),
       startedAt: performance.now(),
       child: undefined,
       pending: [],
       pendingBytes: 0,
       metaPoints: [],
       samplesIn: 0,
-      samplesOut: 0,
-      backlog: [],
-      backlogBytes: 0,
       dead: false,
     };
     this.#runs.push(run);
@@ -202,8 +234,15 @@ export class Encoder implements EncodedStream {
   }
 
   async #doSpawn(run: Run): Promise<void> {
-    const vorbis = this.spec.codec === 'vorbis';
-    const args = encoderArgs({ ...this.spec, oggPageDurationUs: this.#opts.oggPageDurationUs ?? 40_000, metadataOnFd3: vorbis });
+    const vorbis = this.#vorbis;
+    const args = multiEncoderArgs(
+      this.#outputs.map((o) => ({
+        ...o.spec,
+        oggPageDurationUs: this.#opts.oggPageDurationUs ?? 40_000,
+        metadataOnFd3: vorbis,
+        ...(o.spec.codec === 'aac' && this.#opts.aacCoder ? { aacCoder: this.#opts.aacCoder } : {}),
+      })),
+    );
     let child: FfmpegChild;
     try {
       child = await FfmpegChild.start({
@@ -211,6 +250,7 @@ export class Encoder implements EncodedStream {
         args,
         log: this.#log,
         role: 'encoder',
+        extraOutputs: this.#outputs.length - 1,
         ...(vorbis ? { fd3: ffmetadata(run.title) } : {}),
       });
     } catch (err) {
@@ -227,7 +267,10 @@ export class Encoder implements EncodedStream {
       return;
     }
     run.child = child;
-    child.proc.stdout.on('data', (b: Buffer) => this.#onOutput(run, b));
+    child.outputs.forEach((pipe, i) => {
+      pipe.on('error', (err) => this.#log.debug({ err }, 'ffmpeg output pipe error'));
+      pipe.on('data', (b: Buffer) => this.#onOutput(run, i, b));
+    });
     child.events.on('exit', (exit) => this.#onExit(run, exit));
     for (const pcm of run.pending) child.proc.stdin.write(pcm);
     run.pending = [];
@@ -244,10 +287,12 @@ export class Encoder implements EncodedStream {
     return run;
   }
 
-  #onOutput(run: Run, data: Buffer): void {
-    for (const f of run.framer.push(data)) {
-      const meta = this.#metaAt(run);
-      run.samplesOut += f.samples;
+  #onOutput(run: Run, index: number, data: Buffer): void {
+    const out = run.outputs[index] as RunOutput;
+    const stream = this.#outputs[index] as EncoderOutput;
+    for (const f of out.framer.push(data)) {
+      const meta = this.#metaAt(run, out);
+      out.samplesOut += f.samples;
       const chunk: EncodedChunk = {
         data: f.data,
         meta,
@@ -257,23 +302,39 @@ export class Encoder implements EncodedStream {
         frameEnds: f.frameEnds,
         oggHeader: f.oggHeader,
       };
-      if (this.#runs[0] === run) this.#emit(chunk);
-      else if (run.backlogBytes + f.data.length <= this.#maxQueue) {
-        run.backlog.push(chunk);
-        run.backlogBytes += f.data.length;
+      if (this.#runs[0] === run) this.#emit(stream, chunk);
+      else if (out.backlogBytes + f.data.length <= this.#maxQueue) {
+        out.backlog.push(chunk);
+        out.backlogBytes += f.data.length;
       }
     }
   }
 
-  #metaAt(run: Run): OnAirMeta {
+  #addMetaPoint(run: Run, point: { at: number; meta: OnAirMeta }): void {
     const points = run.metaPoints;
-    while (points.length > 1 && (points[1] as { at: number }).at <= run.samplesOut) points.shift();
-    return points[0]?.meta ?? this.#meta;
+    points.push(point);
+    // Drop what every output has passed; titles change rarely, but bound it anyway so nothing grows
+    // with a flood of updates (the oldest unread points go first).
+    const passed = Math.min(...run.outputs.map((o) => o.cursor));
+    if (passed > 0) {
+      points.splice(0, passed);
+      for (const o of run.outputs) o.cursor -= passed;
+    }
+    if (points.length > 256) {
+      points.splice(1, 1);
+      for (const o of run.outputs) if (o.cursor > 1) o.cursor--;
+    }
   }
 
-  #emit(chunk: EncodedChunk): void {
-    this.#bytesOut += chunk.data.length;
-    for (const fn of this.#subscribers) {
+  #metaAt(run: Run, out: RunOutput): OnAirMeta {
+    const points = run.metaPoints;
+    while (out.cursor + 1 < points.length && (points[out.cursor + 1] as { at: number }).at <= out.samplesOut) out.cursor++;
+    return points[out.cursor]?.meta ?? this.#meta;
+  }
+
+  #emit(stream: EncoderOutput, chunk: EncodedChunk): void {
+    stream.bytesOut += chunk.data.length;
+    for (const fn of stream.subscribers) {
       try {
         fn(chunk);
       } catch (err) {
@@ -297,9 +358,11 @@ export class Encoder implements EncodedStream {
     // The next run's output was held back until this one had drained: release it in order.
     const head = this.#runs[0];
     if (i === 0 && head) {
-      for (const c of head.backlog) this.#emit(c);
-      head.backlog = [];
-      head.backlogBytes = 0;
+      head.outputs.forEach((out, k) => {
+        for (const c of out.backlog) this.#emit(this.#outputs[k] as EncoderOutput, c);
+        out.backlog = [];
+        out.backlogBytes = 0;
+      });
     }
   }
 

@@ -1,5 +1,9 @@
-// The encoders stage: one ffmpeg per distinct codec + bitrate/quality, fed from the programme and
-// watched by the supervisor. Mounts and HLS tiers that ask for the same spec share one encoder (acquire()).
+// The encoders stage: every distinct codec + bitrate/quality encoded once, fed from the programme and
+// watched by the supervisor. Mounts and HLS tiers that ask for the same spec share one encode
+// (acquire()). Which encodes share an ffmpeg process is the layout: `shared` (default) runs every
+// MP3/AAC encode in one process and the Vorbis encodes in another (they re-chain on each title);
+// `isolated` runs one process per encode, so a crash takes one mount instead of several, for more
+// CPU (measured in `npm run bench -- encoders`; the README has the figures).
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -7,12 +11,18 @@ import type { EncodedStream, EncoderSpec, ProgrammeSource } from '../types/contr
 import { encoderKey, encoderSpecOf } from '../types/encoder-spec.js';
 import type { EncoderEvents } from '../types/events.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { Encoder, type EncoderSnapshot } from './encoder.js';
+import { Encoder, type EncoderOptions, type EncoderSnapshot } from './encoder.js';
 
 export { type EncoderSnapshot } from './encoder.js';
 
+export type EncoderLayout = 'shared' | 'isolated';
+
 export interface EncodersOptions {
   readonly config: Pick<Config, 'mounts'>;
+  /** Encodes known at start beyond the mounts' (the HLS tiers), so the layout can place them too. */
+  readonly extraSpecs?: readonly EncoderSpec[];
+  readonly layout?: EncoderLayout;
+  readonly aacCoder?: EncoderOptions['aacCoder'];
   readonly log: Logger;
   readonly ffmpegPath: string;
   readonly programme: ProgrammeSource;
@@ -44,28 +54,37 @@ export interface Encoders {
   close(): Promise<void>;
 }
 
-/** Starts an encoder for every configured mount; resolves when all of them are running. */
+/** Which specs share a process, in order, each spec once (pure; unit-tested). */
+export function planProcesses(specs: readonly EncoderSpec[], layout: EncoderLayout): EncoderSpec[][] {
+  const unique = new Map<string, EncoderSpec>();
+  for (const s of specs) {
+    const clean = encoderSpecOf(s);
+    if (!unique.has(encoderKey(clean))) unique.set(encoderKey(clean), clean);
+  }
+  const all = [...unique.values()];
+  if (layout === 'isolated') return all.map((s) => [s]);
+  return [all.filter((s) => s.codec !== 'vorbis'), all.filter((s) => s.codec === 'vorbis')].filter((g) => g.length > 0);
+}
+
+/** Starts the encodes of every configured mount (and extraSpecs); resolves when all of them are running. */
 export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
   const log = opts.log;
   const events = new TypedEmitter<EncoderEvents>(log);
-  /** Started or starting, by key: a second acquire() of a spec waits for the same start. */
+  /** Started or starting processes, by the key of each spec they encode: a second acquire() waits for the same start. */
   const starting = new Map<string, Promise<Encoder>>();
-  const encoders = new Map<string, Encoder>();
+  const encoders = new Set<Encoder>();
   const unwatch: (() => void)[] = [];
   let closed = false;
 
-  const start = (spec: EncoderSpec): Promise<Encoder> => {
-    const clean = encoderSpecOf(spec);
-    const key = encoderKey(clean);
-    const existing = starting.get(key);
-    if (existing) return existing;
+  const startProcess = (specs: readonly EncoderSpec[]): Promise<Encoder> => {
     const p = Encoder.create({
-      spec: clean,
+      specs,
       ffmpegPath: opts.ffmpegPath,
       log,
       initialMeta: opts.programme.currentMeta,
       ...(opts.maxQueueBytes !== undefined ? { maxQueueBytes: opts.maxQueueBytes } : {}),
       ...(opts.oggPageDurationUs !== undefined ? { oggPageDurationUs: opts.oggPageDurationUs } : {}),
+      ...(opts.aacCoder !== undefined ? { aacCoder: opts.aacCoder } : {}),
     }).then(async (enc) => {
       if (closed) {
         await enc.close();
@@ -82,21 +101,31 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
             subscribe: (h) => [enc.events.on('started', (e) => h.started(e.pid)), enc.events.on('died', (d) => h.died(d))],
             restart: () => enc.restart(),
           },
-          enc.snapshot().pid,
+          enc.snapshot()[0]?.pid,
         ),
       );
-      encoders.set(key, enc);
+      encoders.add(enc);
       return enc;
     });
-    starting.set(key, p);
+    const keys = specs.map((s) => encoderKey(s));
+    for (const k of keys) starting.set(k, p);
     // A failed first start is the caller's error; forget it so a later acquire() can try again.
-    p.catch(() => starting.delete(key));
+    p.catch(() => keys.forEach((k) => starting.delete(k)));
     return p;
+  };
+
+  const acquire = async (spec: EncoderSpec): Promise<EncodedStream> => {
+    const key = encoderKey(encoderSpecOf(spec));
+    // A spec nobody declared at start gets a process of its own (nothing running is restarted for it).
+    const enc = await (starting.get(key) ?? startProcess([encoderSpecOf(spec)]));
+    const out = enc.output(key);
+    if (!out) throw new Error(`encoder ${enc.key} has no output ${key}`);
+    return out;
   };
 
   // One subscription for all encoders: the mixer calls one function per chunk, whatever the count.
   const unsubscribe = opts.programme.subscribe((chunk) => {
-    for (const enc of encoders.values()) enc.write(chunk);
+    for (const enc of encoders) enc.write(chunk);
   });
 
   const close = async (): Promise<void> => {
@@ -105,23 +134,24 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
     unsubscribe();
     for (const off of unwatch.splice(0)) off();
     await Promise.allSettled(starting.values());
-    await Promise.all([...encoders.values()].map((e) => e.close()));
+    await Promise.all([...encoders].map((e) => e.close()));
     encoders.clear();
     events.removeAllListeners();
   };
 
+  const plan = planProcesses([...opts.config.mounts, ...(opts.extraSpecs ?? [])], opts.layout ?? 'shared');
   try {
-    await Promise.all(opts.config.mounts.map((m) => start(m)));
+    await Promise.all(plan.map((specs) => startProcess(specs)));
   } catch (err) {
     await close();
     throw err;
   }
-  log.info({ encoders: [...encoders.keys()] }, 'encoders running');
+  log.info({ processes: [...encoders].map((e) => e.key), layout: opts.layout ?? 'shared' }, 'encoders running');
 
   return {
-    acquire: (spec) => (closed ? Promise.reject(new Error('encoders are closed')) : start(spec)),
+    acquire: (spec) => (closed ? Promise.reject(new Error('encoders are closed')) : acquire(spec)),
     events,
-    snapshot: () => [...encoders.values()].map((e) => e.snapshot()),
+    snapshot: () => [...encoders].flatMap((e) => e.snapshot()),
     close,
   };
 }

@@ -46,34 +46,66 @@ export interface EncoderArgsSpec {
    * command line: an argument cannot hold a NUL byte, and spawn() throws on one.
    */
   readonly metadataOnFd3?: boolean;
+  /**
+   * AAC only: ffmpeg's native AAC coder. `twoloop` is its best-sounding coder; 4.1 defaults to `fast`,
+   * which at 192k costs 3.5x the CPU of `twoloop` (issue 12's measurements). Unset: the build's default.
+   */
+  readonly aacCoder?: 'twoloop' | 'fast' | 'anmr';
 }
 
 const CONTAINER: Record<Codec, string> = { mp3: 'mp3', aac: 'adts', vorbis: 'ogg' };
 const ENCODER: Record<Codec, string> = { mp3: 'libmp3lame', aac: 'aac', vorbis: 'libvorbis' };
 
-/** A live encoder: PCM on stdin → MP3 / ADTS / Ogg on stdout, every packet flushed at once. */
-export function encoderArgs(spec: EncoderArgsSpec): string[] {
+// Each option stays on one line with its value.
+// prettier-ignore
+const PCM_IN = [
+  ...COMMON,
+  // Without the probe limits ffmpeg reads ~1.2 s of PCM before its first output (measured with 4.1).
+  '-fflags', '+nobuffer', '-probesize', '32', '-analyzeduration', '0',
+  '-f', FFMPEG_PCM_FORMAT, '-ar', String(SAMPLE_RATE), '-ac', String(CHANNELS), '-channel_layout', 'stereo',
+  // With a second input (Ogg's metadata on fd 3) ffmpeg 5.1 reads each input on its own thread and
+  // warns once the default 8-packet queue fills (seen at start-up); 64 packets of 20 ms is ample.
+  '-thread_queue_size', '64',
+  '-i', 'pipe:0',
+] as const;
+
+/** The output half of an encoder command: codec, rate, container, every packet flushed at once, to `target`. */
+function encoderOutput(spec: EncoderArgsSpec, target: string): string[] {
   const rate: string[] = [];
   if (spec.bitrate !== undefined) rate.push('-b:a', String(spec.bitrate));
   else if (spec.quality !== undefined) rate.push('-q:a', String(spec.quality));
+  if (spec.codec === 'aac' && spec.aacCoder) rate.push('-aac_coder', spec.aacCoder);
   const container: string[] = [];
   if (spec.codec === 'mp3') container.push('-id3v2_version', '0', '-write_xing', '0');
   if (spec.codec === 'vorbis') container.push('-page_duration', String(spec.oggPageDurationUs ?? 250_000));
-  // Each option stays on one line with its value.
-  // prettier-ignore
+  return ['-c:a', ENCODER[spec.codec], ...rate, '-flush_packets', '1', ...container, '-f', CONTAINER[spec.codec], target];
+}
+
+/** A live encoder: PCM on stdin → MP3 / ADTS / Ogg on stdout, every packet flushed at once. */
+export function encoderArgs(spec: EncoderArgsSpec): string[] {
+  return multiEncoderArgs([spec]);
+}
+
+/**
+ * File descriptors of `count` outputs: stdout first, then the pipes after stderr, or after fd 3 when
+ * that carries the metadata document (FfmpegChild's `extraOutputs` numbers them the same way).
+ */
+export function outputFds(count: number, metadataOnFd3: boolean): number[] {
+  return Array.from({ length: count }, (_, i) => (i === 0 ? 1 : i + (metadataOnFd3 ? 3 : 2)));
+}
+
+/**
+ * One ffmpeg encoding the same PCM one or more ways, each output on its own pipe (see outputFds). With
+ * `metadataOnFd3` (set on the first spec; Ogg) every output takes its global metadata from fd 3.
+ */
+export function multiEncoderArgs(specs: readonly EncoderArgsSpec[]): string[] {
+  const metadata = specs[0]?.metadataOnFd3 === true;
+  const fds = outputFds(specs.length, metadata);
+  const map = metadata ? ['-map', '0:a', '-map_metadata', '1'] : specs.length > 1 ? ['-map', '0:a'] : [];
   return [
-    ...COMMON,
-    // Without the probe limits ffmpeg reads ~1.2 s of PCM before its first output (measured with 4.1).
-    '-fflags', '+nobuffer', '-probesize', '32', '-analyzeduration', '0',
-    '-f', FFMPEG_PCM_FORMAT, '-ar', String(SAMPLE_RATE), '-ac', String(CHANNELS), '-channel_layout', 'stereo',
-    '-i', 'pipe:0',
-    ...(spec.metadataOnFd3 ? ['-f', 'ffmetadata', '-i', 'pipe:3', '-map', '0:a', '-map_metadata', '1'] : []),
-    '-c:a', ENCODER[spec.codec],
-    ...rate,
-    '-flush_packets', '1',
-    ...container,
-    '-f', CONTAINER[spec.codec],
-    'pipe:1',
+    ...PCM_IN,
+    ...(metadata ? ['-f', 'ffmetadata', '-i', 'pipe:3'] : []),
+    ...specs.flatMap((s, i) => [...map, ...encoderOutput(s, `pipe:${fds[i] as number}`)]),
   ];
 }
 

@@ -1,7 +1,7 @@
 // One running ffmpeg process: started (or failed to start), stderr split into logged lines with the
 // last few kept for the `exit` report, and stopped with SIGTERM then SIGKILL after a grace period.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { AntennaError } from '../errors.js';
 import type { FfmpegChildEvents, FfmpegExit } from '../types/events.js';
@@ -22,6 +22,11 @@ export interface FfmpegChildOptions {
    * the command line (titles from the network, see encoderArgs).
    */
   readonly fd3?: Buffer;
+  /**
+   * Extra output pipes beyond stdout, on the file descriptors after fd 3 (or after stderr when there is
+   * no fd 3): one ffmpeg encoding several outputs (see multiEncoderArgs). Read them through `outputs`.
+   */
+  readonly extraOutputs?: number;
 }
 
 export class FfmpegChild {
@@ -32,6 +37,7 @@ export class FfmpegChild {
   readonly #tail: string[] = [];
   readonly #tailMax: number;
   readonly #role: FfmpegRole;
+  readonly #hasFd3: boolean;
   #partial = '';
   #requested = false;
   #exit: FfmpegExit | undefined;
@@ -41,6 +47,7 @@ export class FfmpegChild {
     this.#log = opts.log;
     this.#tailMax = opts.stderrTailLines ?? 20;
     this.#role = opts.role;
+    this.#hasFd3 = opts.fd3 !== undefined;
     this.events = new TypedEmitter<FfmpegChildEvents>(opts.log);
     proc.stderr.setEncoding('utf8');
     proc.stderr.on('data', (s: string) => this.#onStderr(s));
@@ -62,10 +69,9 @@ export class FfmpegChild {
     return new Promise((resolve, reject) => {
       let proc: ChildProcessWithoutNullStreams;
       try {
-        // With a 4th pipe the type loses its "without null streams" shape; stdin/stdout/stderr are still pipes.
-        proc = spawn(opts.ffmpegPath, opts.args, {
-          stdio: opts.fd3 ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
-        }) as ChildProcessWithoutNullStreams;
+        // With more pipes the type loses its "without null streams" shape; stdin/stdout/stderr are still pipes.
+        const extra = Array.from({ length: (opts.fd3 ? 1 : 0) + (opts.extraOutputs ?? 0) }, () => 'pipe' as const);
+        proc = spawn(opts.ffmpegPath, opts.args, { stdio: ['pipe', 'pipe', 'pipe', ...extra] }) as ChildProcessWithoutNullStreams;
       } catch (err) {
         // spawn() throws synchronously on arguments it cannot pass (e.g. a NUL byte).
         reject(
@@ -88,6 +94,16 @@ export class FfmpegChild {
         resolve(new FfmpegChild(proc, opts));
       });
     });
+  }
+
+  /** Every output pipe: stdout first, then the extra outputs in order. */
+  get outputs(): Readable[] {
+    const first = this.#firstExtra;
+    return [this.proc.stdout, ...(this.proc.stdio.slice(first) as Readable[])];
+  }
+
+  get #firstExtra(): number {
+    return this.#hasFd3 ? 4 : 3;
   }
 
   get pid(): number | undefined {

@@ -263,9 +263,13 @@ export class Mixer implements ProgrammeSource {
   #emit(n: number): void {
     const out = this.#mix;
     const pcm = Buffer.allocUnsafe(n * CHANNELS * 2);
-    for (let i = 0; i < n * CHANNELS; i++) {
-      const v = out[i] ?? 0;
-      pcm.writeInt16LE(v >= 1 ? 32767 : v <= -1 ? -32768 : Math.round(v * 32767), i * 2);
+    // Through an Int16Array view: one typed store per sample instead of a bounds-checked
+    // writeInt16LE call (this loop runs 88,200 times a second). Every platform Node supports is
+    // little-endian, which the s16le pipes assume anyway.
+    const s16 = new Int16Array(pcm.buffer, pcm.byteOffset, n * CHANNELS);
+    for (let i = 0; i < s16.length; i++) {
+      const v = out[i] as number;
+      s16[i] = v >= 1 ? 32767 : v <= -1 ? -32768 : Math.round(v * 32767);
     }
     const chunk: ProgrammeChunk = Object.freeze({ pcm, firstSample: this.#frames * n, meta: this.#meta });
     this.#frames++;

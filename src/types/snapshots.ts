@@ -168,6 +168,8 @@ export interface TimelineEntry {
 export interface EncoderSnapshot {
   readonly key: string;
   readonly spec: EncoderSpec;
+  /** The ffmpeg process this encode runs in: the keys it encodes joined by `+` (its supervisor name). */
+  readonly process: string;
   readonly pid: number | undefined;
   readonly running: boolean;
   readonly generation: number;

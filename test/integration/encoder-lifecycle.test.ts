@@ -42,12 +42,12 @@ describe('encoder lifecycle', () => {
     const programme = createSineProgramme();
     cleanup.push(() => programme.close());
     const enc = await Encoder.create({
-      spec: { codec: 'mp3', bitrate: 128_000 },
+      specs: [{ codec: 'mp3', bitrate: 128_000 }],
       ffmpegPath: resolveFfmpegPath(undefined),
       log,
       initialMeta: programme.currentMeta,
     });
-    const first = enc.snapshot().pid as number;
+    const first = enc.snapshot()[0]?.pid as number;
     const died = new Promise((r) => enc.events.once('died', r));
     process.kill(first, 'SIGKILL');
     await died;
@@ -56,7 +56,7 @@ describe('encoder lifecycle', () => {
     await enc.close();
     await restarting;
     expect(ffmpegChildren()).toEqual([]);
-    expect(enc.snapshot().running).toBe(false);
+    expect(enc.snapshot()[0]?.running).toBe(false);
   });
 
   it('a replacement that cannot start (ffmpeg gone) never stops the output once a later start succeeds', async () => {
@@ -69,7 +69,7 @@ describe('encoder lifecycle', () => {
     const supervisor = new Supervisor({ log, baseMs: 200, maxMs: 400 });
     cleanup.push(() => supervisor.close());
     const enc = await Encoder.create({
-      spec: { codec: 'vorbis', quality: 2 },
+      specs: [{ codec: 'vorbis', quality: 2 }],
       ffmpegPath: ffmpeg,
       log,
       initialMeta: programme.currentMeta,
@@ -83,7 +83,7 @@ describe('encoder lifecycle', () => {
       restart: () => enc.restart(),
     });
     const chunks: EncodedChunk[] = [];
-    enc.subscribe((c) => chunks.push(c));
+    enc.outputs[0]?.subscribe((c) => chunks.push(c));
     cleanup.push(programme.subscribe((c) => enc.write(c)) as () => void);
     await waitFor(() => chunks.some((c) => c.samples > 0), 'first audio', 5000);
 
@@ -100,5 +100,91 @@ describe('encoder lifecycle', () => {
     await sleep(1000);
     expect(chunks.length - n).toBeGreaterThan(10);
     expect(supervisor.snapshot()[0]?.restarts).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('one ffmpeg, several encodes', () => {
+  it('frames every output of a shared process, each chunk tagged with the title of its audio', async () => {
+    const programme = createSineProgramme({ title: 'first' });
+    cleanup.push(() => programme.close());
+    const specs = [
+      { codec: 'mp3', bitrate: 320_000 },
+      { codec: 'mp3', bitrate: 128_000 },
+      { codec: 'aac', bitrate: 64_000 },
+      { codec: 'aac', bitrate: 192_000 },
+    ] as const;
+    const enc = await Encoder.create({ specs, ffmpegPath: resolveFfmpegPath(undefined), log, initialMeta: programme.currentMeta });
+    cleanup.push(() => enc.close());
+    expect(enc.key).toBe('mp3-320k+mp3-128k+aac-64k+aac-192k');
+    const got = enc.outputs.map(() => [] as EncodedChunk[]);
+    enc.outputs.forEach((o, i) => o.subscribe((c) => got[i]?.push(c)));
+    cleanup.push(programme.subscribe((c) => enc.write(c)) as () => void);
+    await waitFor(() => got.every((g) => g.reduce((a, c) => a + c.samples, 0) > 44_100), 'a second on every output', 8000);
+    programme.setTitle('second');
+    await waitFor(() => got.every((g) => g.some((c) => c.meta.title === 'second')), 'the new title on every output', 8000);
+    for (const [i, g] of got.entries()) {
+      // Titles change once, in order, on every output; frames are whole (each chunk starts with a sync word).
+      const titles = g.map((c) => c.meta.title).filter((t, k, a) => k === 0 || a[k - 1] !== t);
+      expect(titles, `output ${i}`).toEqual(['first', 'second']);
+      for (const c of g) expect(c.data[0], `output ${i}`).toBe(0xff);
+    }
+    // One process for all four: the snapshot names it on every output, with one pid.
+    const snap = enc.snapshot();
+    expect(new Set(snap.map((s) => s.pid)).size).toBe(1);
+    expect(snap.map((s) => s.process)).toEqual(Array(4).fill(enc.key));
+    expect(ffmpegChildren()).toHaveLength(1);
+  });
+
+  it('re-chains a Vorbis pair together on a title change, and a restart brings every output back', async () => {
+    const programme = createSineProgramme({ title: 'one' });
+    cleanup.push(() => programme.close());
+    const supervisor = new Supervisor({ log, baseMs: 100, maxMs: 200 });
+    cleanup.push(() => supervisor.close());
+    const enc = await Encoder.create({
+      specs: [
+        { codec: 'vorbis', quality: 6 },
+        { codec: 'vorbis', quality: 2 },
+      ],
+      ffmpegPath: resolveFfmpegPath(undefined),
+      log,
+      initialMeta: programme.currentMeta,
+      rechainMinMs: 0,
+    });
+    cleanup.push(() => enc.close());
+    supervisor.watch({
+      name: enc.key,
+      kind: 'encoder',
+      subscribe: (h) => [enc.events.on('started', (e) => h.started(e.pid)), enc.events.on('died', (d) => h.died(d))],
+      restart: () => enc.restart(),
+    });
+    const got = enc.outputs.map(() => [] as EncodedChunk[]);
+    enc.outputs.forEach((o, i) => o.subscribe((c) => got[i]?.push(c)));
+    cleanup.push(programme.subscribe((c) => enc.write(c)) as () => void);
+    await waitFor(() => got.every((g) => g.some((c) => c.samples > 0)), 'audio on both', 8000);
+    programme.setTitle('two');
+    await waitFor(() => got.every((g) => g.some((c) => c.generation === 2 && c.samples > 0)), 'the second chain on both', 8000);
+    for (const g of got) {
+      // Each output's second chain starts with its own headers, carrying the new title in the Vorbis comment.
+      const head = Buffer.concat(g.filter((c) => c.generation === 2 && c.oggHeader).map((c) => c.data));
+      expect(head.includes(Buffer.from('two'))).toBe(true);
+    }
+    const pid = enc.snapshot()[0]?.pid as number;
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => got.every((g) => g.some((c) => c.generation === 3 && c.samples > 0)), 'both back after the kill', 8000);
+    expect(supervisor.snapshot()[0]?.name).toBe('vorbis-q6+vorbis-q2');
+  });
+
+  it('refuses to mix Vorbis with other codecs in one process', async () => {
+    await expect(
+      Encoder.create({
+        specs: [
+          { codec: 'vorbis', quality: 2 },
+          { codec: 'mp3', bitrate: 128_000 },
+        ],
+        ffmpegPath: resolveFfmpegPath(undefined),
+        log,
+        initialMeta: { title: 't', tier: 'emergency', seq: 0 },
+      }),
+    ).rejects.toThrow(/cannot share/);
   });
 });

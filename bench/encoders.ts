@@ -1,0 +1,126 @@
+// Encoder-cost benchmark (issue 12): what the seven always-on encodes (MP3 320k/128k, AAC 128k/64k/192k,
+// Vorbis q6/q2) cost in CPU and PSS, fed real-time PCM in 20 ms writes exactly as the mixer feeds them,
+// for each candidate ffmpeg binary (the embedded 4.1 build, the system's) and each process layout
+// (one ffmpeg per encode, or one ffmpeg with every encode as an output on its own pipe). This is the
+// measurement behind the choice of binary and layout in src/ffmpeg/select.ts; nothing here is a mock:
+// the same argument builders as the server, the same stdin cadence.
+// ANTENNA_BENCH_ENCODERS_WINDOW_S (default 20) sets each window.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { encoderArgs, multiEncoderArgs } from '../src/ffmpeg/args.js';
+import { probeFfmpeg } from '../src/ffmpeg/select.js';
+import { resolveFfmpegPath } from '../src/ffmpeg/path.js';
+import type { EncoderSpec } from '../src/types/contracts.js';
+import { measureTree } from './lib/proctree.js';
+import { machineCpu } from './lib/load-run.js';
+
+const SPECS: EncoderSpec[] = [
+  { codec: 'mp3', bitrate: 320_000 },
+  { codec: 'mp3', bitrate: 128_000 },
+  { codec: 'aac', bitrate: 128_000 },
+  { codec: 'aac', bitrate: 64_000 },
+  { codec: 'aac', bitrate: 192_000 },
+  { codec: 'vorbis', quality: 6 },
+  { codec: 'vorbis', quality: 2 },
+];
+const FRAME_BYTES = 882 * 4; // 20 ms of 44.1 kHz s16 stereo, the mixer's frame
+const WINDOW_MS = (Number(process.env.ANTENNA_BENCH_ENCODERS_WINDOW_S) || 20) * 1000;
+
+export interface EncoderCostRow {
+  readonly binary: string;
+  readonly version: string;
+  readonly layout: 'one per encode' | 'one for all';
+  readonly aacCoder: string;
+  readonly processes: number;
+  readonly cpuPercent: number;
+  readonly pssMb: number;
+  readonly otherCpuPercent: number;
+}
+
+/** Programme-like PCM: pink noise under a slowly swept tone, so the encoders work as on music, not on silence. */
+function programmePcm(ffmpeg: string, seconds: number): Buffer {
+  const r = spawnSync(
+    ffmpeg,
+    // prettier-ignore
+    ['-hide_banner', '-loglevel', 'error',
+      '-f', 'lavfi', '-i', `anoisesrc=color=pink:amplitude=0.25:duration=${seconds}`,
+      '-f', 'lavfi', '-i', `sine=frequency=220:beep_factor=3:duration=${seconds}`,
+      '-filter_complex', 'amix=inputs=2', '-ac', '2', '-ar', '44100', '-f', 's16le', 'pipe:1'],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (r.status !== 0) throw new Error(`could not make test PCM: ${r.stderr.toString()}`);
+  return r.stdout;
+}
+
+async function measureLayout(
+  ffmpeg: string,
+  pcm: Buffer,
+  layout: EncoderCostRow['layout'],
+  aacCoder: 'default' | 'twoloop',
+): Promise<{ cpuPercent: number; pssMb: number; processes: number; otherCpuPercent: number }> {
+  const extra = aacCoder === 'default' ? {} : { aacCoder: 'twoloop' as const };
+  const jobs: string[][] =
+    layout === 'one per encode'
+      ? SPECS.map((s) => encoderArgs({ ...s, ...extra, oggPageDurationUs: 40_000 }))
+      : [multiEncoderArgs(SPECS.map((s) => ({ ...s, ...extra, oggPageDurationUs: 40_000 })))];
+  const outputs = layout === 'one per encode' ? 1 : SPECS.length;
+  const procs: ChildProcess[] = jobs.map((args) =>
+    spawn(ffmpeg, args, { stdio: ['pipe', 'pipe', 'pipe', ...Array.from({ length: outputs - 1 }, () => 'pipe' as const)] }),
+  );
+  for (const p of procs) for (const s of p.stdio.slice(1)) (s as NodeJS.ReadableStream | null)?.on('data', () => undefined);
+  let offset = 0;
+  const started = performance.now();
+  let written = 0;
+  const timer = setInterval(() => {
+    // Frames by the clock, as the mixer produces them: a late tick writes every frame that is due.
+    const due = Math.floor((performance.now() - started) / 20);
+    for (; written < due; written++) {
+      if (offset + FRAME_BYTES > pcm.length) offset = 0;
+      const frame = pcm.subarray(offset, offset + FRAME_BYTES);
+      offset += FRAME_BYTES;
+      for (const p of procs) p.stdin!.write(frame);
+    }
+  }, 20);
+  // A root that is not ours: measure every child by summing their trees (each is its own root).
+  await new Promise((r) => setTimeout(r, 3000)); // start-up excluded
+  const machine = machineCpu();
+  const usage = await Promise.all(procs.map((p) => measureTree(p.pid!, WINDOW_MS)));
+  const machinePercent = machine();
+  clearInterval(timer);
+  for (const p of procs) p.kill('SIGKILL');
+  const cpuPercent = Math.round(usage.reduce((a, u) => a + u.cpuPercent, 0) * 10) / 10;
+  return {
+    cpuPercent,
+    pssMb: Math.round(usage.reduce((a, u) => a + u.pssMb, 0) * 10) / 10,
+    processes: procs.length,
+    // The benchmark process itself writes the PCM: about a core's percent; the rest is other users.
+    otherCpuPercent: Math.max(0, Math.round((machinePercent - cpuPercent) * 10) / 10),
+  };
+}
+
+export async function runEncoderCost(log: (s: string) => void): Promise<{ rows: EncoderCostRow[]; windowS: number }> {
+  const embedded = resolveFfmpegPath(undefined);
+  const candidates = [embedded];
+  const system = spawnSync('bash', ['-c', 'command -v ffmpeg'], { encoding: 'utf8' }).stdout.trim();
+  if (system) candidates.push(system);
+  const pcm = programmePcm(embedded, 30);
+  const rows: EncoderCostRow[] = [];
+  for (const binary of candidates) {
+    const probe = probeFfmpeg(binary);
+    if (!probe.ok) {
+      log(`${binary}: not usable (${probe.why})`);
+      continue;
+    }
+    for (const layout of ['one per encode', 'one for all'] as const) {
+      for (const aacCoder of ['default', 'twoloop'] as const) {
+        const m = await measureLayout(binary, pcm, layout, aacCoder);
+        const row: EncoderCostRow = { binary, version: probe.version, layout, aacCoder, ...m };
+        rows.push(row);
+        log(
+          `encoders: ffmpeg ${probe.version} (${binary === embedded ? 'embedded' : binary}), ${layout}, aac coder ${aacCoder}: ` +
+            `${m.cpuPercent} % of a core, PSS ${m.pssMb} MB, ${m.processes} processes (others ${m.otherCpuPercent} %)`,
+        );
+      }
+    }
+  }
+  return { rows, windowS: WINDOW_MS / 1000 };
+}
