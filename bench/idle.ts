@@ -148,7 +148,11 @@ function antennaFfmpeg(server: BenchServer): string {
     }
   }
   const seen = [...exes].map((e) => `${e} (${versionLine(e)})`);
-  const said = server.logs.find((l) => Object.keys(l).some((k) => /ffmpeg/i.test(k)) || /ffmpeg/i.test(String(l.msg)));
+  // A start-up line naming the binary (issue 12 asks for one), not the children's stderr ("ffmpeg says").
+  const said = server.logs.find(
+    (l) =>
+      l.msg !== 'ffmpeg says' && (typeof l.ffmpegPath === 'string' || (/ffmpeg/i.test(String(l.msg)) && ('path' in l || 'version' in l))),
+  );
   return `${seen.join(', ') || '?'}; ${said ? `its log: ${JSON.stringify(said)}` : 'its log does not name it'}`;
 }
 
