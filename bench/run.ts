@@ -6,6 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import { runEncoderCost } from './encoders.js';
 import { runFanout } from './fanout.js';
 import { runHls } from './hls.js';
+import { runIdle } from './idle.js';
 import { runOnAir } from './onair.js';
 import { runTlsFanout } from './tls.js';
 
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memGb: Math.round(totalmem() / 2 ** 30), node: process.version };
   const results: Record<string, unknown> = { date: new Date().toISOString(), machine };
   if (all || which.has('onair')) results.onair = await runOnAir(log);
+  if (all || which.has('idle')) results.idle = await runIdle(log);
   if (all || which.has('hls')) results.hls = await runHls(log);
   if (all || which.has('encoders')) results.encoders = await runEncoderCost(log);
   if (all || which.has('fanout')) results.fanout = await runFanout(log);

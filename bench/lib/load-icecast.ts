@@ -1,5 +1,6 @@
 // A stock Debian Icecast 2.4.4 sized for the fan-out benchmark (20,000 clients, the same 512 KB queue
 // and 2 s burst at 128 kbit/s as Antenna's defaults), run as `nobody` under a raised descriptor limit.
+// The idle benchmark's old stack (old-stack.ts) starts the same Icecast with room for its six mounts.
 // The interop suite's config (test/helpers/interop-icecast.ts) is for 100 clients and relays.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -23,10 +24,15 @@ export function icecastInstalled(): boolean {
   return which('icecast2') !== undefined;
 }
 
-function benchXml(port: number, dir: string, sourcePassword: string, adminPassword: string): string {
+export interface BenchIcecastOptions {
+  /** Most source mounts at once (Icecast's `<sources>`; default 4, the fan-out bench needs one). */
+  readonly sources?: number;
+}
+
+function benchXml(port: number, dir: string, sourcePassword: string, adminPassword: string, sources: number): string {
   return `<icecast>
   <location>Bench</location><admin>bench@example.org</admin>
-  <limits><clients>20000</clients><sources>4</sources><queue-size>524288</queue-size><client-timeout>30</client-timeout>
+  <limits><clients>20000</clients><sources>${sources}</sources><queue-size>524288</queue-size><client-timeout>30</client-timeout>
     <header-timeout>15</header-timeout><source-timeout>10</source-timeout><burst-size>32000</burst-size></limits>
   <authentication><source-password>${sourcePassword}</source-password><admin-user>admin</admin-user>
     <admin-password>${adminPassword}</admin-password></authentication>
@@ -41,7 +47,7 @@ function benchXml(port: number, dir: string, sourcePassword: string, adminPasswo
 `;
 }
 
-export async function startBenchIcecast(): Promise<BenchIcecast> {
+export async function startBenchIcecast(opts: BenchIcecastOptions = {}): Promise<BenchIcecast> {
   const dir = tempDir('bench-icecast');
   chmodSync(dir.path, 0o755);
   mkdirSync(join(dir.path, 'log'), { mode: 0o777 });
@@ -50,7 +56,7 @@ export async function startBenchIcecast(): Promise<BenchIcecast> {
   const sourcePassword = 'bench-source';
   const adminPassword = 'bench-admin';
   const conf = join(dir.path, 'icecast.xml');
-  writeFileSync(conf, benchXml(port, dir.path, sourcePassword, adminPassword), { mode: 0o644 });
+  writeFileSync(conf, benchXml(port, dir.path, sourcePassword, adminPassword, opts.sources ?? 4), { mode: 0o644 });
   const version = spawnSync('icecast2', ['-v'], { encoding: 'utf8' }).stdout.trim();
   const [cmd, args] = withNofile('icecast2', ['-c', conf]);
   const proc = start(cmd, args, { cwd: dir.path, ...(nobody() ?? {}) });

@@ -1,0 +1,299 @@
+// Always-on cost (issue 12): Antenna and the stack it replaces (Liquidsoap + Icecast + Nginx, see
+// lib/old-stack.ts) in the same run, A-B-A, each with two MP3 studio sources connected, six mounts and
+// three HLS tiers running and no listener. Reports CPU % of one core and PSS of every process tree, the
+// ratio Antenna / old stack, and what the rest of the machine used during each window.
+import { readFileSync, readlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { resolveFfmpegPath } from '../src/ffmpeg/path.js';
+import { getText } from '../test/helpers/interop-http.js';
+import { tempDir, until } from '../test/helpers/interop-programs.js';
+import { startPcmSource, type PcmSource } from '../test/helpers/pcm-source.js';
+import { machineCpu } from './lib/load-run.js';
+import { OLD_HLS_MASTER, oldStackMissing, startOldStack, statusMounts, type OldStack } from './lib/old-stack.js';
+import { measureTree, tree, type TreeUsage } from './lib/proctree.js';
+import { startServer, type BenchServer } from './lib/server.js';
+
+const P = 440;
+const F = 880;
+const E = 660;
+const SETTLE_MS = 5000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+
+/** What a window saw: the stack's own trees, and the machine around them. */
+export interface IdleWindow {
+  readonly stack: 'antenna' | 'old';
+  readonly cpuPercent: number;
+  readonly pssMb: number;
+  readonly processes: { tree: string; comm: string; cpuPercent: number; pssMb: number }[];
+  /** CPU of the bench process and its source encoders (not part of either stack). */
+  readonly harnessCpuPercent: number;
+  /** CPU of everything else on the machine: a high figure means a disturbed window. */
+  readonly otherCpuPercent: number;
+  readonly sanity: IdleSanity;
+}
+
+/** Proof that the stack ran what it is charged for. */
+export interface IdleSanity {
+  /** Mounts with a source, from /status-json.xsl. */
+  readonly mounts: string[];
+  /** HLS media playlists served at /hls/ whose last segment moved on during the check. */
+  readonly hlsAdvancing: string[];
+  /** Bytes read from /listen/live-128.mp3 in 1 s (through Nginx for the old stack). */
+  readonly listenBytes: number;
+  /** Six mounts, three HLS tiers advancing and a mount that streams: the window measured the whole pipeline. */
+  readonly ok: boolean;
+}
+
+export interface IdleResults {
+  readonly windowS: number;
+  readonly windows: IdleWindow[];
+  /** Mean of the two Antenna windows. */
+  readonly antenna: { cpuPercent: number; pssMb: number };
+  readonly old: { cpuPercent: number; pssMb: number } | { skipped: string };
+  /** Antenna CPU / old stack CPU (issue 12's target ≤ 0.75). */
+  readonly cpuRatio: number | null;
+  readonly pssRatio: number | null;
+  readonly versions: Record<string, string>;
+}
+
+/** Reads an HLS master playlist's media playlists twice, a segment apart; returns those that advanced. */
+async function hlsAdvancing(masterUrl: string, segmentMs: number): Promise<string[]> {
+  const master = await getText(masterUrl, undefined, 3000);
+  if (master.status !== 200) return [];
+  const media = master.body
+    .split(/\r?\n/)
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => new URL(l, masterUrl).href);
+  const last = async (u: string): Promise<string | undefined> => {
+    const r = await getText(u, undefined, 3000);
+    return r.status === 200
+      ? r.body
+          .split(/\r?\n/)
+          .filter((l) => l !== '' && !l.startsWith('#'))
+          .at(-1)
+      : undefined;
+  };
+  const before = await Promise.all(media.map(last));
+  await sleep(segmentMs + 1000);
+  const after = await Promise.all(media.map(last));
+  const moved: string[] = [];
+  for (const [i, u] of media.entries()) {
+    const seg = after[i];
+    // The new segment must be served too, not just listed.
+    if (seg !== undefined && seg !== before[i] && (await getText(new URL(seg, u).href, undefined, 3000)).status === 200)
+      moved.push(new URL(u).pathname);
+  }
+  return moved;
+}
+
+/** Bytes of a listener mount read in `ms` (HTTP/1.0, no ICY). */
+async function listenBytes(url: string, ms: number): Promise<number> {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), ms);
+  let n = 0;
+  try {
+    const res = await fetch(url, { signal: ctl.signal });
+    for await (const chunk of res.body ?? []) n += (chunk as Uint8Array).length;
+  } catch {
+    /* aborted: the stream never ends by itself */
+  } finally {
+    clearTimeout(timer);
+  }
+  return n;
+}
+
+async function sanity(statusUrl: string, hlsMaster: string, listenUrl: string): Promise<IdleSanity> {
+  const [mounts, hls, bytes] = await Promise.all([statusMounts(statusUrl), hlsAdvancing(hlsMaster, 4000), listenBytes(listenUrl, 1000)]);
+  return { mounts, hlsAdvancing: hls, listenBytes: bytes, ok: mounts.length >= 6 && hls.length >= 3 && bytes > 0 };
+}
+
+/** Measures every root's tree, the bench's own tree and the machine over one window. */
+async function measureWindow(
+  stack: IdleWindow['stack'],
+  roots: { tree: string; pid: number }[],
+  ms: number,
+  check: IdleSanity,
+): Promise<IdleWindow> {
+  const machine = machineCpu();
+  // The bench's tree holds the stack's processes too (it spawned them): subtracted below.
+  const [ours, ...trees] = await Promise.all([measureTree(process.pid, ms), ...roots.map((r) => measureTree(r.pid, ms))]);
+  const all = machine();
+  const usage = (trees as TreeUsage[]).map((t, i) => ({ tree: roots[i]!.tree, t }));
+  const cpu = usage.reduce((a, u) => a + u.t.cpuPercent, 0);
+  return {
+    stack,
+    cpuPercent: r1(cpu),
+    pssMb: r1(usage.reduce((a, u) => a + u.t.pssMb, 0)),
+    processes: usage.flatMap((u) => u.t.processes.map(({ comm, cpuPercent, pssMb }) => ({ tree: u.tree, comm, cpuPercent, pssMb }))),
+    harnessCpuPercent: r1(Math.max(0, ours!.cpuPercent - cpu)),
+    otherCpuPercent: r1(Math.max(0, all - ours!.cpuPercent)),
+    sanity: check,
+  };
+}
+
+/** "ffmpeg version X" (the build's banner goes on with its builder's address and copyright). */
+const versionLine = (exe: string): string =>
+  (spawnSync(exe, ['-version'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '?').split(' ').slice(0, 3).join(' ');
+
+/** The ffmpeg binaries running in Antenna's tree (by /proc/<pid>/exe) with their version lines, and what its log says. */
+function antennaFfmpeg(server: BenchServer): string {
+  const exes = new Set<string>();
+  for (const pid of tree(server.pid)) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim().startsWith('ffmpeg')) exes.add(readlinkSync(`/proc/${pid}/exe`));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const seen = [...exes].map((e) => `${e} (${versionLine(e)})`);
+  // A start-up line naming the binary (issue 12 asks for one), not the children's stderr ("ffmpeg says").
+  const said = server.logs.find(
+    (l) =>
+      l.msg !== 'ffmpeg says' && (typeof l.ffmpegPath === 'string' || (/ffmpeg/i.test(String(l.msg)) && ('path' in l || 'version' in l))),
+  );
+  return `${seen.join(', ') || '?'}; ${said ? `its log: ${JSON.stringify(said)}` : 'its log does not name it'}`;
+}
+
+async function runAntenna(
+  log: (s: string) => void,
+  ffmpeg: string,
+  emergency: string,
+  ms: number,
+  versions: Record<string, string>,
+): Promise<IdleWindow> {
+  let server: BenchServer | undefined;
+  const sources: PcmSource[] = [];
+  try {
+    server = await startServer({ ANTENNA_EMERGENCY_FILE: emergency });
+    const s = server;
+    const url = (port: number): string => `icecast://source:${s.sourcePassword}@127.0.0.1:${port}/live`;
+    sources.push(startPcmSource(ffmpeg, url(s.ports.fallback), F));
+    sources.push(startPcmSource(ffmpeg, url(s.ports.primary), P));
+    await until('Antenna switching to the primary', 30_000, () =>
+      s.logs.some((l) => l.msg === 'switch' && l.to === 'primary') ? true : undefined,
+    );
+    await sleep(SETTLE_MS);
+    const base = `http://127.0.0.1:${s.ports.http}`;
+    const check = await sanity(`${base}/status-json.xsl`, `${base}/hls/master.m3u8`, `${base}/listen/live-128.mp3`);
+    const w = await measureWindow('antenna', [{ tree: 'antenna', pid: s.pid }], ms, check);
+    versions.antennaFfmpeg ??= antennaFfmpeg(s);
+    return w;
+  } finally {
+    await Promise.all(sources.map((x) => x.kill()));
+    const code = await server?.stop();
+    if (code !== 0 && code !== undefined && code !== null) log(`server exited with ${code}`);
+  }
+}
+
+async function runOld(
+  log: (s: string) => void,
+  ffmpeg: string,
+  emergency: string,
+  ms: number,
+  versions: Record<string, string>,
+): Promise<IdleWindow> {
+  let stack: OldStack | undefined;
+  const sources: PcmSource[] = [];
+  try {
+    stack = await startOldStack({ emergencyFile: emergency });
+    Object.assign(versions, stack.versions);
+    sources.push(startPcmSource(ffmpeg, stack.sourceUrl('fallback'), F));
+    sources.push(startPcmSource(ffmpeg, stack.sourceUrl('primary'), P));
+    // Liquidsoap's harbor goes on air once 12 s are buffered (its default).
+    await stack.waitOnAir('primary', 45_000);
+    await sleep(SETTLE_MS);
+    const check = await sanity(
+      `http://127.0.0.1:${stack.ports.icecast}/status-json.xsl`,
+      `${stack.base}/hls/${OLD_HLS_MASTER}`,
+      `${stack.base}/listen/live-128.mp3`,
+    );
+    return await measureWindow(
+      'old',
+      stack.processes.map((p) => ({ tree: p.name, pid: p.pid })),
+      ms,
+      check,
+    );
+  } finally {
+    await Promise.all(sources.map((x) => x.kill()));
+    await stack?.close();
+    log('old stack stopped');
+  }
+}
+
+function describe(w: IdleWindow): string {
+  const s = w.sanity;
+  return (
+    `${w.stack === 'antenna' ? 'Antenna  ' : 'old stack'} ${String(w.cpuPercent).padStart(5)} % of a core, PSS ${String(w.pssMb).padStart(5)} MB` +
+    ` | harness ${w.harnessCpuPercent} %, others ${w.otherCpuPercent} %` +
+    ` | sanity: ${s.mounts.length} mounts with a source, ${s.hlsAdvancing.length} HLS playlists advancing, ${s.listenBytes} B from /listen/live-128.mp3 in 1 s`
+  );
+}
+
+function breakdown(w: IdleWindow): string {
+  const by = new Map<string, { n: number; cpu: number; pss: number }>();
+  for (const p of w.processes) {
+    const k = `${p.tree}/${p.comm}`;
+    const e = by.get(k) ?? { n: 0, cpu: 0, pss: 0 };
+    by.set(k, { n: e.n + 1, cpu: e.cpu + p.cpuPercent, pss: e.pss + p.pssMb });
+  }
+  return [...by.entries()].map(([k, e]) => `${k}${e.n > 1 ? ` ×${e.n}` : ''} ${r1(e.cpu)} % / ${r1(e.pss)} MB`).join(', ');
+}
+
+export async function runIdle(log: (s: string) => void): Promise<IdleResults> {
+  const windowS = Math.min(300, Math.max(5, Number(process.env.ANTENNA_BENCH_IDLE_WINDOW_S ?? 30) || 30));
+  const ms = windowS * 1000;
+  const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
+  const dir = tempDir('bench-idle');
+  const versions: Record<string, string> = {};
+  try {
+    const emergency = join(dir.path, 'emergency.mp3');
+    const args = ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${E}:duration=6`, '-ac', '2'];
+    spawnSync(ffmpeg, [...args, '-c:a', 'libmp3lame', '-y', emergency]);
+    const windows: IdleWindow[] = [];
+    const step = async (w: Promise<IdleWindow>): Promise<void> => {
+      const x = await w;
+      windows.push(x);
+      log(describe(x));
+      if (!x.sanity.ok) log(`  WARNING: the ${x.stack} stack did not run the whole pipeline in this window; its figure is not comparable`);
+      log(`  per process: ${breakdown(x)}`);
+    };
+    log(`window ${windowS} s each, A-B-A (Antenna, old stack, Antenna); two MP3 128k sources, no listener`);
+    await step(runAntenna(log, ffmpeg, emergency, ms, versions));
+    const missing = oldStackMissing();
+    if (missing) log(`old stack skipped: ${missing}`);
+    else await step(runOld(log, ffmpeg, emergency, ms, versions));
+    await step(runAntenna(log, ffmpeg, emergency, ms, versions));
+
+    const a = windows.filter((w) => w.stack === 'antenna');
+    const o = windows.find((w) => w.stack === 'old');
+    const mean = (f: (w: IdleWindow) => number): number => r1(a.reduce((s, w) => s + f(w), 0) / Math.max(1, a.length));
+    const antenna = { cpuPercent: mean((w) => w.cpuPercent), pssMb: mean((w) => w.pssMb) };
+    const cpuRatio = o && o.cpuPercent > 0 ? Math.round((antenna.cpuPercent / o.cpuPercent) * 100) / 100 : null;
+    const pssRatio = o && o.pssMb > 0 ? Math.round((antenna.pssMb / o.pssMb) * 100) / 100 : null;
+    log('| window | stack | CPU % of a core | PSS MB | others CPU % |');
+    log('| --- | --- | ---: | ---: | ---: |');
+    windows.forEach((w, i) =>
+      log(
+        `| ${i + 1} | ${w.stack === 'antenna' ? 'Antenna' : 'Liquidsoap + Icecast + Nginx'} | ${w.cpuPercent} | ${w.pssMb} | ${w.otherCpuPercent} |`,
+      ),
+    );
+    log(
+      `Antenna / old stack: CPU ${cpuRatio ?? '-'}× (${antenna.cpuPercent} % against ${o?.cpuPercent ?? '-'} %; Antenna's two windows ` +
+        `${a.map((w) => w.cpuPercent).join(' and ')} %), PSS ${pssRatio ?? '-'}× (${antenna.pssMb} MB against ${o?.pssMb ?? '-'} MB)`,
+    );
+    for (const [k, v] of Object.entries(versions)) log(`version ${k}: ${v}`);
+    return {
+      windowS,
+      windows,
+      antenna,
+      old: o ? { cpuPercent: o.cpuPercent, pssMb: o.pssMb } : { skipped: missing ?? 'not run' },
+      cpuRatio,
+      pssRatio,
+      versions,
+    };
+  } finally {
+    dir.remove();
+  }
+}
