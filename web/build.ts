@@ -1,11 +1,13 @@
-// Builds the pages in web/ into dist/web: one esbuild bundle per page (Preact, uPlot, hls.js light and
-// the Appwrite web SDK bundled in, no CDN at run time), content-hashed asset names, a .gz beside each
-// asset, and the HTML templates with the asset names filled in. Prints the gzipped size of each page.
+// Builds the pages in web/ into dist/web: one esbuild bundle per page (Preact, uPlot, hls.js built from
+// its sources with only what our streams use (./hls-build.ts), and the Appwrite web SDK's Client and
+// Account bundled in, no CDN at run time), content-hashed asset names, a .gz beside each asset, and the
+// HTML templates with the asset names filled in. Prints the gzipped size of each page and of all files.
 import { mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
+import { hlsDefines, hlsFromSource } from './hls-build.js';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const out = join(root, '..', 'dist', 'web');
@@ -35,6 +37,9 @@ const result = await build({
   jsx: 'automatic',
   jsxImportSource: 'preact',
   tsconfig: join(root, 'tsconfig.json'),
+  // hls.js is compiled from its TypeScript sources with only what our streams use (web/hls-build.ts).
+  define: hlsDefines,
+  plugins: [hlsFromSource()],
   metafile: true,
   legalComments: 'none',
   logLevel: 'warning',
@@ -96,7 +101,8 @@ console.log(
   `pages built into ${relative(process.cwd(), out) || out}:\n${sizes.join('\n')}\n` +
     `  station page, everything it can load (hls.js on play): ${kb(pages.station)} gzipped\n` +
     `  dashboard, everything it can load (the Appwrite SDK when configured): ${kb(pages.dashboard)} gzipped\n` +
-    `  every file of both pages: ${kb(all)} gzipped`,
+    `  every file of both pages: ${kb(all)} gzipped (the issue's target for both together: ${kb(BUDGET_BYTES)}; ` +
+    `not enforced, since hls.js, the Appwrite SDK and uPlot alone come to ~148 KB: see the README)`,
 );
 for (const [page, bytes] of Object.entries(pages)) {
   if (bytes > BUDGET_BYTES) {

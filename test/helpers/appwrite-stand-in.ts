@@ -32,6 +32,12 @@ export interface AppwriteStandIn {
   delayMs: number;
   /** When set, every request is answered with this status and Appwrite's error body (a broken server). */
   failStatus: number | undefined;
+  /** Every JWT handed out by POST /v1/account/jwts, oldest first (a user's first one is its `jwt`, later ones differ). */
+  readonly issued: readonly string[];
+  /** Makes a JWT invalid from now on, as Appwrite does once one expires. */
+  revokeJwt(jwt: string): void;
+  /** Ends every e-mail session (signed out elsewhere): no new JWT can be made from them. */
+  endSessions(): void;
   close(): Promise<void>;
 }
 
@@ -48,6 +54,10 @@ export async function startAppwriteStandIn(
   /** Session secret → user id, for sessions made by e-mail and password. */
   const sessions = new Map<string, string>();
   let nextSession = 1;
+  /** JWT → user id, for JWTs made from a session; and JWTs no longer valid. */
+  const issuedJwts = new Map<string, string>();
+  const issued: string[] = [];
+  const revoked = new Set<string>();
   const server: Server = createServer((req, res) => {
     const header = (n: string): string | undefined => {
       const v = req.headers[n];
@@ -123,7 +133,11 @@ export async function startAppwriteStandIn(
     if (req.method === 'POST' && url.pathname === '/v1/account/jwts') {
       const u = sessionUser(header);
       if (!u) return error(res, 401, 'general_unauthorized_scope', 'User (role: guests) missing scope (account)');
-      return json(res, 201, { jwt: u.jwt });
+      // Each call makes a new JWT, as Appwrite does; the first is the user's fixed one.
+      const jwt = issued.some((j) => issuedJwts.get(j) === u.id) ? `${u.jwt}.${issued.length + 1}` : u.jwt;
+      issuedJwts.set(jwt, u.id);
+      issued.push(jwt);
+      return json(res, 201, { jwt });
     }
     if (req.method === 'DELETE' && url.pathname.startsWith('/v1/account/sessions/')) {
       res.writeHead(204).end();
@@ -131,7 +145,8 @@ export async function startAppwriteStandIn(
     }
     const jwt = header('x-appwrite-jwt');
     const key = header('x-appwrite-key');
-    const user = jwt ? users.find((u) => u.jwt === jwt) : undefined;
+    const jwtUser = jwt && !revoked.has(jwt) ? (issuedJwts.get(jwt) ?? users.find((u) => u.jwt === jwt)?.id) : undefined;
+    const user = jwtUser ? users.find((u) => u.id === jwtUser) : undefined;
     if (url.pathname === '/v1/account') {
       if (!jwt) return error(res, 401, 'general_unauthorized_scope', 'User (role: guests) missing scope (account)');
       if (!user) return error(res, 401, 'user_jwt_invalid', 'Failed to verify JWT. Invalid token: Incomplete segments');
@@ -218,6 +233,9 @@ export async function startAppwriteStandIn(
     set failStatus(status: number | undefined) {
       state.failStatus = status;
     },
+    issued,
+    revokeJwt: (jwt) => void revoked.add(jwt),
+    endSessions: () => sessions.clear(),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -13,6 +13,12 @@ export interface Session {
   signOut(): Promise<void>;
 }
 
+/** The Appwrite session behind the JWTs is gone (expired, signed out elsewhere, deleted): no new JWT can be made. */
+export class SignInExpired extends Error {}
+
+/** What the dashboard says when it sends someone back to sign in because their sign-in ran out. */
+export const EXPIRED_NOTICE = 'Your sign-in has expired: please sign in again.';
+
 const ADMIN_KEY = 'antenna.admin';
 const APPWRITE_KEY = 'antenna.appwrite';
 /** Appwrite JWTs live 15 minutes; a new one is made after 10, so one in use never expires. */
@@ -38,7 +44,7 @@ function adminFromHeader(header: string): Session {
 
 async function appwriteAccount(cfg: NonNullable<PublicConfig['appwrite']>) {
   // The SDK is loaded only by stations that use Appwrite, and only on the dashboard.
-  const { Client, Account } = await import('appwrite');
+  const { Client, Account } = await import('./appwrite.js');
   return new Account(new Client().setEndpoint(cfg.endpoint).setProject(cfg.project));
 }
 
@@ -49,10 +55,15 @@ async function appwriteFrom(account: Awaited<ReturnType<typeof appwriteAccount>>
   const renew = (): Promise<void> =>
     (pending ??= account
       .createJWT()
-      .then((r) => {
-        jwt = r.jwt;
-        madeAt = Date.now();
-      })
+      .then(
+        (r) => {
+          jwt = r.jwt;
+          madeAt = Date.now();
+        },
+        (err: unknown) => {
+          throw new SignInExpired(err instanceof Error ? err.message : String(err));
+        },
+      )
       .finally(() => {
         pending = undefined;
       }));
@@ -61,6 +72,8 @@ async function appwriteFrom(account: Awaited<ReturnType<typeof appwriteAccount>>
   return {
     kind: 'appwrite',
     async header() {
+      // Checked on every call (the status is read every 2 s): no request leaves with a JWT older than
+      // RENEW_MS, even after the tab slept through its timers.
       if (Date.now() - madeAt > RENEW_MS) await renew();
       return `Bearer ${jwt}`;
     },

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, ApiFailure } from '../shared/api.js';
 import { openLive, type LiveState } from '../shared/live.js';
 import type { LiveLevels, LiveListeners, LiveNowPlaying, Me, Status, TimelineItem } from '../shared/types.js';
-import type { Session } from './session.js';
+import { EXPIRED_NOTICE, SignInExpired, type Session } from './session.js';
 
 const STATUS_MS = 2000;
 const DAY_MS = 24 * 3600_000;
@@ -31,9 +31,10 @@ export interface Dashboard {
 export function useDashboard(session: Session, onSignedOut: (why: string) => void): Dashboard {
   const api = useMemo(
     () =>
-      new Api(async () => {
-        return session.header();
-      }),
+      new Api(
+        () => session.header(),
+        () => session.renew(),
+      ),
     [session],
   );
   const [me, setMe] = useState<Me | null>(null);
@@ -51,28 +52,31 @@ export function useDashboard(session: Session, onSignedOut: (why: string) => voi
   const signedOut = useRef(onSignedOut);
   signedOut.current = onSignedOut;
 
-  /** A refused JWT is renewed once; refused again, the operator signs in anew. */
+  /**
+   * The Api renews a refused JWT once and makes the call again (web/shared/api.ts); refused after that,
+   * or when no JWT can be made any more (the Appwrite session is gone), the operator is sent back to
+   * sign in with the reason.
+   */
   const guarded = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
+    let failure: unknown;
     try {
       return await fn();
     } catch (err) {
-      if (!(err instanceof ApiFailure)) throw err;
-      if (err.status === 401 && session.kind === 'appwrite') {
-        try {
-          await session.renew();
-          return await fn();
-        } catch {
-          signedOut.current('Your sign-in has expired: please sign in again.');
-          return undefined;
-        }
-      }
-      if (err.status === 401 || err.status === 403) {
-        signedOut.current(err.message);
-        return undefined;
-      }
-      setError(err);
+      failure = err;
+    }
+    if (failure instanceof SignInExpired || (failure instanceof ApiFailure && failure.status === 401 && session.kind === 'appwrite')) {
+      signedOut.current(EXPIRED_NOTICE);
       return undefined;
     }
+    if (failure instanceof ApiFailure && (failure.status === 401 || failure.status === 403)) {
+      signedOut.current(failure.message);
+      return undefined;
+    }
+    if (failure instanceof ApiFailure) {
+      setError(failure);
+      return undefined;
+    }
+    throw failure;
   };
 
   // The status every two seconds, and at once after a switch or an action.
@@ -128,8 +132,7 @@ export function useDashboard(session: Session, onSignedOut: (why: string) => voi
           }
           wasOffline = false;
         } else if (s === 'unauthorized') {
-          if (session.kind === 'appwrite')
-            void session.renew().catch(() => signedOut.current('Your sign-in has expired: please sign in again.'));
+          if (session.kind === 'appwrite') void session.renew().catch(() => signedOut.current(EXPIRED_NOTICE));
           else signedOut.current('The server no longer accepts these credentials.');
         }
       },

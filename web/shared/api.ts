@@ -28,9 +28,26 @@ async function failure(res: Response): Promise<ApiFailure> {
 }
 
 export class Api {
-  constructor(readonly auth: AuthHeader) {}
+  /**
+   * @param renew makes new credentials after the server refused them (401): an Appwrite JWT that
+   * expired or was revoked early. The call is then made once more; whatever `renew` throws reaches the caller.
+   */
+  constructor(
+    readonly auth: AuthHeader,
+    private readonly renew?: () => Promise<void>,
+  ) {}
 
   async request(method: string, path: string, body?: unknown): Promise<Response> {
+    try {
+      return await this.#once(method, path, body);
+    } catch (err) {
+      if (!(err instanceof ApiFailure && err.status === 401 && this.renew)) throw err;
+      await this.renew();
+      return this.#once(method, path, body);
+    }
+  }
+
+  async #once(method: string, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = {};
     const a = await this.auth();
     if (a) headers.authorization = a;

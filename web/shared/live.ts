@@ -40,7 +40,13 @@ export function openLive(auth: AuthHeader, h: LiveHandlers, path = '/api/live'):
     };
     try {
       const headers: Record<string, string> = { accept: 'text/event-stream' };
-      const a = await auth();
+      let a: string | null;
+      try {
+        a = await auth();
+      } catch (err) {
+        // No credentials can be had (an expired sign-in): the page decides, not a reconnect loop.
+        return retry('unauthorized', err instanceof Error ? err.message : String(err));
+      }
       if (a) headers.authorization = a;
       kick();
       const res = await fetch(path, { headers, signal: abort.signal, cache: 'no-store' });

@@ -4,10 +4,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type Hls from 'hls.js/light';
 import type { NowPlaying } from '../shared/types.js';
+import { AUTO, choosePlayback, fallbackMount } from './playback.js';
 
 type PlayState = 'stopped' | 'loading' | 'playing' | 'error';
-
-const AUTO = 'auto';
 
 function hasMse(): boolean {
   const w = window as unknown as { MediaSource?: typeof MediaSource; ManagedMediaSource?: typeof MediaSource };
@@ -32,7 +31,7 @@ export function Player({ np }: { np: NowPlaying }) {
   const [error, setError] = useState('');
   const [volume, setVolume] = useState(1);
   const mounts = np.station.mounts;
-  const mp3 = mounts.find((m) => m.format === 'mp3' && m.is_default) ?? mounts.find((m) => m.format === 'mp3') ?? mounts[0];
+  const mp3 = fallbackMount(mounts);
   const [quality, setQuality] = useState(np.station.hls_enabled ? AUTO : (mp3?.path ?? ''));
 
   const stop = (): void => {
@@ -56,7 +55,8 @@ export function Player({ np }: { np: NowPlaying }) {
     setError('');
     setState('loading');
     try {
-      if (choice === AUTO && hasMse()) {
+      const way = choosePlayback(choice, { mse: hasMse(), nativeHls: nativeHls(a) }, mounts);
+      if (way.kind === 'hls.js') {
         const { default: HlsJs } = await import('hls.js/light');
         const h = new HlsJs({ lowLatencyMode: true });
         hls.current = h;
@@ -69,17 +69,18 @@ export function Player({ np }: { np: NowPlaying }) {
             stop();
           }
         });
-        h.loadSource('/hls/master.m3u8');
+        h.loadSource(way.url);
         h.attachMedia(a);
         setHow('HLS (adaptive)');
-      } else if (choice === AUTO && nativeHls(a)) {
-        a.src = '/hls/master.m3u8';
+      } else if (way.kind === 'native-hls') {
+        a.src = way.url;
         setHow('HLS (adaptive, native)');
+      } else if (way.kind === 'mount') {
+        const m = mounts.find((x) => x.path === way.path);
+        a.src = way.path;
+        setHow(m ? qualityLabel(m) : way.path);
       } else {
-        const m = mounts.find((x) => x.path === choice) ?? mp3;
-        if (!m) throw new Error('no stream to play');
-        a.src = m.path;
-        setHow(qualityLabel(m));
+        throw new Error('no stream to play');
       }
       await a.play();
       setState('playing');

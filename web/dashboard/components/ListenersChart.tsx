@@ -11,7 +11,9 @@ import { memo } from '../../shared/memo.js';
 type Range = '1h' | '24h' | '30d';
 const MINUTES: Record<Range, number> = { '1h': 60, '24h': 1440, '30d': 43200 };
 const stepped = uPlot.paths.stepped?.({ align: 1 });
-const COLOURS = ['#c2410c', '#2563eb', '#059669', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#ca8a04'];
+const LIGHT = ['#c2410c', '#2563eb', '#059669', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#ca8a04'];
+/** The same hues lighter, so thin lines stay readable on the dark theme's near-black card. */
+const DARK = ['#fb923c', '#60a5fa', '#34d399', '#a78bfa', '#f472b6', '#22d3ee', '#a3e635', '#facc15'];
 
 interface Series {
   names: string[];
@@ -99,6 +101,8 @@ function ListenersChartView({ api, live }: { api: Api; live: readonly LiveListen
     const text = cssVar('--muted', '#666');
     const grid = cssVar('--line', '#ddd');
     const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+    const dark = matchMedia('(prefers-color-scheme: dark)').matches;
+    const colours = dark ? DARK : LIGHT;
     plot.current = new uPlot(
       {
         width: Math.max(200, el.clientWidth),
@@ -114,9 +118,9 @@ function ListenersChartView({ api, live }: { api: Api; live: readonly LiveListen
           {},
           ...series.names.map((n, i) => ({
             label: n === 'total' ? 'Total' : n === 'hls' ? 'HLS' : n.replace('/listen/', ''),
-            stroke: COLOURS[i % COLOURS.length] ?? '#888',
+            stroke: colours[i % colours.length] ?? '#888',
             width: n === 'total' ? 2.5 : 1.5,
-            ...(n === 'total' ? { fill: 'rgba(194,65,12,0.08)' } : {}),
+            ...(n === 'total' ? { fill: dark ? 'rgba(251,146,60,0.10)' : 'rgba(194,65,12,0.08)' } : {}),
             points: { show: false },
             // A count holds until it changes: steps, not slopes between samples.
             paths: stepped,
@@ -164,6 +168,8 @@ function ListenersChartView({ api, live }: { api: Api; live: readonly LiveListen
       <div
         ref={box}
         class="chart"
+        data-testid="chart"
+        data-points={series.data[0].length}
         role="img"
         aria-label={`Listeners over the last ${range === '1h' ? 'hour' : range === '24h' ? '24 hours' : '30 days'}, per mount and in total`}
       />
