@@ -13,7 +13,16 @@ const b = startPcmSource(ffmpeg, url(s.ports.fallback), 880);
 await new Promise((r) => setTimeout(r, 8000));
 const m = machineCpu();
 const t = await measureTree(s.pid, Number(process.env.W ?? 20) * 1000);
-console.log(JSON.stringify({ cpu: t.cpuPercent, pss: t.pssMb, others: Math.round((m() - t.cpuPercent) * 10) / 10, procs: t.processes.map((p) => `${p.comm}:${p.cpuPercent}:${p.pssMb}`) }));
+console.log(
+  JSON.stringify({
+    cpu: t.cpuPercent,
+    pss: t.pssMb,
+    others: Math.round((m() - t.cpuPercent) * 10) / 10,
+    procs: t.processes.map((p) => `${p.comm}:${p.cpuPercent}:${p.pssMb}`),
+  }),
+);
 console.log(JSON.stringify(s.logs.filter((l) => /ffmpeg/.test(String(l.msg)) || (l.level as number) >= 40).slice(0, 6)));
-await a.kill(); await b.kill(); await s.stop();
+await a.kill();
+await b.kill();
+await s.stop();
 process.exit(0);

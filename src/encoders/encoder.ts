@@ -147,11 +147,7 @@ export class Encoder {
       return;
     }
     // Ogg carries titles in the comment header, so a new title starts a new chained stream.
-    if (
-      this.#vorbis &&
-      chunk.meta.title !== live.title &&
-      performance.now() - live.startedAt >= (this.#opts.rechainMinMs ?? 1000)
-    ) {
+    if (this.#vorbis && chunk.meta.title !== live.title && performance.now() - live.startedAt >= (this.#opts.rechainMinMs ?? 1000)) {
       this.#meta = chunk.meta;
       live = this.#rechain(live);
     }
