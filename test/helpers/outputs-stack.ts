@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import type { SettingName } from '../../src/config/settings.js';
-import { createEncoders, type Encoders } from '../../src/encoders/index.js';
+import { createEncoders, type EncoderLayout, type Encoders } from '../../src/encoders/index.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
 import { buildHttpServer } from '../../src/http/server.js';
@@ -28,13 +28,16 @@ export interface OutputsStack {
 export async function startOutputs(
   overrides: Partial<Record<SettingName, unknown>> = {},
   title = 'First Title',
-  extra: { maxQueueBytes?: number; speed?: number } = {},
+  extra: { maxQueueBytes?: number; speed?: number; layout?: EncoderLayout } = {},
 ): Promise<OutputsStack> {
   const config = loadConfig({ env: {}, overrides: { httpPort: 0, host: '127.0.0.1', publicHostname: '127.0.0.1', ...overrides } });
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
   // speed > 1 runs the programme faster than real time (fills kernel socket buffers quickly in tests).
   const programme = createSineProgramme({ title, speed: extra.speed ?? 1 });
-  const encoderOpts = extra.maxQueueBytes !== undefined ? { maxQueueBytes: extra.maxQueueBytes } : {};
+  const encoderOpts = {
+    ...(extra.maxQueueBytes !== undefined ? { maxQueueBytes: extra.maxQueueBytes } : {}),
+    ...(extra.layout !== undefined ? { layout: extra.layout } : {}),
+  };
   const supervisor = new Supervisor({ log });
   const encoders = await createEncoders({ config, log, ffmpegPath: resolveFfmpegPath(undefined), programme, supervisor, ...encoderOpts });
   const actionsLog: string[] = [];

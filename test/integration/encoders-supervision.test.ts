@@ -16,7 +16,8 @@ beforeAll(async () => {
       ],
     },
     'Supervised',
-    { maxQueueBytes: 64 * 1024 },
+    // One process per encode here, so "the others are untouched" holds; the shared layout is below.
+    { maxQueueBytes: 64 * 1024, layout: 'isolated' },
   );
   await sleep(1000);
 });
@@ -62,6 +63,41 @@ describe('encoder supervision', () => {
     const d = await decode(l.audioBuffer());
     expect(d.info.codec).toBe('mp3');
     expect(d.pcm.length / 4 / 44100).toBeGreaterThan(2);
+  });
+
+  it('shared layout: one kill restarts every encode of that process together; the Vorbis process is untouched', async () => {
+    const shared = await startOutputs(
+      {
+        mounts: [
+          { mount: '/listen/live.mp3', codec: 'mp3', bitrate: 320_000 },
+          { mount: '/listen/live.aac', codec: 'aac', bitrate: 64_000 },
+          { mount: '/listen/live.ogg', codec: 'vorbis', quality: 2 },
+        ],
+      },
+      'Shared',
+    );
+    try {
+      const at = (key: string) => shared.encoders.snapshot().find((x) => x.key === key);
+      expect(at('mp3-320k')?.process).toBe('mp3-320k+aac-64k');
+      expect(at('mp3-320k')?.pid).toBe(at('aac-64k')?.pid);
+      const l = listen(shared.port, '/listen/live.aac');
+      await l.waitForBytes(8000);
+      const before = at('mp3-320k');
+      const vorbis = at('vorbis-q2')?.pid;
+      process.kill(before?.pid as number, 'SIGKILL');
+      const restarted = () => shared.supervisor.snapshot().find((x) => x.name === 'mp3-320k+aac-64k')?.restarts === 1;
+      await until(() => restarted() && at('mp3-320k')?.running === true, 5000, 'shared restart');
+      expect(at('aac-64k')?.pid).toBe(at('mp3-320k')?.pid);
+      expect(at('aac-64k')?.generation).toBe((before?.generation ?? 0) + 1);
+      expect(at('vorbis-q2')?.pid).toBe(vorbis);
+      // The listener of the other encode in that process kept its connection and gets audio again.
+      const n = l.audioBytes();
+      await l.waitForBytes(n + 8000, 5000);
+      expect(l.socket.destroyed).toBe(false);
+      l.close();
+    } finally {
+      await shared.close();
+    }
   });
 
   it('a stalled encoder (SIGSTOP) never blocks the programme: dropped, counted, restarted', async () => {
