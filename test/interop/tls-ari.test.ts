@@ -4,6 +4,8 @@
 // directory names). Checked: the certID Antenna asks for is RFC 9773's for the certificate it serves
 // (computed here by openssl, not by our own DER parser), a window already over renews at once with the
 // certificate swapped live under a playing listener, and the successor is scheduled inside its window.
+// Run without acmeEmail on purpose: an account with no contact once made every order after the first fail
+// (acme-client's empty account update, refused by pebble), which this renewal would catch again.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
