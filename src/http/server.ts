@@ -1,6 +1,7 @@
 // The HTTP front: one Fastify app (listener mounts, status, admin, HLS, API, ACME challenges) served by
 // a plain HTTP server and, once a certificate exists, by an HTTPS server speaking HTTP/2 and HTTP/1.1
 // (ALPN) — the same routes, hooks and decorators on both, so nothing is registered twice.
+// It also says how the server looks from outside (publicOrigin: URLs by the request's transport; HSTS).
 // Built without listening (tests inject or listen on port 0); endless responses are closed in preClose.
 // Connections that have not sent a complete request head (or TLS handshake) are bounded per address and
 // overall on both ports, and closed after httpHeadTimeoutMs.
@@ -198,10 +199,14 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
   };
   app.decorate('https', front);
 
+  // The plain port is known once listen() has bound it (port 0 in tests); read once, not per request.
+  let boundHttp: number | undefined;
   const outside = (): PublicFront => {
-    const addr = plain.address();
-    const bound = typeof addr === 'object' && addr ? addr.port : config.httpPort;
-    return publicFront(config, { http: bound, https: securePort }, hosts);
+    if (boundHttp === undefined) {
+      const addr = plain.address();
+      if (typeof addr === 'object' && addr) boundHttp = addr.port;
+    }
+    return publicFront(config, { http: boundHttp ?? config.httpPort, https: securePort }, hosts);
   };
   app.decorate('publicFront', outside);
   app.decorate('publicOrigin', (req: FastifyRequest) => publicOrigin(outside(), req.protocol === 'https' ? 'https' : 'http'));
