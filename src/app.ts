@@ -123,7 +123,6 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     });
     closers.push({ name: 'encoders', close: () => encoders.close() });
 
-    let httpPort = config.httpPort;
     const icecast = await createIcecastCompat({
       config,
       secrets,
@@ -131,7 +130,6 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
       encoders,
       actions: adminActions(ingest, mixer, log),
       auth,
-      httpPort: () => httpPort,
       maxListeners: budget.maxListeners,
     });
     closers.push({ name: 'icecast-compat', close: () => icecast.close() });
@@ -187,7 +185,6 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     const challenges = new ChallengeStore();
     if (config.tls === 'acme') await http.register(acmeChallengeRoutes(challenges));
     ports.http = await listenHttp(http, config);
-    httpPort = ports.http;
     closers.push({ name: 'http', close: () => http.close() });
 
     // TLS after the plain port listens (the CA's HTTP-01 fetch lands there); never waits for the CA:

@@ -23,6 +23,7 @@ export interface ApiContext {
   readonly library: EmergencyLibrary;
   readonly live: LiveFeed;
   readonly metrics: Metrics;
-  nowPlaying(): NowPlaying;
+  /** Now playing, with listen URLs under `origin` (`scheme://host[:port]` of the asking request). */
+  nowPlaying(origin: string): NowPlaying;
   status(): Status;
 }

@@ -102,7 +102,7 @@ export async function createApi(o: ApiOptions): Promise<Api> {
     library,
     live,
     metrics,
-    nowPlaying: () => buildNowPlaying(o.snapshot(), tracker, config),
+    nowPlaying: (origin) => buildNowPlaying(o.snapshot(), tracker, config, origin),
     status: () => buildStatus(o.snapshot(), tracker, config, library.list().active, live),
   };
 

@@ -4,6 +4,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AntennaSnapshot, EventSource } from '../app.js';
 import type { Config } from '../config/load.js';
+import { publicFront, publicOrigin } from '../http/public-front.js';
 import type { AntennaEvents } from '../types/events.js';
 
 const TIERS = ['primary', 'fallback', 'emergency'] as const;
@@ -18,7 +19,7 @@ export interface Metrics {
 export function createMetrics(opts: {
   readonly events: EventSource<AntennaEvents>;
   readonly snapshot: () => AntennaSnapshot;
-  readonly config: Pick<Config, 'mounts' | 'publicHostname'>;
+  readonly config: Pick<Config, 'mounts' | 'publicHostname' | 'publicHttpPort' | 'publicHttpsPort'>;
 }): Metrics {
   const { events, config } = opts;
   const register = new Registry();
@@ -35,10 +36,12 @@ export function createMetrics(opts: {
     registers: [register],
     collect() {
       this.reset();
-      const port = s().ports.http;
+      // A label names the mount, so it must not change with the transport of the scrape: always the
+      // plain-HTTP URL, as icecast_exporter reports it.
+      const origin = publicOrigin(publicFront(config, s().ports), 'http');
       for (const m of s().mounts.mounts) {
         const type = CONTENT_TYPE[codecOf.get(m.mount) ?? ''] ?? 'application/octet-stream';
-        this.set({ listenurl: `http://${config.publicHostname}:${port}${m.mount}`, server_type: type }, m.listeners);
+        this.set({ listenurl: origin + m.mount, server_type: type }, m.listeners);
       }
     },
   });

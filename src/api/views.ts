@@ -58,8 +58,8 @@ export class ProgrammeTracker {
 
 const FORMAT: Record<string, string> = { mp3: 'mp3', aac: 'aac', vorbis: 'ogg' };
 
-export function buildNowPlaying(s: AntennaSnapshot, t: ProgrammeTracker, config: Config): NowPlaying {
-  const base = `http://${config.publicHostname}:${s.ports.http}`;
+/** `base` is the public origin for the asking request (the HTTP front's publicOrigin: https over HTTPS). */
+export function buildNowPlaying(s: AntennaSnapshot, t: ProgrammeTracker, config: Config, base: string): NowPlaying {
   const byMount = new Map(s.mounts.mounts.map((m) => [m.mount, m]));
   const mounts = config.mounts.map((m, i) => {
     const listeners = byMount.get(m.mount)?.listeners ?? 0;

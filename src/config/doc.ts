@@ -9,6 +9,9 @@ const DERIVED: ReadonlySet<string> = new Set([
   'relayPassword',
   'httpPort',
   'httpsPort',
+  'publicHostname',
+  'publicHttpPort',
+  'publicHttpsPort',
 ]);
 
 export function settingsMarkdown(): string {

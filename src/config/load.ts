@@ -17,8 +17,19 @@ export type SettingsValues = { readonly [K in SettingName]: Out<K> };
 
 export interface Config extends Omit<
   SettingsValues,
-  'mounts' | 'hlsTiers' | 'sourcePassword' | 'adminPassword' | 'relayPassword' | 'domains' | 'httpPort' | 'httpsPort' | 'acmeDirectory'
+  | 'mounts'
+  | 'hlsTiers'
+  | 'sourcePassword'
+  | 'adminPassword'
+  | 'relayPassword'
+  | 'domains'
+  | 'httpPort'
+  | 'httpsPort'
+  | 'acmeDirectory'
+  | 'publicHostname'
 > {
+  /** As set, else the first of `domains` (the name the certificate is for), else localhost. */
+  readonly publicHostname: string;
   /** Host names of the certificate; empty = no ACME. */
   readonly domains: readonly string[];
   /** 8000, or 80 when TLS is on (unless set). */
@@ -155,7 +166,9 @@ export const ACME_DIRECTORIES: Readonly<Record<string, string>> = {
 };
 
 /** TLS mode and the ports that follow from it (80/443 when TLS is on, 8000 otherwise). */
-export function resolveTls(v: Record<string, unknown>): Pick<Config, 'domains' | 'tls' | 'httpPort' | 'httpsPort' | 'acmeDirectory'> {
+export function resolveTls(
+  v: Record<string, unknown>,
+): Pick<Config, 'domains' | 'tls' | 'httpPort' | 'httpsPort' | 'acmeDirectory' | 'publicHostname'> {
   const domains = String(v.domains ?? '')
     .split(',')
     .map((d) => d.trim().toLowerCase())
@@ -168,6 +181,7 @@ export function resolveTls(v: Record<string, unknown>): Pick<Config, 'domains' |
     httpPort: (v.httpPort as number | undefined) ?? (tls === 'off' ? 8000 : 80),
     httpsPort: (v.httpsPort as number | undefined) ?? 443,
     acmeDirectory: ACME_DIRECTORIES[dir] ?? dir,
+    publicHostname: (v.publicHostname as string | undefined) ?? domains[0] ?? 'localhost',
   };
 }
 

@@ -5,6 +5,8 @@ import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
 const nonEmpty = z.string().min(1);
+/** A port as clients see it: never 0 (that only means "any free port" when binding). */
+const publicPort = z.number().int().min(1).max(65535);
 const isHttpUrl = (s: string): boolean => {
   try {
     return ['http:', 'https:'].includes(new URL(s).protocol);
@@ -55,7 +57,13 @@ function def<S extends z.ZodType>(schema: S, dflt: z.infer<S> | undefined, unit:
 export const SETTINGS = {
   logLevel: def(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', '', 'log', 'pino log level'),
   host: def(nonEmpty, '0.0.0.0', 'address', 'ingest, http', 'address every port binds to'),
-  publicHostname: def(nonEmpty, 'localhost', 'host name', 'icecast-compat', 'host name used in listen URLs, playlists and status-json'),
+  publicHostname: def(
+    nonEmpty.optional(),
+    undefined,
+    'host name',
+    'http',
+    'host name in listen URLs (playlists, status-json, Icecast admin stats, /api/nowplaying); default the first of domains, else localhost',
+  ),
   primaryPort: def(port, 8010, 'TCP port', 'ingest', 'primary studio encoder port (Shoutcast v1 clients set to it stream to +1)'),
   fallbackPort: def(port, 8011, 'TCP port', 'ingest', 'fallback encoder port (Shoutcast v1 clients set to it stream to +1)'),
   primaryShoutcastPort: def(
@@ -103,6 +111,27 @@ export const SETTINGS = {
     'extra CA certificate(s), PEM, trusted when talking to the ACME directory (a private CA, or pebble in tests)',
   ),
   httpsPort: def(port.optional(), undefined, 'TCP port', 'http', 'HTTPS port, HTTP/2 and HTTP/1.1 (default 443 when TLS is on)'),
+  publicHttpPort: def(
+    publicPort.optional(),
+    undefined,
+    'TCP port',
+    'http',
+    'port clients reach plain HTTP on when a router or firewall forwards it to httpPort (default httpPort); listen URLs and HSTS follow it',
+  ),
+  publicHttpsPort: def(
+    publicPort.optional(),
+    undefined,
+    'TCP port',
+    'http',
+    'port clients reach HTTPS on when it is forwarded to httpsPort (default httpsPort); listen URLs, the redirect and HSTS follow it',
+  ),
+  hstsMaxAge: def(
+    z.number().int().min(0).max(63_072_000),
+    31_536_000,
+    's',
+    'http',
+    'Strict-Transport-Security max-age on HTTPS responses, sent only while HTTPS is public on 443 and plain HTTP on 80; 0 tells browsers to forget it (set it for a while before turning TLS off)',
+  ),
   httpRedirect: def(
     z.enum(['all', 'admin', 'none']),
     'admin',

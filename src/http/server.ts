@@ -1,6 +1,7 @@
 // The HTTP front: one Fastify app (listener mounts, status, admin, HLS, API, ACME challenges) served by
 // a plain HTTP server and, once a certificate exists, by an HTTPS server speaking HTTP/2 and HTTP/1.1
 // (ALPN) — the same routes, hooks and decorators on both, so nothing is registered twice.
+// It also says how the server looks from outside (publicOrigin: URLs by the request's transport; HSTS).
 // Built without listening (tests inject or listen on port 0); endless responses are closed in preClose.
 // Connections that have not sent a complete request head (or TLS handshake) are bounded per address and
 // overall on both ports, and closed after httpHeadTimeoutMs.
@@ -12,7 +13,9 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { ConnectionGuard } from '../util/connection-guard.js';
+import { ConnectionPool } from '../util/connection-pool.js';
 import type { HttpBudget } from '../util/fd-limit.js';
+import { hstsApplies, publicFront, publicOrigin, type PublicFront } from './public-front.js';
 
 /** Anything an endless response owns that must be destroyed on shutdown: an HTTP/1 socket or an h2 stream. */
 export interface EndlessResponse {
@@ -44,7 +47,13 @@ declare module 'fastify' {
     readonly endlessSockets: Set<EndlessResponse>;
     /** Accounting of connections that have not sent a request yet (for the status snapshot). */
     readonly connectionGuard: ConnectionGuard;
+    /** The descriptor budget shared by the plain and the HTTPS port. */
+    readonly connectionPool: ConnectionPool;
     readonly https: HttpsFront;
+    /** How the server looks from outside now (public host, ports, certificate names). */
+    publicFront(): PublicFront;
+    /** `scheme://host[:port]` for public URLs in the answer to `req`: https when it came over HTTPS. */
+    publicOrigin(req: FastifyRequest): string;
   }
 }
 
@@ -58,19 +67,21 @@ type FrontConfig = Pick<
   | 'httpMaxPendingPerAddress'
   | 'httpRedirect'
   | 'publicHostname'
+  | 'publicHttpPort'
+  | 'publicHttpsPort'
+  | 'hstsMaxAge'
 >;
 
 export interface HttpServerOptions {
   readonly config: FrontConfig;
   readonly log: Logger;
-  /** Descriptor budget from the RLIMIT_NOFILE (default: no connection cap, config's pending cap). */
+  /** Descriptor budget from the RLIMIT_NOFILE, shared by both ports (default: no connection cap, config's pending cap). */
   readonly budget?: Pick<HttpBudget, 'maxConnections' | 'maxPending'>;
 }
 
 const KEEP_ALIVE_MS = 5_000;
 /** An h2 connection with no frames for this long is closed (Fastify's default for its own h2 servers). */
 const H2_SESSION_IDLE_MS = 72_000;
-const HSTS = 'max-age=31536000';
 
 type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
 
@@ -110,11 +121,13 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
     graceMs: 2000,
   });
   app.decorate('connectionGuard', guard);
-  const maxConnections = opts.budget?.maxConnections ?? Infinity;
+  // One pool for both ports: together they stay within the descriptor budget (maxConnections).
+  const pool = new ConnectionPool({ max: opts.budget?.maxConnections ?? Infinity, log });
+  app.decorate('connectionPool', pool);
   const plain = app.server as http.Server;
+  pool.attach(plain, (socket) => guard.admit(socket));
   guardServer(plain, guard, endless, (req) => (req as http.IncomingMessage).socket);
   plain.headersTimeout = config.httpHeadTimeoutMs;
-  limitConnections(plain, maxConnections, log);
 
   // --- HTTPS (HTTP/2 + HTTP/1.1), started when the first certificate arrives -----------------------
   let secure: http2.Http2SecureServer | undefined;
@@ -153,7 +166,7 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
         h,
       );
       s.setTimeout(0);
-      s.on('connection', (rawSocket: Socket) => {
+      pool.attach(s, (rawSocket: Socket) => {
         const key = `${rawSocket.remoteAddress}|${rawSocket.remotePort}`;
         rawByPeer.set(key, rawSocket);
         rawSocket.once('close', () => {
@@ -170,7 +183,6 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
         log.debug({ code: err.code, message: err.message }, 'TLS handshake failed'),
       );
       guardServer(s, guard, endless, (req) => rawByPeer.get(`${req.socket.remoteAddress}|${req.socket.remotePort}`));
-      limitConnections(s, maxConnections, log);
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
         s.listen(config.httpsPort, config.host, () => {
@@ -187,16 +199,34 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
   };
   app.decorate('https', front);
 
+  // The plain port is known once listen() has bound it (port 0 in tests); read once, not per request.
+  let boundHttp: number | undefined;
+  const outside = (): PublicFront => {
+    if (boundHttp === undefined) {
+      const addr = plain.address();
+      if (typeof addr === 'object' && addr) boundHttp = addr.port;
+    }
+    return publicFront(config, { http: boundHttp ?? config.httpPort, https: securePort }, hosts);
+  };
+  app.decorate('publicFront', outside);
+  app.decorate('publicOrigin', (req: FastifyRequest) => publicOrigin(outside(), req.protocol === 'https' ? 'https' : 'http'));
+
   // Plain HTTP once HTTPS serves: redirect what the policy says; the ACME challenge never moves.
   app.addHook('onRequest', (req, reply, done) => {
     if (securePort === undefined || req.protocol === 'https' || !redirects(config.httpRedirect, req.url)) return done();
-    const url = `https://${redirectHost(req, hosts, config.publicHostname)}${securePort === 443 ? '' : `:${securePort}`}${req.url}`;
+    const port = outside().httpsPort;
+    const url = `https://${redirectHost(req, hosts, config.publicHostname)}${port === 443 ? '' : `:${port}`}${req.url}`;
     void reply.code(308).header('location', url).header('cache-control', 'no-store').send();
   });
-  // HSTS only when HTTPS is on 443: a browser upgrades http://host:8000 to https://host:8000, which
-  // would break any other port layout (RFC 6797 §8.3 keeps the explicit port).
+  // HSTS on every HTTPS response that goes through Fastify (API, pages, admin, status-json, playlists,
+  // HLS), when the port layout makes it safe (hstsApplies). It is a promise about the host, not a path:
+  // leaving it off /listen/ or /hls/ would protect nothing (the page already pinned the host) and nothing
+  // breaks with it there, since everything plain HTTP serves is served over HTTPS too and hardware radios
+  // and relay edges, which stay on plain HTTP, ignore HSTS. The listener streams' own heads (hijacked:
+  // Icecast's exact head, or an h2 respond()) carry none; a browser reaches them from a page or playlist.
+  const hsts = `max-age=${config.hstsMaxAge}`;
   app.addHook('onSend', (req, reply, payload, done) => {
-    if (req.protocol === 'https' && securePort === 443 && !isListenerPath(req.url)) reply.header('strict-transport-security', HSTS);
+    if (req.protocol === 'https' && hstsApplies(outside())) reply.header('strict-transport-security', hsts);
     done(null, payload);
   });
 
@@ -222,10 +252,6 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
 /** Paths that keep answering over plain HTTP under the `admin` policy: what hardware radios and relays use. */
 const PLAIN_OK = ['/listen/', '/hls/', '/status-json.xsl', '/admin/'];
 const ACME = '/.well-known/acme-challenge/';
-
-function isListenerPath(url: string): boolean {
-  return url.startsWith('/listen/') || url.startsWith('/hls/');
-}
 
 /** Whether a plain-HTTP request for `url` is answered with a redirect to HTTPS under `policy`. */
 export function redirects(policy: Config['httpRedirect'], url: string): boolean {
@@ -253,7 +279,6 @@ function guardServer(
   socketOf: (req: http.IncomingMessage | http2.Http2ServerRequest) => Socket | undefined,
 ): void {
   const inFlight = new WeakMap<Socket, number>();
-  if (server instanceof http.Server) server.on('connection', (socket: Socket) => guard.admit(socket));
   server.on('request', (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
     const socket = socketOf(req);
     if (!socket) return;
@@ -266,19 +291,6 @@ function guardServer(
       // Hijacked listener responses never finish; a finished response on a live socket leaves it idle.
       if (left === 0 && res.writableFinished && !socket.destroyed && !endless.has(h1)) guard.admit(socket);
     });
-  });
-}
-
-function limitConnections(server: http.Server | http2.Http2SecureServer, maxConnections: number, log: Logger): void {
-  if (Number.isFinite(maxConnections)) server.maxConnections = maxConnections;
-  let lastDropWarn = 0;
-  server.on('drop', () => {
-    // Over maxConnections Node closes the new connection at once; one line per 10 s at most.
-    const now = performance.now();
-    if (now - lastDropWarn > 10_000) {
-      lastDropWarn = now;
-      log.warn({ maxConnections }, 'HTTP connection refused: descriptor budget of the listener port reached');
-    }
   });
 }
 

@@ -23,7 +23,8 @@ export interface AdminOptions {
   readonly log: Logger;
   readonly auth: AuthGuard;
   readonly mounts: ReadonlyMap<string, Mount>;
-  readonly statsTree: () => StatsTree;
+  /** The stats tree with listen URLs under `origin` (the scheme, host and port the asker came in by). */
+  readonly statsTree: (origin: string) => StatsTree;
   readonly actions: AdminActions | undefined;
 }
 
@@ -37,6 +38,8 @@ interface Ask {
   readonly mount: Mount | undefined;
   /** Commands on one mount also take that mount's (source) credentials. */
   readonly mountAuth: boolean;
+  /** Public origin for URLs in the answer (https when the request came over HTTPS). */
+  readonly origin: string;
 }
 
 /** Roles the request's Basic credentials grant; a wrong password is recorded with the AuthGuard. */
@@ -85,7 +88,7 @@ const GLOBAL: Record<string, Handler> = {
   },
   stats: (ask, reply, opts) => {
     if (ask.mountName !== undefined ? !ask.mountAuth : !ask.who.has('admin')) return unauthorized(reply);
-    const tree = opts.statsTree();
+    const tree = opts.statsTree(ask.origin);
     if (ask.mountName === undefined) return xml(reply, statsXml(tree));
     if (!ask.mount) return fail(reply, 400, 'Source does not exist');
     return xml(reply, statsXml({ global: tree.global, sources: tree.sources.filter((s) => s.mount === ask.mountName) }));
@@ -186,6 +189,7 @@ export function adminRoutes(opts: AdminOptions): FastifyPluginAsync {
         mountName,
         mount: mountName !== undefined ? opts.mounts.get(mountName) : undefined,
         mountAuth: who.has('admin') || who.has('source'),
+        origin: app.publicOrigin(req),
       };
       // Own properties only: a command named `constructor` must not find Object.prototype's.
       const global = Object.hasOwn(GLOBAL, command) ? GLOBAL[command] : undefined;

@@ -29,11 +29,6 @@ export interface IcecastCompatOptions {
   readonly actions?: AdminActions;
   /** Failed-login accounting shared with the source ports. */
   readonly auth: AuthGuard;
-  /**
-   * The port the HTTP server is bound to, for listen URLs in playlists and stats (with port 0 it is
-   * known only after listen(), which comes after this plugin is registered).
-   */
-  readonly httpPort: () => number;
   /** Listener cap after the descriptor budget (default config.maxListeners). */
   readonly maxListeners?: number;
 }
@@ -45,7 +40,8 @@ export interface IcecastCompat {
   /** Listeners arriving and leaving, on every mount. */
   readonly events: TypedEmitter<ListenerEvents>;
   snapshot(): { readonly listeners: number; readonly maxListeners: number; readonly mounts: readonly MountSnapshot[] };
-  statsTree(): StatsTree;
+  /** The stats tree with listen URLs under `origin` (`scheme://host[:port]`). */
+  statsTree(origin: string): StatsTree;
   close(): Promise<void>;
 }
 
@@ -76,19 +72,20 @@ export async function createIcecastCompat(opts: IcecastCompatOptions): Promise<I
     );
   }
 
-  const listenUrl = (mount: string): string => `http://${config.publicHostname}:${opts.httpPort()}${mount}`;
-  const tree = (): StatsTree => statsTree(config, mounts, counters, startedAt, listenUrl);
+  // Listen URLs follow the transport of the request that asks for them (app.publicOrigin, the HTTP
+  // front's one rule): a playlist fetched over HTTPS points at HTTPS, one fetched over HTTP at HTTP.
+  const tree = (origin: string): StatsTree => statsTree(config, mounts, counters, startedAt, (mount) => origin + mount);
 
   const plugin: FastifyPluginAsync = async (app: FastifyInstance) => {
     app.addHook('onRequest', async () => {
       counters.clientConnections++;
     });
-    registerListenRoutes(app, { config, mounts, counters, maxListeners, listenUrl, nextListenerId: () => nextId++ });
-    app.get('/status-json.xsl', async (_req, reply) =>
+    registerListenRoutes(app, { config, mounts, counters, maxListeners, nextListenerId: () => nextId++ });
+    app.get('/status-json.xsl', async (req, reply) =>
       noCache(reply)
         .header('content-type', 'application/json; charset=UTF-8')
         .header('access-control-allow-origin', '*')
-        .send(statusJson(tree())),
+        .send(statusJson(tree(app.publicOrigin(req)))),
     );
     const admin = adminRoutes({ secrets: opts.secrets, log, auth: opts.auth, mounts, statsTree: tree, actions: opts.actions });
     await app.register(admin, { prefix: '/admin' });

@@ -26,7 +26,6 @@ export interface ListenRoutesOptions {
   readonly counters: Counters;
   /** Listeners allowed across mounts: config.maxListeners, lowered to what the descriptor limit allows. */
   readonly maxListeners: number;
-  readonly listenUrl: (mount: string) => string;
   nextListenerId(): number;
 }
 
@@ -54,9 +53,11 @@ export function registerListenRoutes(app: FastifyInstance, opts: ListenRoutesOpt
     const mount = mounts.get(path);
     if (!mount) return notFound(reply);
     noCache(reply);
-    if (playlist?.[1] === 'm3u') return reply.header('content-type', 'audio/x-mpegurl').send(m3u(opts.listenUrl(path)));
+    // A playlist fetched over HTTPS points at HTTPS, one fetched over plain HTTP (a hardware radio) at HTTP.
+    const url = (): string => app.publicOrigin(req) + path;
+    if (playlist?.[1] === 'm3u') return reply.header('content-type', 'audio/x-mpegurl').send(m3u(url()));
     if (playlist?.[1] === 'xspf')
-      return reply.header('content-type', 'application/xspf+xml').send(xspf(opts.listenUrl(path), config, mount.meta?.title ?? ''));
+      return reply.header('content-type', 'application/xspf+xml').send(xspf(url(), config, mount.meta?.title ?? ''));
     serveListener(app, req, reply, mount, opts);
     return undefined;
   };

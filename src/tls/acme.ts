@@ -81,6 +81,18 @@ export async function orderCertificate(
     backoffMin: 1000,
     backoffMax: 10_000,
   });
+  if (!o.email) {
+    // Without a contact, acme-client's auto() answers "account exists" (HTTP 200 from newAccount: every
+    // order after the first) with an account update that carries only termsOfServiceAgreed, which an
+    // RFC 8555 CA may refuse as an empty update (pebble: 400 "Use POST-as-GET"), so every renewal failed.
+    // Looking the account up first (onlyReturnExisting, then a POST-as-GET) gives auto() its URL and it
+    // skips registration. With an e-mail, auto()'s update carries the contact and is kept (a changed
+    // address reaches the CA).
+    await client.createAccount({ onlyReturnExisting: true }).catch((err: unknown) => {
+      // accountDoesNotExist: a new key, which auto() registers. Anything else (network) recurs there too.
+      o.log.debug({ err }, 'no ACME account for this key yet');
+    });
+  }
   const key = await acme.crypto.createPrivateEcdsaKey('P-256');
   const [, csr] = await acme.crypto.createCsr({ commonName: o.domains[0] as string, altNames: [...o.domains] }, key);
   const certPem = await client

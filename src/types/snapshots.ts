@@ -18,7 +18,7 @@ export interface AntennaSnapshot {
   readonly process: ProcessSnapshot;
   /** Failed logins on the admin paths and source ports, and addresses being slowed down. */
   readonly auth: AuthGuardSnapshot;
-  /** The listener port: connections without a request yet, and the descriptor budget it runs under. */
+  /** The listener ports (plain and HTTPS): connections without a request yet, and the descriptor budget they share. */
   readonly http: ConnectionGuardSnapshot & { readonly budget: HttpBudget };
   /** The certificate (src/tls): null when TLS is off. */
   readonly tls: CertificateSnapshot | null;
@@ -215,7 +215,7 @@ export interface MountSnapshot {
 export interface HttpBudget {
   /** The soft limit read at start (undefined: unknown or unlimited). */
   readonly nofile: number | undefined;
-  /** Descriptors the HTTP port may hold at once (server.maxConnections); the rest is the reserve. */
+  /** Descriptors the plain and the HTTPS port may hold at once, together (one pool); the rest is the reserve. */
   readonly maxConnections: number;
   /** Connections without a complete request head, overall. */
   readonly maxPending: number;

@@ -25,6 +25,8 @@ export function readNofileLimit(): number | undefined {
 /**
  * Splits the descriptor limit: `reserve` stays free for sources, admin, HLS files, ffmpeg pipes and the
  * API; of the rest at most a quarter may be idle (pre-request) connections; listeners get what remains.
+ * `maxConnections` is one pool for the plain and the HTTPS port together (src/util/connection-pool.ts):
+ * a TLS connection costs one descriptor like a plain one, and a station's audience may sit on either port.
  */
 export function httpBudget(
   nofile: number | undefined,

@@ -48,14 +48,13 @@ export async function startOutputs(
       programme.setTitle(t);
     },
   };
-  let port = 0;
   const auth = new AuthGuard({ log });
-  const icecast = await createIcecastCompat({ config, secrets: SECRETS, log, encoders, actions, auth, httpPort: () => port });
+  const icecast = await createIcecastCompat({ config, secrets: SECRETS, log, encoders, actions, auth });
   const app = buildHttpServer({ config, log });
   await app.register(icecast.plugin);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
-  port = typeof addr === 'object' && addr ? addr.port : 0;
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
   return {
     config,
     programme,

@@ -12,6 +12,8 @@ export interface Pebble {
   readonly directory: string;
   /** PEM file of pebble's listener certificate: what ANTENNA_ACME_CA_FILE points at. */
   readonly caFile: string;
+  /** Its private key (a test proxy in front of pebble may serve the same certificate). */
+  readonly keyFile: string;
   readonly proc: Running;
   /** The root that signs the certificates pebble issues (PEM). */
   root(): Promise<string>;
@@ -69,6 +71,7 @@ export async function startPebble(httpPort: number): Promise<Pebble> {
   return {
     directory,
     caFile: cert,
+    keyFile: key,
     proc,
     async root() {
       return (await get(`https://127.0.0.1:${mgmt}/roots/0`, ca)).body;

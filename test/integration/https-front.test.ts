@@ -1,7 +1,8 @@
 // The HTTPS side of the HTTP front with a certificate brought as files (test/fixtures/tls: throwaway
 // self-signed pairs for localhost, not secrets): listener mounts over h2 streams (burst, counts, HEAD,
 // no ICY, slow-listener drop), HTTPS/1.1 listeners, the connection guard on the TLS port, the redirect
-// policy, and a certificate file replaced while running.
+// policy, a certificate file replaced while running, public URLs that follow the request's transport,
+// HSTS, and one descriptor pool for both ports.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -11,7 +12,10 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Antenna } from '../../src/app.js';
-import { antennaFixture } from '../helpers/antenna.js';
+import { pino } from 'pino';
+import { buildHttpServer, listenHttp } from '../../src/http/server.js';
+import { loadConfig } from '../../src/config/load.js';
+import { ADMIN_PASSWORD, antennaFixture } from '../helpers/antenna.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
 const fx = antennaFixture();
@@ -54,6 +58,50 @@ function connect(port: number): http2.ClientHttp2Session {
   const s = http2.connect(`https://127.0.0.1:${port}`, { ca: [tlsFixture('a'), tlsFixture('b')], servername: 'localhost' });
   s.on('error', () => undefined);
   return s;
+}
+
+interface Got {
+  readonly status: number;
+  readonly headers: http2.IncomingHttpHeaders;
+  readonly text: string;
+}
+
+function h2get(session: http2.ClientHttp2Session, path: string, headers: http2.OutgoingHttpHeaders = {}): Promise<Got> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':path': path, ...headers });
+    let head: http2.IncomingHttpHeaders = {};
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('response', (h) => (head = h));
+    req.on('data', (c: string) => (text += c));
+    req.on('end', () => resolve({ status: Number(head[':status']), headers: head, text }));
+    req.on('error', reject);
+  });
+}
+
+const ADMIN = 'Basic ' + Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
+
+/** Every listen URL the public surfaces give for `/listen/live.mp3` (and HLS), fetched by `get`. */
+async function listenUrls(
+  get: (path: string, headers?: Record<string, string>) => Promise<{ status: number; text: string }>,
+): Promise<string[]> {
+  const m3u = await get('/listen/live.mp3.m3u');
+  const xspf = await get('/listen/live.mp3.xspf');
+  const status = JSON.parse((await get('/status-json.xsl')).text) as { icestats: { source: { listenurl: string }[] } };
+  const stats = await get('/admin/stats', { authorization: ADMIN });
+  const np = JSON.parse((await get('/api/nowplaying')).text) as {
+    station: { listen_url: string; hls_url: string; mounts: { url: string }[] };
+  };
+  for (const r of [m3u, xspf, stats]) expect(r.status).toBe(200);
+  return [
+    m3u.text.trim(),
+    /<location>([^<]+)<\/location>/.exec(xspf.text)?.[1] ?? 'no location',
+    status.icestats.source.find((x) => x.listenurl.endsWith('/listen/live.mp3'))?.listenurl ?? 'no listenurl',
+    /<listenurl>([^<]*\/listen\/live\.mp3)<\/listenurl>/.exec(stats.text)?.[1] ?? 'no listenurl',
+    np.station.listen_url,
+    np.station.mounts[0]?.url ?? 'no mount',
+    np.station.hls_url.replace('/hls/master.m3u8', '/listen/live.mp3'),
+  ];
 }
 
 function tlsFixture(n: 'a' | 'b'): string {
@@ -181,6 +229,105 @@ describe('HTTPS front (certificate files)', () => {
       req.close();
     } finally {
       session.close();
+    }
+  });
+
+  it('gives https listen URLs on the HTTPS port to a request over HTTPS, http URLs to one over plain HTTP', async () => {
+    const { a, port } = await startTls({ httpRedirect: 'none' });
+    const session = connect(port);
+    try {
+      const overTls = await listenUrls(async (path, headers = {}) => {
+        const r = await h2get(session, path, headers);
+        return { status: r.status, text: r.text };
+      });
+      expect(new Set(overTls)).toEqual(new Set([`https://localhost:${port}/listen/live.mp3`]));
+      const plain = await listenUrls(async (path, headers = {}) => {
+        const r = await fetch(`http://127.0.0.1:${a.ports.http}${path}`, { headers });
+        return { status: r.status, text: await r.text() };
+      });
+      expect(new Set(plain)).toEqual(new Set([`http://localhost:${a.ports.http}/listen/live.mp3`]));
+      // Prometheus labels name a mount whatever the scrape's transport: the plain URL on both.
+      const metrics = await h2get(session, '/metrics', { authorization: ADMIN });
+      expect(metrics.text).toContain(`listenurl="http://localhost:${a.ports.http}/listen/live.mp3"`);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('sends HSTS on HTTPS responses only when the public ports are 443 and 80; the redirect and URLs use the public ports', async () => {
+    // Bound on free ports, public on 80/443 (a router or firewall forwarding them), so HSTS applies.
+    const { a, port } = await startTls({ publicHttpPort: 80, publicHttpsPort: 443, publicHostname: 'localhost' });
+    const session = connect(port);
+    try {
+      for (const path of ['/api/config', '/status-json.xsl', '/listen/live.mp3.m3u', '/hls/master.m3u8']) {
+        const r = await h2get(session, path);
+        expect([path, r.status, r.headers['strict-transport-security']]).toEqual([path, 200, 'max-age=31536000']);
+      }
+      expect((await h2get(session, '/listen/live.mp3.m3u')).text.trim()).toBe('https://localhost/listen/live.mp3');
+      const plain = await fetch(`http://127.0.0.1:${a.ports.http}/listen/live.mp3.m3u`);
+      expect(plain.headers.get('strict-transport-security')).toBeNull();
+      expect((await plain.text()).trim()).toBe('http://localhost/listen/live.mp3');
+      const redirect = await fetch(`http://127.0.0.1:${a.ports.http}/api/status`, { redirect: 'manual', headers: { host: 'localhost' } });
+      expect([redirect.status, redirect.headers.get('location'), redirect.headers.get('strict-transport-security')]).toEqual([
+        308,
+        'https://localhost/api/status',
+        null,
+      ]);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('sends no HSTS when HTTPS is on another port (a browser would upgrade http://host:P to https://host:P); max-age 0 clears it', async () => {
+    const { port } = await startTls();
+    const session = connect(port);
+    try {
+      expect((await h2get(session, '/api/config')).headers['strict-transport-security']).toBeUndefined();
+    } finally {
+      session.close();
+    }
+    await fx.t.stop();
+    const again = await startTls({ publicHttpPort: 80, publicHttpsPort: 443, hstsMaxAge: 0 });
+    const s2 = connect(again.port);
+    try {
+      expect((await h2get(s2, '/api/config')).headers['strict-transport-security']).toBe('max-age=0');
+    } finally {
+      s2.close();
+    }
+  });
+});
+
+describe('descriptor budget of the HTTP front', () => {
+  it('the plain and the HTTPS port share one pool: sockets held on one leave no room on the other', async () => {
+    const config = loadConfig({ env: {}, overrides: { httpPort: 0, httpsPort: 0, host: '127.0.0.1', tlsCertFile: 'x', tlsKeyFile: 'y' } });
+    const app = buildHttpServer({ config, log: pino({ level: 'silent' }), budget: { maxConnections: 3, maxPending: 100 } });
+    const sockets: net.Socket[] = [];
+    try {
+      const httpPort = await listenHttp(app, config);
+      const httpsPort = await app.https.serve({ certPem: tlsFixture('a'), keyPem: readFileSync(join(FIXTURES, 'key-a.pem'), 'utf8') });
+      const handshake = (): Promise<boolean> =>
+        new Promise((resolve) => {
+          const s = tls.connect({ host: '127.0.0.1', port: httpsPort, servername: 'localhost', ca: tlsFixture('a') }, () => resolve(true));
+          sockets.push(s);
+          s.on('error', () => resolve(false));
+          s.on('close', () => resolve(false));
+        });
+      expect(await handshake()).toBe(true);
+      for (let i = 0; i < 2; i++) {
+        const s = net.connect(httpPort, '127.0.0.1');
+        sockets.push(s);
+        await new Promise((r) => s.once('connect', r));
+      }
+      await until('three held', 5_000, () => (app.connectionPool.open === 3 ? true : undefined));
+      // Each port holds less than the budget, but together they hold all of it.
+      expect(await handshake()).toBe(false);
+      expect(app.connectionPool.refused).toBe(1);
+      sockets[1]?.destroy();
+      await until('a place freed', 5_000, () => (app.connectionPool.open === 2 ? true : undefined));
+      expect(await handshake()).toBe(true);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await app.close();
     }
   });
 });

@@ -165,6 +165,10 @@ describe.skipIf(skip)(`TLS with ACME against pebble${skip ? ` (skipped: ${skip} 
       const cert = (JSON.parse(st.body.toString()) as { components: { certificate: Record<string, unknown>; http: unknown[] } }).components;
       expect(cert.certificate).toMatchObject({ source: 'acme', domains: ['localhost'], state: 'valid', lastError: null });
       expect(cert.http).toContainEqual({ protocol: 'https', port });
+      // Listen URLs follow the transport, on the host of the certificate (publicHostname defaults to it).
+      expect((await h2get(session, '/listen/live.mp3.m3u')).body.toString().trim()).toBe(`https://localhost:${port}/listen/live.mp3`);
+      const plainM3u = await fetch(`http://127.0.0.1:${httpPort}/listen/live.mp3.m3u`);
+      expect((await plainM3u.text()).trim()).toBe(`http://localhost:${httpPort}/listen/live.mp3`);
 
       // A mount over an h2 stream: the same burst and bytes as over HTTP/1.
       const l2 = h2listener(session, '/listen/live.mp3');

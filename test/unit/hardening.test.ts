@@ -8,6 +8,7 @@ import { icyBlock } from '../../src/icecast-compat/wire.js';
 import { xmlText } from '../../src/icecast-compat/stats.js';
 import { AuthGuard } from '../../src/util/auth-guard.js';
 import { ConnectionGuard } from '../../src/util/connection-guard.js';
+import { ConnectionPool } from '../../src/util/connection-pool.js';
 import { descriptorBudget, httpBudget, readNofileLimit } from '../../src/util/fd-limit.js';
 import { basicCredentials, decodeText, parseQuery, percentDecode, queryText, safeEqual } from '../../src/util/request.js';
 import { cleanTitle, MAX_TITLE_CHARS } from '../../src/util/text.js';
@@ -177,5 +178,49 @@ describe('descriptor budget', () => {
     expect(said(20_000)).toEqual(['info connection limits', 'info maxListeners lowered to fit the file-descriptor limit']);
     expect(said(65_536)).toEqual(['info connection limits']);
     expect(said(1024, 500)).toEqual(['info connection limits']);
+  });
+
+  it('one pool for two ports: together they never hold more than the budget, a freed place is reused', async () => {
+    const warned: unknown[] = [];
+    const pool = new ConnectionPool({ max: 3, log: { warn: (o: unknown) => warned.push(o) } as never });
+    const servers = [net.createServer(), net.createServer()];
+    const held: net.Socket[] = [];
+    for (const s of servers) {
+      s.on('connection', (c: net.Socket) => held.push(c)); // registered first: sees refused sockets too
+      pool.attach(s);
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    }
+    const port = (i: number): number => (servers[i]?.address() as net.AddressInfo).port;
+    const clients: net.Socket[] = [];
+    /** Connects and reports whether the server kept the socket open for 200 ms. */
+    const dial = async (i: number): Promise<boolean> => {
+      const c = net.connect(port(i), '127.0.0.1');
+      c.on('error', () => undefined);
+      clients.push(c);
+      return new Promise((resolve) => {
+        const t = setTimeout(() => resolve(true), 200);
+        c.once('close', () => (clearTimeout(t), resolve(false)));
+      });
+    };
+    try {
+      expect(await dial(0)).toBe(true);
+      expect(await dial(0)).toBe(true);
+      expect(await dial(1)).toBe(true);
+      expect(pool.open).toBe(3);
+      // Each port alone is under 3, but the pool is full: the fourth goes, on either port.
+      expect(await dial(1)).toBe(false);
+      expect(await dial(0)).toBe(false);
+      expect(pool).toMatchObject({ open: 3, refused: 2 });
+      expect(warned).toHaveLength(1); // one warning line per 10 s, not one per refusal
+      clients[0]?.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(pool.open).toBe(2);
+      expect(await dial(1)).toBe(true);
+      expect(pool.open).toBe(3);
+    } finally {
+      for (const c of clients) c.destroy();
+      for (const c of held) c.destroy();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    }
   });
 });

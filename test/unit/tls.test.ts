@@ -1,12 +1,13 @@
 // The certificate manager's pure parts: renewal schedule (lifetime rule and ARI window), retry backoff,
 // expiry, certificate parsing (names, RFC 9773 certID), failure reasons, the TLS settings and the
-// plain-HTTP redirect policy.
+// plain-HTTP redirect policy, public URLs and HSTS.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
+import { hstsApplies, publicFront, publicOrigin } from '../../src/http/public-front.js';
 import { redirects } from '../../src/http/server.js';
 import { classifyFailure } from '../../src/tls/acme.js';
 import { authorityKeyIdentifier, coversDomains, keyMatches, readCertificate, serialDer } from '../../src/tls/certificate.js';
@@ -309,5 +310,53 @@ describe('certificate manager (files mode, injected clock)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('public URLs and HSTS', () => {
+  const config = { publicHostname: 'radio.example', publicHttpPort: undefined, publicHttpsPort: undefined };
+
+  it('follows the transport: https on the HTTPS port over HTTPS, http on the plain port over HTTP; default ports left out', () => {
+    const f = publicFront(config, { http: 80, https: 443 }, ['radio.example']);
+    expect(publicOrigin(f, 'https')).toBe('https://radio.example');
+    expect(publicOrigin(f, 'http')).toBe('http://radio.example');
+    const odd = publicFront(config, { http: 8000, https: 8443 }, ['radio.example']);
+    expect([publicOrigin(odd, 'https'), publicOrigin(odd, 'http')]).toEqual(['https://radio.example:8443', 'http://radio.example:8000']);
+  });
+
+  it('gives http URLs over HTTPS while no certificate serves (there is no HTTPS port to point at)', () => {
+    expect(publicOrigin(publicFront(config, { http: 8000 }), 'https')).toBe('http://radio.example:8000');
+  });
+
+  it('puts a name the certificate covers in https URLs, and follows forwarded public ports', () => {
+    expect(
+      publicOrigin(publicFront({ ...config, publicHostname: '203.0.113.7' }, { http: 80, https: 443 }, ['radio.example']), 'https'),
+    ).toBe('https://radio.example');
+    expect(
+      publicOrigin(
+        publicFront({ ...config, publicHostname: 'live.radio.example' }, { http: 80, https: 443 }, ['*.radio.example']),
+        'https',
+      ),
+    ).toBe('https://live.radio.example');
+    expect(publicOrigin(publicFront({ ...config, publicHostname: '::1' }, { http: 8000 }), 'http')).toBe('http://[::1]:8000');
+    const fwd = publicFront({ ...config, publicHttpPort: 80, publicHttpsPort: 443 }, { http: 8080, https: 8443 }, ['radio.example']);
+    expect([publicOrigin(fwd, 'https'), publicOrigin(fwd, 'http')]).toEqual(['https://radio.example', 'http://radio.example']);
+  });
+
+  it('sends HSTS only when plain HTTP is public on 80 and HTTPS on 443', () => {
+    expect(hstsApplies(publicFront(config, { http: 80, https: 443 }))).toBe(true);
+    expect(hstsApplies(publicFront(config, { http: 8000, https: 443 }))).toBe(false); // http://host:8000 → https://host:8000
+    expect(hstsApplies(publicFront(config, { http: 80, https: 8443 }))).toBe(false); // http://host → https://host:443
+    expect(hstsApplies(publicFront(config, { http: 80 }))).toBe(false); // no HTTPS yet
+    expect(hstsApplies(publicFront({ ...config, publicHttpPort: 80, publicHttpsPort: 443 }, { http: 8080, https: 8443 }))).toBe(true);
+  });
+
+  it('takes the public host name from the first domain unless set', () => {
+    expect(loadConfig({ env: {} }).publicHostname).toBe('localhost');
+    expect(loadConfig({ env: { ANTENNA_DOMAINS: 'Radio.example,www.radio.example' } }).publicHostname).toBe('radio.example');
+    expect(loadConfig({ env: { ANTENNA_DOMAINS: 'radio.example', ANTENNA_PUBLIC_HOSTNAME: 'stream.example' } }).publicHostname).toBe(
+      'stream.example',
+    );
+    expect(() => loadConfig({ env: { ANTENNA_PUBLIC_HTTPS_PORT: '0' } })).toThrow(/publicHttpsPort/);
   });
 });

@@ -6,7 +6,9 @@ import type { ApiContext } from '../context.js';
 import { errorBody, nowPlaying, publicConfig, type NowPlaying, type PublicConfig } from '../schemas.js';
 
 export function publicRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
-  let cached: { body: NowPlaying; until: number } | undefined;
+  // One cached body per origin: at most two (http and https), since the host comes from the
+  // configuration and the certificate, never from the request's Host header.
+  const cached = new Map<string, { body: NowPlaying; until: number }>();
   const c = ctx.config;
   const config: PublicConfig = {
     station: { name: c.stationName, description: c.stationDescription, genre: c.stationGenre, url: c.stationUrl },
@@ -37,11 +39,13 @@ export function publicRoutes(ctx: ApiContext): FastifyPluginAsyncZod {
           response: { 200: nowPlaying, 500: errorBody },
         },
       },
-      async (_req, reply) => {
+      async (req, reply) => {
         const now = Date.now();
-        if (!cached || cached.until <= now) cached = { body: ctx.nowPlaying(), until: now + 1000 };
+        const origin = app.publicOrigin(req);
+        let hit = cached.get(origin);
+        if (!hit || hit.until <= now) cached.set(origin, (hit = { body: ctx.nowPlaying(origin), until: now + 1000 }));
         void reply.header('access-control-allow-origin', '*').header('cache-control', 'public, max-age=1');
-        return cached.body;
+        return hit.body;
       },
     );
   };
