@@ -5,6 +5,7 @@ import { useRef } from 'preact/hooks';
 import { bytes, dateTime, duration } from '../../shared/format.js';
 import type { Status } from '../../shared/types.js';
 import { memo } from '../../shared/memo.js';
+import { DecodersTable } from './DecodersTable.js';
 
 const CERT_WARN_DAYS = 14;
 const LOOP_WARN_MS = 50;
@@ -43,7 +44,7 @@ function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
         <table class="components">
           <thead>
             <tr>
-              <th scope="col">Process</th>
+              <th scope="col">Encoder</th>
               <th scope="col">State</th>
               <th scope="col">Uptime</th>
               <th scope="col">Restarts</th>
@@ -57,6 +58,7 @@ function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
                 <tr key={s.name} class={bad ? 'bad' : s.restarts > 0 ? 'warn' : ''}>
                   <th scope="row">
                     {s.name} <span class="muted">{s.kind}</span>
+                    {s.pid !== null && <span class="muted sub">pid {s.pid}</span>}
                   </th>
                   <td>
                     <span class={`pill ${bad ? 'bad' : 'ok'}`}>{s.state}</span>
@@ -70,6 +72,7 @@ function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
           </tbody>
         </table>
       </div>
+      <DecodersTable decoders={c.decoders} emergency={c.emergencyDecoder} />
       <dl class="facts two">
         <dt>HTTPS certificate</dt>
         <dd class={(certDays !== null && certDays < CERT_WARN_DAYS) || cert?.lastError || cert?.state === 'none' ? 'bad-text' : ''}>
