@@ -162,9 +162,11 @@ export class SourceSession {
         void decoder.exited.then((exit) => {
           this.#opts.onDecoder?.({ kind: 'exited', connectionId, at: Date.now() });
           if (exit.requested || this.#state === 'closing' || this.#state === 'closed') return;
+          // A killed ffmpeg says nothing: no dangling colon then.
+          const said = exit.stderrTail.slice(-3).join(' | ');
           this.#fail(
             'DECODER_FAILED',
-            `decoder exited (code ${String(exit.code)}, signal ${String(exit.signal)}): ${exit.stderrTail.slice(-3).join(' | ')}`,
+            `decoder exited (code ${String(exit.code)}, signal ${String(exit.signal)})${said ? `: ${said}` : ''}`,
           );
         });
         if (this.#state !== 'starting') {

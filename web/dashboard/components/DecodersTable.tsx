@@ -4,6 +4,19 @@
 import { dateTime, duration, TIER_LABEL } from '../../shared/format.js';
 import type { EmergencyDecoder, SourceDecoder } from '../../shared/types.js';
 
+/** The same column widths in the encoder and decoder tables, so the two read as one list. */
+export function ComponentColumns() {
+  return (
+    <colgroup>
+      <col class="c-name" />
+      <col class="c-state" />
+      <col class="c-uptime" />
+      <col class="c-count" />
+      <col class="c-error" />
+    </colgroup>
+  );
+}
+
 /** The pill's look per state: green while decoding, red when it failed, grey when there is nothing to decode. */
 const LOOK: Record<SourceDecoder['state'] | EmergencyDecoder['state'], 'ok' | 'bad' | 'idle'> = {
   running: 'ok',
@@ -29,15 +42,20 @@ interface Row {
   readonly state: keyof typeof LOOK;
   readonly stateText: string;
   readonly uptime: string;
+  /** The uptime cell holds an uptime (not "exited …" or "decoded …"): the phone layout labels it so. */
+  readonly isUptime: boolean;
   readonly failures: number;
   readonly error: string;
 }
 
-function sourceRow(d: SourceDecoder): Row {
+/** "12 s ago", against the server's own clock (the status's `at`), so a skewed browser clock does not matter. */
+const ago = (at: number, serverNow: number): string => `${duration(serverNow - at)} ago`;
+
+function sourceRow(d: SourceDecoder, serverNow: number): Row {
   const what = [d.format ? `${d.format} decoder` : 'decoder', d.pid !== null && d.running ? `pid ${d.pid}` : ''].filter(Boolean);
   let uptime = '—';
   if (d.running) uptime = duration(d.uptimeMs);
-  else if (d.exitedAt !== null) uptime = `exited ${dateTime(d.exitedAt)}`;
+  else if (d.exitedAt !== null) uptime = `exited ${ago(d.exitedAt, serverNow)}`;
   return {
     key: d.input,
     name: TIER_LABEL[d.input] ?? d.input,
@@ -45,12 +63,13 @@ function sourceRow(d: SourceDecoder): Row {
     state: d.state,
     stateText: STATE_TEXT[d.state],
     uptime,
+    isUptime: d.running,
     failures: d.failures,
     error: d.lastError ? `${dateTime(d.lastError.at)}: ${d.lastError.message}` : '',
   };
 }
 
-function emergencyRow(e: EmergencyDecoder): Row {
+function emergencyRow(e: EmergencyDecoder, serverNow: number): Row {
   const name = e.file.split('/').pop() ?? e.file;
   const loaded = e.durationMs > 0 ? `${duration(e.durationMs)} in memory` : 'nothing in memory';
   return {
@@ -60,19 +79,21 @@ function emergencyRow(e: EmergencyDecoder): Row {
     // Silence on the emergency tier is as bad as a failed file, whatever the last decode said.
     state: e.durationMs === 0 ? 'failed' : e.state,
     stateText: e.state,
-    uptime: e.decodedAt !== null ? `decoded ${dateTime(e.decodedAt)}${e.decodeMs !== null ? ` in ${e.decodeMs} ms` : ''}` : '—',
+    uptime: e.decodedAt !== null ? `decoded ${ago(e.decodedAt, serverNow)}${e.decodeMs !== null ? ` in ${e.decodeMs} ms` : ''}` : '—',
+    isUptime: false,
     failures: e.failures,
     error: e.problem ?? (e.lastProblem ? `${dateTime(e.lastProblem.at)}: ${e.lastProblem.message}` : ''),
   };
 }
 
-export function DecodersTable({ decoders, emergency }: { decoders: SourceDecoder[]; emergency: EmergencyDecoder }) {
-  const rows = [...decoders.map(sourceRow), emergencyRow(emergency)].sort(
+export function DecodersTable({ decoders, emergency, at }: { decoders: SourceDecoder[]; emergency: EmergencyDecoder; at: number }) {
+  const rows = [...decoders.map((d) => sourceRow(d, at)), emergencyRow(emergency, at)].sort(
     (a, b) => Number(LOOK[a.state] !== 'bad') - Number(LOOK[b.state] !== 'bad'),
   );
   return (
     <div class="table-wrap">
       <table class="components" data-testid="decoders">
+        <ComponentColumns />
         <thead>
           <tr>
             <th scope="col">Decoder</th>
@@ -98,8 +119,8 @@ export function DecodersTable({ decoders, emergency }: { decoders: SourceDecoder
                 <td>
                   <span class={`pill ${look}`}>{r.stateText}</span>
                 </td>
-                <td>{r.uptime}</td>
-                <td>{r.failures}</td>
+                <td data-label={r.isUptime ? 'Uptime' : undefined}>{r.uptime}</td>
+                <td data-label="Failures">{r.failures}</td>
                 <td class="err">{r.error}</td>
               </tr>
             );
