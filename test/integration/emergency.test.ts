@@ -41,7 +41,7 @@ describe('emergency file', () => {
     expect(first).toMatchObject({ state: 'loaded', failures: 0, lastProblem: undefined, decoderPid: undefined });
     expect(first.decodedAt).toBeGreaterThan(Date.now() - 60_000);
     const next = makeToneFile(t.dir, 990, 30);
-    const swapping = t.antenna.mixer.useEmergencyFile(next);
+    const swapping = t.antenna.commands.useEmergencyFile(next);
     expect(t.antenna.snapshot().mixer.emergency.state).toBe('reloading');
     await waitFor(() => t!.antenna.snapshot().mixer.emergency.decoderPid !== undefined, 'the decode in flight shows its pid', 5000);
     await swapping;
@@ -51,7 +51,7 @@ describe('emergency file', () => {
 
     const bad = join(t.dir, 'refused.mp3');
     writeFileSync(bad, Buffer.alloc(50_000, 0x5a));
-    await expect(t.antenna.mixer.useEmergencyFile(bad)).rejects.toThrow();
+    await expect(t.antenna.commands.useEmergencyFile(bad)).rejects.toThrow();
     const refused = t.antenna.snapshot().mixer.emergency;
     // The refused file never went on air: the current one still plays, unharmed, and the failure is on record.
     expect(refused).toMatchObject({ state: 'loaded', file: next, problem: null, failures: 1 });
