@@ -91,6 +91,45 @@ const studioInput = z.object({
   }),
 });
 
+const errorAt = z.object({ code: z.string(), message: z.string(), at: ms });
+
+const sourceDecoder = z
+  .object({
+    input,
+    state: z
+      .enum(['idle', 'running', 'draining', 'stopped', 'failed'])
+      .describe(
+        'idle: none since start; draining: its source left and it flushes the last audio; stopped: exited after its source left; failed: died, decoded nothing or could not start',
+      ),
+    running: z.boolean().describe('the process is alive (running or draining)'),
+    pid: z.number().int().nullable().describe('the current (or last) decoder process'),
+    format: z.enum(['mp3', 'aac', 'ogg', 'flac']).nullable().describe("the compressed format it decodes (sniffed from the source's bytes)"),
+    startedAt: nullableMs,
+    exitedAt: nullableMs,
+    uptimeMs: z.number().describe('0 once it exited'),
+    starts: z.number().int().describe('decoders started on this input since the server started (one per source connection)'),
+    failures: z.number().int().describe('decoder failures on this input since the server started'),
+    lastError: errorAt.nullable(),
+  })
+  .describe("a studio input's ffmpeg decoder: one per source connection, never restarted (the studio reconnects)");
+
+const emergencyDecoder = z
+  .object({
+    file: z.string(),
+    state: z
+      .enum(['loaded', 'failed', 'reloading'])
+      .describe('reloading: a decode runs (the file changed, or another is swapped in); failed: the file cannot be used now'),
+    pid: z.number().int().nullable().describe('the decode in flight'),
+    decodedAt: nullableMs.describe('the last successful decode'),
+    decodeMs: z.number().nullable().describe('how long that decode took'),
+    durationMs: z.number().describe('length of the audio in memory'),
+    problem: z.string().nullable().describe('why the file cannot be used now'),
+    lastProblem: z.object({ message: z.string(), at: ms }).nullable().describe('kept after the file became usable again'),
+    failures: z.number().int(),
+    reloads: z.number().int(),
+  })
+  .describe("the emergency file's decoder (a one-off decode into memory)");
+
 export const status = z.object({
   at: ms,
   onAir: z.object({
@@ -139,6 +178,8 @@ export const status = z.object({
         lastError: z.object({ code: z.string(), message: z.string(), at: ms }).nullable(),
       }),
     ),
+    decoders: z.array(sourceDecoder),
+    emergencyDecoder,
     sourcePorts: z.object({ primary: z.number(), fallback: z.number(), primaryShoutcast: z.number(), fallbackShoutcast: z.number() }),
     http: z.array(z.object({ protocol: z.enum(['http', 'https']), port: z.number() })),
     certificate: z

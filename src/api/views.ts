@@ -140,6 +140,7 @@ export function buildStatus(s: AntennaSnapshot, t: ProgrammeTracker, config: Con
       },
     };
   };
+  const e = s.mixer.emergency;
   return {
     at: s.at,
     onAir: {
@@ -191,6 +192,34 @@ export function buildStatus(s: AntennaSnapshot, t: ProgrammeTracker, config: Con
         restarts: c.restarts,
         lastError: c.lastError ? { code: c.lastError.code, message: c.lastError.message, at: c.lastError.at } : null,
       })),
+      decoders: (['primary', 'fallback'] as const).map((id) => {
+        const d = s.inputs[id].source.decoder;
+        return {
+          input: id,
+          state: d.state,
+          running: d.running,
+          pid: d.pid ?? null,
+          format: d.format ?? null,
+          startedAt: d.startedAt ?? null,
+          exitedAt: d.exitedAt ?? null,
+          uptimeMs: d.uptimeMs,
+          starts: d.starts,
+          failures: d.failures,
+          lastError: d.lastError ? { ...d.lastError } : null,
+        };
+      }),
+      emergencyDecoder: {
+        file: e.file,
+        state: e.state,
+        pid: e.decoderPid ?? null,
+        decodedAt: e.decodedAt ?? null,
+        decodeMs: e.decodeMs ?? null,
+        durationMs: e.durationMs,
+        problem: e.problem,
+        lastProblem: e.lastProblem ? { ...e.lastProblem } : null,
+        failures: e.failures,
+        reloads: e.reloads,
+      },
       sourcePorts: {
         primary: s.ports.primary,
         fallback: s.ports.fallback,

@@ -5,6 +5,7 @@ import type { IngestEvents, InputId } from '../types/contracts.js';
 import type { TypedEmitter } from '../util/typed-emitter.js';
 import type { AcceptedSource } from './connection.js';
 import type { InputSnapshot } from './ingest.js';
+import { DecoderRecord } from './decoder-record.js';
 import { SourceSession } from './session.js';
 
 export interface InputsOptions {
@@ -18,6 +19,7 @@ export interface InputsOptions {
 interface InputState {
   current: SourceSession | undefined;
   title: string | undefined;
+  readonly decoder: DecoderRecord;
 }
 
 /** ice-* / icy-* / content-type headers as sent: what the status pages show. */
@@ -30,8 +32,8 @@ function sourceHeaders(h: ReadonlyMap<string, string>): Record<string, string> {
 export class Inputs {
   readonly #opts: InputsOptions;
   readonly #inputs: Record<InputId, InputState> = {
-    primary: { current: undefined, title: undefined },
-    fallback: { current: undefined, title: undefined },
+    primary: { current: undefined, title: undefined, decoder: new DecoderRecord() },
+    fallback: { current: undefined, title: undefined, decoder: new DecoderRecord() },
   };
   /** Every session still running, including replaced ones playing out, so close() reaps them all. */
   readonly #sessions = new Set<SourceSession>();
@@ -79,6 +81,7 @@ export class Inputs {
         if (this.#inputs[s.info.inputId].current === s) this.#inputs[s.info.inputId].current = undefined;
       },
       onClosed: (s) => this.#sessions.delete(s),
+      onDecoder: (report) => this.#inputs[req.inputId].decoder.report(report),
     });
     this.#sessions.add(session);
     this.#inputs[req.inputId].current = session;
@@ -110,7 +113,8 @@ export class Inputs {
 
   snapshot(inputId: InputId): InputSnapshot {
     const { current: s, title } = this.#inputs[inputId];
-    if (!s) return { inputId, state: 'idle', bytesIn: 0, ...(title === undefined ? {} : { title }) };
+    const decoder = this.#inputs[inputId].decoder.snapshot(Date.now(), s?.info.connectionId);
+    if (!s) return { inputId, state: 'idle', bytesIn: 0, ...(title === undefined ? {} : { title }), decoder };
     return {
       inputId,
       state: s.state === 'streaming' ? 'streaming' : 'connecting',
@@ -126,6 +130,7 @@ export class Inputs {
       lastDataAt: s.lastDataAt,
       ...(s.firstPcmMs === undefined ? {} : { firstPcmMs: s.firstPcmMs }),
       ...(title === undefined ? {} : { title }),
+      decoder,
     };
   }
 

@@ -7,6 +7,7 @@ import type { AudioFormat, DisconnectReason, IngestEvents, SourceInfo } from '..
 import type { TypedEmitter } from '../util/typed-emitter.js';
 import { Dechunker } from './chunked.js';
 import { SourceDecoder } from './decoder.js';
+import type { DecoderReport } from './decoder-record.js';
 import { SNIFF_LIMIT, sniffFormat } from './sniff.js';
 
 export type SessionState = 'sniffing' | 'starting' | 'streaming' | 'closing' | 'closed';
@@ -30,6 +31,8 @@ export interface SessionOptions {
   readonly onSocketGone: (session: SourceSession) => void;
   /** Called once everything is over (decoder reaped, events emitted). */
   readonly onClosed?: (session: SourceSession) => void;
+  /** The decoder started, exited or failed: the input's decoder record for the status panel. */
+  readonly onDecoder?: (report: DecoderReport) => void;
 }
 
 export class SourceSession {
@@ -157,10 +160,13 @@ export class SourceSession {
       (decoder) => {
         this.#decoder = decoder;
         void decoder.exited.then((exit) => {
+          this.#opts.onDecoder?.({ kind: 'exited', connectionId, at: Date.now() });
           if (exit.requested || this.#state === 'closing' || this.#state === 'closed') return;
+          // A killed ffmpeg says nothing: no dangling colon then.
+          const said = exit.stderrTail.slice(-3).join(' | ');
           this.#fail(
             'DECODER_FAILED',
-            `decoder exited (code ${String(exit.code)}, signal ${String(exit.signal)}): ${exit.stderrTail.slice(-3).join(' | ')}`,
+            `decoder exited (code ${String(exit.code)}, signal ${String(exit.signal)})${said ? `: ${said}` : ''}`,
           );
         });
         if (this.#state !== 'starting') {
@@ -171,6 +177,7 @@ export class SourceSession {
         this.#state = 'streaming';
         this.#streamingSince = performance.now();
         this.#log.info({ format, pid: decoder.pid, startMs: Math.round(performance.now() - t0) }, 'decoder started');
+        this.#opts.onDecoder?.({ kind: 'started', connectionId, pid: decoder.pid, format, at: Date.now() });
         this.#connectedEmitted = true;
         this.#opts.events.emit('source-connected', { inputId, info: this.fullInfo });
         let ok = true;
@@ -224,6 +231,10 @@ export class SourceSession {
   #fail(code: Parameters<typeof fault>[0], message: string): void {
     if (this.#state === 'closing' || this.#state === 'closed') return;
     this.#log.warn({ code }, `ending source connection: ${message}`);
+    if (code === 'DECODER_FAILED' || code === 'FFMPEG_START_FAILED') {
+      const format = this.#format === 'unknown' ? undefined : this.#format;
+      this.#opts.onDecoder?.({ kind: 'failed', connectionId: this.info.connectionId, format, code, message, at: Date.now() });
+    }
     this.#opts.events.emit('decoder-error', { inputId: this.info.inputId, fault: fault(code, message) });
     void this.close('decoder-failed');
   }

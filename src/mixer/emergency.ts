@@ -38,6 +38,13 @@ export class EmergencySource {
   #pos = 0;
   #problem: string | null = null;
   #reloads = 0;
+  /** The decoder's record for the status panel (wall-clock times). */
+  #decodedAt: number | undefined;
+  #decodeMs: number | undefined;
+  #failures = 0;
+  #lastProblem: { message: string; at: number } | undefined;
+  /** Decodes in flight, from the moment one is asked for (the process may not exist yet). */
+  #decoding = 0;
   #loading: Promise<void> | undefined;
   #closed = false;
   /** Decoders running (a reload of the watched file and a use() may overlap): stopped on close. */
@@ -68,8 +75,17 @@ export class EmergencySource {
    */
   async use(path: string): Promise<void> {
     if (this.#closed) throw new Error('emergency source closed');
-    const pcm = await this.#decode(path);
-    if (pcm.length === 0) throw new Error(`${path} holds no decodable audio`);
+    let pcm: Int16Array;
+    try {
+      const d = await this.#decode(path);
+      pcm = d.pcm;
+      if (pcm.length === 0) throw new Error(`${path} holds no decodable audio`);
+      this.#decoded(d.ms);
+    } catch (err) {
+      // The current audio keeps playing and the caller hears why; the panel keeps the failure too.
+      this.#failed(`emergency file ${path} cannot be used: ${(err as Error).message}`);
+      throw err;
+    }
     if (this.#closed) return;
     this.#unwatch();
     this.#path = path;
@@ -122,12 +138,19 @@ export class EmergencySource {
   }
 
   snapshot(): EmergencySnapshot {
+    const decoding = [...this.#children][0];
     return {
       file: this.#path,
       loaded: this.#pcm.length > 0,
       durationMs: Math.round(((this.#pcm.length / CHANNELS) * 1000) / SAMPLE_RATE),
       problem: this.#problem,
       reloads: this.#reloads,
+      state: this.#decoding > 0 ? 'reloading' : this.#problem !== null ? 'failed' : 'loaded',
+      decoderPid: decoding?.pid,
+      decodedAt: this.#decodedAt,
+      decodeMs: this.#decodeMs,
+      failures: this.#failures,
+      lastProblem: this.#lastProblem,
     };
   }
 
@@ -209,9 +232,10 @@ export class EmergencySource {
     const path = this.#path;
     let problem: string | null = null;
     let pcm: Int16Array | undefined;
+    let ms = 0;
     try {
       statSync(path);
-      pcm = await this.#decode(path);
+      ({ pcm, ms } = await this.#decode(path));
       if (pcm.length === 0) problem = `emergency file ${path} holds no decodable audio`;
     } catch (err) {
       problem = `emergency file ${path} cannot be used: ${(err as Error).message}`;
@@ -220,11 +244,13 @@ export class EmergencySource {
     if (this.#closed || path !== this.#path) return;
     if (problem !== null || !pcm) {
       log.error({ file: path }, problem ?? 'emergency file unusable');
+      this.#failed(problem ?? 'emergency file unusable');
       this.#problem = problem;
       this.#opts.onProblem(problem);
       return; // keep playing the previous good audio, if any
     }
     if (!initial) this.#reloads++;
+    this.#decoded(ms);
     if (this.#problem !== null) this.#opts.onProblem(null);
     this.#problem = null;
     if (initial) this.#pcm = pcm;
@@ -232,7 +258,29 @@ export class EmergencySource {
     log.info({ file: path, seconds: Math.round((pcm.length / CHANNELS / SAMPLE_RATE) * 10) / 10 }, 'emergency audio loaded');
   }
 
-  async #decode(path: string): Promise<Int16Array> {
+  #decoded(ms: number): void {
+    this.#decodedAt = Date.now();
+    this.#decodeMs = ms;
+  }
+
+  #failed(message: string): void {
+    this.#failures++;
+    this.#lastProblem = { message, at: Date.now() };
+  }
+
+  /** Counts the decode as in flight (the panel's `reloading`) and times it. */
+  async #decode(path: string): Promise<{ pcm: Int16Array; ms: number }> {
+    const t0 = performance.now();
+    this.#decoding++;
+    try {
+      const pcm = await this.#decodeOnce(path);
+      return { pcm, ms: Math.round(performance.now() - t0) };
+    } finally {
+      this.#decoding--;
+    }
+  }
+
+  async #decodeOnce(path: string): Promise<Int16Array> {
     const { ffmpegPath, maxSeconds, log } = this.#opts;
     const maxBytes = Math.ceil(maxSeconds * SAMPLE_RATE) * BYTES_PER_FRAME;
     const child = await FfmpegChild.start({

@@ -83,6 +83,36 @@ export interface InputSnapshot {
   readonly firstPcmMs?: number;
   /** Last title received by a metadata update for this input. */
   readonly title?: string;
+  /** This input's decoder: the ffmpeg of its current (or last) source connection, and its record since start. */
+  readonly decoder: SourceDecoderSnapshot;
+}
+
+/**
+ * A studio input's decoder. Each source connection gets its own ffmpeg (no restarts: a failed one ends
+ * the connection and the studio reconnects), so the counters are per input, since the server started.
+ */
+export interface SourceDecoderSnapshot {
+  /**
+   * idle: none has run since start; running; draining: its source left and it is flushing the last
+   * audio; stopped: it exited after its source left; failed: it died, decoded nothing, or could not start.
+   */
+  readonly state: 'idle' | 'running' | 'draining' | 'stopped' | 'failed';
+  /** The process is alive (running or draining). */
+  readonly running: boolean;
+  /** The current (or last) decoder's pid. */
+  readonly pid: number | undefined;
+  /** The compressed format it decodes (as sniffed from the source's first bytes). */
+  readonly format: Exclude<AudioFormat, 'unknown'> | undefined;
+  /** Wall-clock ms the current (or last) decoder started, and when it exited. */
+  readonly startedAt: number | undefined;
+  readonly exitedAt: number | undefined;
+  /** ms it has been running (0 once it exited). */
+  readonly uptimeMs: number;
+  /** Decoders started on this input (one per source connection that got as far as decoding). */
+  readonly starts: number;
+  /** Decoder failures on this input: died, produced no audio from what it was fed, or could not start. */
+  readonly failures: number;
+  readonly lastError: { readonly code: string; readonly message: string; readonly at: number } | undefined;
 }
 
 export interface ConnectionGuardSnapshot {
@@ -151,10 +181,27 @@ export interface JitterBufferSnapshot {
 
 export interface EmergencySnapshot {
   readonly file: string;
+  /** Audio is in memory (it may be a previous good file's while `problem` says the current one is unusable). */
   readonly loaded: boolean;
   readonly durationMs: number;
+  /** Why the file cannot be used now; null when it can. */
   readonly problem: string | null;
   readonly reloads: number;
+  /**
+   * The file's decoder: reloading while a decode runs (the watched file changed, or another file is
+   * being swapped in); failed while `problem` stands; loaded otherwise.
+   */
+  readonly state: 'loaded' | 'failed' | 'reloading';
+  /** The decode in flight, if any. */
+  readonly decoderPid: number | undefined;
+  /** Wall-clock ms of the last successful decode. */
+  readonly decodedAt: number | undefined;
+  /** How long that decode took, ms. */
+  readonly decodeMs: number | undefined;
+  /** Decodes that failed since the server started. */
+  readonly failures: number;
+  /** The last problem, kept after the file became usable again. */
+  readonly lastProblem: { readonly message: string; readonly at: number } | undefined;
 }
 
 export interface TimelineEntry {

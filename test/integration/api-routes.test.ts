@@ -1,6 +1,7 @@
 // The status API's routes on the real server with a real studio source: every response validated
 // against the route's own schema, the OpenAPI document covering every route, /metrics parsed by a
 // Prometheus text parser, the live feed's rates, and the control routes (hold by ear, kick, title).
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
@@ -14,9 +15,10 @@ import {
   status,
   titleResponse,
 } from '../../src/api/schemas.js';
-import { ADMIN_PASSWORD, antennaFixture } from '../helpers/antenna.js';
+import { ADMIN_PASSWORD, antennaFixture, SOURCE_PASSWORD } from '../helpers/antenna.js';
 import { listen } from '../helpers/listener.js';
 import { firstHeard, heard, sleep, waitFor } from '../helpers/programme.js';
+import { startSourceClient } from '../helpers/source-client.js';
 
 const P = 440;
 const E = 660;
@@ -72,6 +74,28 @@ function readLive(ms: number, during?: () => Promise<void>): Promise<Map<string,
   });
 }
 
+type Components = ReturnType<typeof status.parse>['components'];
+
+async function components(): Promise<Components> {
+  return status.parse(JSON.parse((await get('/api/status')).text)).components;
+}
+
+async function decoderOf(input: 'primary' | 'fallback'): Promise<Components['decoders'][number]> {
+  const d = (await components()).decoders.find((x) => x.input === input);
+  if (!d) throw new Error(`no decoder listed for ${input}`);
+  return d;
+}
+
+/** Whether a process with this pid exists (signal 0 only checks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('status API routes on the real server', () => {
   it('nowplaying, status, events and history answer what their schemas say, with a source and a listener', async () => {
     await fx.start({ ...SMALL, returnHoldSeconds: 0.5 }, { emergencyTone: E, record: false });
@@ -100,8 +124,8 @@ describe('status API routes on the real server', () => {
     expect(primary.bytesIn).toBeGreaterThan(0);
     expect(primary.buffer.targetMs).toBeGreaterThan(0);
     expect(st.mounts[0]).toMatchObject({ mount: '/listen/live.mp3', listeners: 1, encoderRunning: true });
-    // The MP3/AAC encodes share one ffmpeg, the Vorbis pair another (when the mounts have Vorbis).
-    expect(st.components.supervised.length).toBeGreaterThanOrEqual(1);
+    // One shared ffmpeg encodes the MP3 mount and the AAC HLS tier (ANTENNA_ENCODER_LAYOUT=shared).
+    expect(st.components.supervised.map((c) => c.name)).toEqual(['mp3-128k+aac-64k']);
     expect(st.components.supervised.every((c) => typeof c.pid === 'number')).toBe(true);
     expect(st.components.http).toEqual([{ protocol: 'http', port: fx.t.antenna.ports.http }]);
     expect(st.components.process.rssBytes).toBeGreaterThan(0);
@@ -122,6 +146,72 @@ describe('status API routes on the real server', () => {
     expect(bad.status).toBe(400);
     expect(errorBody.parse(JSON.parse(bad.text)).error.code).toBe('BAD_REQUEST');
     expect((await get('/api/listeners/history?minutes=0')).status).toBe(400);
+  });
+
+  it('components list each studio decoder (live pid, growing uptime, its format) and the emergency file’s; a source that leaves shows stopped, a decoder killed is counted as failed', async () => {
+    const t = await fx.start({ ...SMALL, returnHoldSeconds: 0.5 }, { emergencyTone: E, record: false });
+    const before = await components();
+    expect(before.decoders.map((d) => [d.input, d.state, d.running, d.pid, d.starts, d.failures])).toEqual([
+      ['primary', 'idle', false, null, 0, 0],
+      ['fallback', 'idle', false, null, 0, 0],
+    ]);
+    expect(before.emergencyDecoder).toMatchObject({ state: 'loaded', problem: null, failures: 0, lastProblem: null, pid: null });
+    expect(before.emergencyDecoder.durationMs).toBeGreaterThan(3500); // the 4 s tone, edges trimmed
+    expect(before.emergencyDecoder.decodedAt).toBeLessThanOrEqual(Date.now());
+    expect(before.emergencyDecoder.decodeMs).toBeGreaterThan(0);
+
+    fx.source('primary', { frequency: P });
+    const ogg = fx.track(startSourceClient({ port: t.antenna.ports.fallback, password: SOURCE_PASSWORD, frequency: E, codec: 'ogg' }));
+    await expect.poll(async () => (await components()).decoders.map((d) => d.state), { timeout: 10_000 }).toEqual(['running', 'running']);
+    const p1 = await decoderOf('primary');
+    const f1 = await decoderOf('fallback');
+    expect(p1).toMatchObject({ running: true, format: 'mp3', starts: 1, failures: 0, lastError: null, exitedAt: null });
+    expect(f1).toMatchObject({ running: true, format: 'ogg', starts: 1, failures: 0 });
+    expect(p1.pid).not.toBe(f1.pid);
+    for (const d of [p1, f1]) {
+      expect(d.pid !== null && alive(d.pid), `decoder pid ${d.pid} alive`).toBe(true);
+      expect(d.pid).not.toBe(process.pid);
+    }
+    // Not an encoder's process: the decoders are their own ffmpeg children.
+    expect(before.supervised.map((c) => c.pid)).not.toContain(p1.pid);
+    await sleep(700);
+    const p2 = await decoderOf('primary');
+    expect(p2.pid).toBe(p1.pid);
+    expect(p2.startedAt).toBe(p1.startedAt);
+    expect(p2.uptimeMs - p1.uptimeMs).toBeGreaterThanOrEqual(500);
+
+    // The studio leaves: its decoder flushes, exits, and shows as not running.
+    await ogg.stop();
+    await expect.poll(async () => (await decoderOf('fallback')).state, { timeout: 8000 }).toBe('stopped');
+    const f2 = await decoderOf('fallback');
+    expect(f2).toMatchObject({ running: false, uptimeMs: 0, starts: 1, failures: 0, lastError: null, format: 'ogg', pid: f1.pid });
+    expect(f2.exitedAt).toBeGreaterThanOrEqual(f2.startedAt!);
+    expect(alive(f1.pid!)).toBe(false);
+
+    // The decoder dies under a connected source: the connection ends and the failure is counted.
+    process.kill(p1.pid!, 'SIGKILL');
+    await expect.poll(async () => (await decoderOf('primary')).state, { timeout: 8000 }).toBe('failed');
+    const p3 = await decoderOf('primary');
+    expect(p3).toMatchObject({ running: false, failures: 1, starts: 1, lastError: { code: 'DECODER_FAILED' } });
+    expect(p3.lastError?.message).toMatch(/SIGKILL/);
+    expect(p3.lastError?.at).toBeGreaterThanOrEqual(p2.startedAt!);
+
+    // The studio comes back: a new decoder, the failure still on the input's record.
+    fx.source('primary', { frequency: P });
+    await expect.poll(async () => (await decoderOf('primary')).state, { timeout: 10_000 }).toBe('running');
+    const p4 = await decoderOf('primary');
+    expect(p4).toMatchObject({ starts: 2, failures: 1, lastError: { code: 'DECODER_FAILED' } });
+    expect(p4.pid).not.toBe(p1.pid);
+
+    // The emergency file turns unusable: counted, with its problem; the audio decoded before keeps playing.
+    writeFileSync(before.emergencyDecoder.file, Buffer.alloc(64 * 1024, 0x55));
+    await expect.poll(async () => (await components()).emergencyDecoder.state, { timeout: 10_000 }).toBe('failed');
+    const e = (await components()).emergencyDecoder;
+    expect(e).toMatchObject({ failures: 1, durationMs: before.emergencyDecoder.durationMs });
+    expect(e.problem).toMatch(/cannot be used|no decodable audio/);
+    expect(e.lastProblem?.message).toBe(e.problem);
+    const st = status.parse(JSON.parse((await get('/api/status')).text));
+    expect(st.emergency).toMatchObject({ loaded: true, problem: e.problem }); // the existing fields, unchanged
   });
 
   it('the OpenAPI document lists every route with its schemas; /metrics parses and uses icecast_exporter names', async () => {
@@ -158,6 +248,9 @@ describe('status API routes on the real server', () => {
     );
     expect(doc.paths['/api/status']!.get!.responses['200']).toBeDefined();
     expect(doc.paths['/api/status']!.get!.responses['401']).toBeDefined();
+    // The decoders are documented with the rest of the components (the document is generated from the schemas).
+    const statusDoc = JSON.stringify(doc.paths['/api/status']!.get!.responses['200']);
+    for (const field of ['"decoders"', '"emergencyDecoder"', '"failures"', '"draining"', '"reloading"']) expect(statusDoc).toContain(field);
 
     expect((await get('/metrics', null)).status).toBe(401);
     expect((await get('/metrics', 'Bearer wrong')).status).toBe(401);

@@ -35,6 +35,29 @@ describe('emergency file', () => {
     expect(t.recorded.length).toBeGreaterThan(5);
   });
 
+  it('the decoder record: reloading while a swap decodes, loaded with its time after; a refused file is counted and kept as the last problem', async () => {
+    t = await startAntenna({ emergencyMaxSeconds: 60 }, { emergencyTone: 660 });
+    const first = t.antenna.snapshot().mixer.emergency;
+    expect(first).toMatchObject({ state: 'loaded', failures: 0, lastProblem: undefined, decoderPid: undefined });
+    expect(first.decodedAt).toBeGreaterThan(Date.now() - 60_000);
+    const next = makeToneFile(t.dir, 990, 30);
+    const swapping = t.antenna.commands.useEmergencyFile(next);
+    expect(t.antenna.snapshot().mixer.emergency.state).toBe('reloading');
+    await waitFor(() => t!.antenna.snapshot().mixer.emergency.decoderPid !== undefined, 'the decode in flight shows its pid', 5000);
+    await swapping;
+    const swapped = t.antenna.snapshot().mixer.emergency;
+    expect(swapped).toMatchObject({ state: 'loaded', file: next, decoderPid: undefined, failures: 0 });
+    expect(swapped.decodedAt).toBeGreaterThanOrEqual(first.decodedAt!);
+
+    const bad = join(t.dir, 'refused.mp3');
+    writeFileSync(bad, Buffer.alloc(50_000, 0x5a));
+    await expect(t.antenna.commands.useEmergencyFile(bad)).rejects.toThrow();
+    const refused = t.antenna.snapshot().mixer.emergency;
+    // The refused file never went on air: the current one still plays, unharmed, and the failure is on record.
+    expect(refused).toMatchObject({ state: 'loaded', file: next, problem: null, failures: 1 });
+    expect(refused.lastProblem?.message).toContain('refused.mp3');
+  });
+
   it('a replaced file is picked up while running and played from its start', async () => {
     t = await startAntenna({ emergencyMaxSeconds: 60 }, { emergencyTone: 660 });
     const file = t.antenna.snapshot().mixer.emergency.file;

@@ -259,6 +259,62 @@ describe.skipIf(skip !== undefined)(`the pages in headless Chromium${skip ? ` (s
     await page.locator('.switch-list li', { hasText: 'fallback' }).first().waitFor({ timeout: 5000 });
   });
 
+  it('dashboard: the components panel lists every decoder beside the encoders; a decoder that dies stands out and is counted', async () => {
+    const s = server as AntennaServer;
+    const page = await open('/dashboard/');
+    await signInAdmin(page);
+    const row = (key: string) => page.locator(`[data-testid=decoders] [data-testid=decoder-${key}]`);
+    // The previous test killed the primary's source: its decoder flushed and exited; the fallback's decodes.
+    await row('fallback').and(page.locator('[data-state=running]')).waitFor({ timeout: 10_000 });
+    await row('primary').and(page.locator('[data-state=stopped]')).waitFor({ timeout: 10_000 });
+    await row('emergency').and(page.locator('[data-state=loaded]')).waitFor({ timeout: 10_000 });
+    const api = async () =>
+      (
+        (await (await fetch(`${s.httpBase}/api/status`, { headers: { authorization: admin() } })).json()) as {
+          components: { decoders: { input: string; pid: number | null }[] };
+        }
+      ).components.decoders;
+    const pid = (await api()).find((d) => d.input === 'fallback')?.pid;
+    expect(pid).toBeGreaterThan(0);
+    const fallbackRow = row('fallback');
+    expect(await fallbackRow.locator('th').textContent()).toContain(`mp3 decoder · pid ${String(pid)}`);
+    const uptime = fallbackRow.locator('td').nth(1);
+    const firstUptime = await uptime.textContent();
+    expect(firstUptime).toMatch(/^\d+ (s|min)/);
+    await expect.poll(() => uptime.textContent(), { timeout: 5000, message: 'the uptime grows' }).not.toBe(firstUptime);
+    expect(await row('primary').locator('td').nth(1).textContent()).toMatch(/^exited /);
+    expect(await page.locator('table.components').first().locator('thead th').first().textContent()).toBe('Encoder');
+
+    // Kill the fallback's decoder: its connection ends, the row turns red, moves to the top, says why.
+    process.kill(pid as number, 'SIGKILL');
+    await row('fallback').and(page.locator('[data-state=failed]')).waitFor({ timeout: 10_000 });
+    expect(await row('fallback').getAttribute('class')).toBe('bad');
+    expect(await page.locator('[data-testid=decoders] tbody tr').first().getAttribute('data-testid')).toBe('decoder-fallback');
+    expect(await row('fallback').locator('.pill').textContent()).toBe('failed');
+    expect(await row('fallback').locator('td').nth(2).textContent()).toBe('1');
+    expect(await row('fallback').locator('td.err').textContent()).toMatch(/decoder exited .*SIGKILL/);
+    const panel = page.locator('section', { has: page.locator('#components-label') });
+    await panel.screenshot({ path: join(SHOTS, 'components-desktop.png') });
+
+    const phone = await open('/dashboard/', PHONE);
+    await signInAdmin(phone);
+    const phonePanel = phone.locator('section', { has: phone.locator('#components-label') });
+    await phone.locator('[data-testid=decoders] [data-testid=decoder-fallback][data-state=failed]').waitFor({ timeout: 10_000 });
+    await phonePanel.scrollIntoViewIfNeeded();
+    await phonePanel.screenshot({ path: join(SHOTS, 'components-phone.png') });
+    const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    expect(overflow, 'nothing wider than the phone').toBeLessThanOrEqual(0);
+
+    // The studio reconnects: a new decoder runs, the failure stays counted (in the warning colour).
+    await (fallback as ProcessHandle).kill();
+    const since = s.mark();
+    fallback = startSourceClient({ port: s.ports.fallback, password: s.sourcePassword, frequency: 880, ffmpegPath: ffmpeg });
+    await s.waitForLog('fallback connected', logs.sourceConnected('fallback'), 30_000, since);
+    await row('fallback').and(page.locator('[data-state=running]')).waitFor({ timeout: 10_000 });
+    await expect.poll(() => row('fallback').getAttribute('class'), { timeout: 5000 }).toBe('warn');
+    expect(await row('fallback').locator('td').nth(2).textContent()).toBe('1');
+  });
+
   it('dashboard: an upload through the page becomes the emergency audio', async () => {
     const s = server as AntennaServer;
     const page = await open('/dashboard/');

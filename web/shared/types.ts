@@ -68,6 +68,35 @@ export interface StudioInput {
   buffer: { state: string; depthMs: number; targetMs: number; jitterMs: number; underruns: number; correctedMs: number; ratio: number };
 }
 
+/** A studio input's ffmpeg decoder (one per source connection). */
+export interface SourceDecoder {
+  input: InputId;
+  state: 'idle' | 'running' | 'draining' | 'stopped' | 'failed';
+  running: boolean;
+  pid: number | null;
+  format: string | null;
+  startedAt: number | null;
+  exitedAt: number | null;
+  uptimeMs: number;
+  starts: number;
+  failures: number;
+  lastError: { code: string; message: string; at: number } | null;
+}
+
+/** The emergency file's one-off decode into memory. */
+export interface EmergencyDecoder {
+  file: string;
+  state: 'loaded' | 'failed' | 'reloading';
+  pid: number | null;
+  decodedAt: number | null;
+  decodeMs: number | null;
+  durationMs: number;
+  problem: string | null;
+  lastProblem: { message: string; at: number } | null;
+  failures: number;
+  reloads: number;
+}
+
 export interface Status {
   at: number;
   onAir: {
@@ -101,6 +130,8 @@ export interface Status {
       restarts: number;
       lastError: { code: string; message: string; at: number } | null;
     }[];
+    decoders: SourceDecoder[];
+    emergencyDecoder: EmergencyDecoder;
     sourcePorts: { primary: number; fallback: number; primaryShoutcast: number; fallbackShoutcast: number };
     http: { protocol: 'http' | 'https'; port: number }[];
     certificate: {

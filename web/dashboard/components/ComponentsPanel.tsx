@@ -5,6 +5,7 @@ import { useRef } from 'preact/hooks';
 import { bytes, dateTime, duration } from '../../shared/format.js';
 import type { Status } from '../../shared/types.js';
 import { memo } from '../../shared/memo.js';
+import { ComponentColumns, DecodersTable } from './DecodersTable.js';
 
 const CERT_WARN_DAYS = 14;
 const LOOP_WARN_MS = 50;
@@ -41,9 +42,10 @@ function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
       )}
       <div class="table-wrap">
         <table class="components">
+          <ComponentColumns />
           <thead>
             <tr>
-              <th scope="col">Process</th>
+              <th scope="col">Encoder</th>
               <th scope="col">State</th>
               <th scope="col">Uptime</th>
               <th scope="col">Restarts</th>
@@ -56,13 +58,17 @@ function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
               return (
                 <tr key={s.name} class={bad ? 'bad' : s.restarts > 0 ? 'warn' : ''}>
                   <th scope="row">
-                    {s.name} <span class="muted">{s.kind}</span>
+                    {s.name}
+                    <span class="muted sub">
+                      {s.kind}
+                      {s.pid !== null && ` · pid ${s.pid}`}
+                    </span>
                   </th>
                   <td>
                     <span class={`pill ${bad ? 'bad' : 'ok'}`}>{s.state}</span>
                   </td>
-                  <td>{s.state === 'running' ? duration(s.uptimeMs) : '—'}</td>
-                  <td>{s.restarts}</td>
+                  <td data-label="Uptime">{s.state === 'running' ? duration(s.uptimeMs) : '—'}</td>
+                  <td data-label="Restarts">{s.restarts}</td>
                   <td class="err">{s.lastError ? `${dateTime(s.lastError.at)}: ${s.lastError.message}` : ''}</td>
                 </tr>
               );
@@ -70,6 +76,7 @@ function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
           </tbody>
         </table>
       </div>
+      <DecodersTable decoders={c.decoders} emergency={c.emergencyDecoder} at={status.at} />
       <dl class="facts two">
         <dt>HTTPS certificate</dt>
         <dd class={(certDays !== null && certDays < CERT_WARN_DAYS) || cert?.lastError || cert?.state === 'none' ? 'bad-text' : ''}>
