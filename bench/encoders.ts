@@ -1,12 +1,14 @@
 // Encoder-cost benchmark (issue 12): what the seven always-on encodes (MP3 320k/128k, AAC 128k/64k/192k,
 // Vorbis q6/q2) cost in CPU and PSS, fed real-time PCM in 20 ms writes exactly as the mixer feeds them,
 // for each candidate ffmpeg binary (the embedded 4.1 build, the system's) and each process layout
-// (one ffmpeg per encode, or one ffmpeg with every encode as an output on its own pipe). This is the
-// measurement behind the choice of binary and layout in src/ffmpeg/select.ts; nothing here is a mock:
-// the same argument builders as the server, the same stdin cadence.
+// (ANTENNA_ENCODER_LAYOUT: `isolated`, one ffmpeg per encode; `shared`, one ffmpeg for the MP3/AAC
+// encodes and one for the Vorbis pair, each encode on its own output pipe). This is the measurement
+// behind the choice of binary (src/ffmpeg/select.ts) and the default layout; nothing here is a mock:
+// the same argument builders and process plan as the server, the same stdin cadence.
 // ANTENNA_BENCH_ENCODERS_WINDOW_S (default 20) sets each window.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { encoderArgs, multiEncoderArgs } from '../src/ffmpeg/args.js';
+import { multiEncoderArgs } from '../src/ffmpeg/args.js';
+import { planProcesses, type EncoderLayout } from '../src/encoders/index.js';
 import { probeFfmpeg } from '../src/ffmpeg/select.js';
 import { resolveFfmpegPath } from '../src/ffmpeg/path.js';
 import type { EncoderSpec } from '../src/types/contracts.js';
@@ -28,7 +30,7 @@ const WINDOW_MS = (Number(process.env.ANTENNA_BENCH_ENCODERS_WINDOW_S) || 20) * 
 export interface EncoderCostRow {
   readonly binary: string;
   readonly version: string;
-  readonly layout: 'one per encode' | 'one for all';
+  readonly layout: EncoderLayout;
   readonly aacCoder: string;
   readonly processes: number;
   readonly cpuPercent: number;
@@ -54,17 +56,15 @@ function programmePcm(ffmpeg: string, seconds: number): Buffer {
 async function measureLayout(
   ffmpeg: string,
   pcm: Buffer,
-  layout: EncoderCostRow['layout'],
-  aacCoder: 'default' | 'twoloop',
+  layout: EncoderLayout,
+  aacCoder: 'default' | 'twoloop' | 'fast',
 ): Promise<{ cpuPercent: number; pssMb: number; processes: number; otherCpuPercent: number }> {
-  const extra = aacCoder === 'default' ? {} : { aacCoder: 'twoloop' as const };
-  const jobs: string[][] =
-    layout === 'one per encode'
-      ? SPECS.map((s) => encoderArgs({ ...s, ...extra, oggPageDurationUs: 40_000 }))
-      : [multiEncoderArgs(SPECS.map((s) => ({ ...s, ...extra, oggPageDurationUs: 40_000 })))];
-  const outputs = layout === 'one per encode' ? 1 : SPECS.length;
-  const procs: ChildProcess[] = jobs.map((args) =>
-    spawn(ffmpeg, args, { stdio: ['pipe', 'pipe', 'pipe', ...Array.from({ length: outputs - 1 }, () => 'pipe' as const)] }),
+  const extra = aacCoder === 'default' ? {} : { aacCoder };
+  const plan = planProcesses(SPECS, layout);
+  const procs: ChildProcess[] = plan.map((specs) =>
+    spawn(ffmpeg, multiEncoderArgs(specs.map((s) => ({ ...s, ...extra, oggPageDurationUs: 40_000 }))), {
+      stdio: ['pipe', 'pipe', 'pipe', ...Array.from({ length: specs.length - 1 }, () => 'pipe' as const)],
+    }),
   );
   for (const p of procs) for (const s of p.stdio.slice(1)) (s as NodeJS.ReadableStream | null)?.on('data', () => undefined);
   let offset = 0;
@@ -104,23 +104,26 @@ export async function runEncoderCost(log: (s: string) => void): Promise<{ rows: 
   if (system) candidates.push(system);
   const pcm = programmePcm(embedded, 30);
   const rows: EncoderCostRow[] = [];
-  for (const binary of candidates) {
-    const probe = probeFfmpeg(binary);
-    if (!probe.ok) {
-      log(`${binary}: not usable (${probe.why})`);
+  // What ran until issue 12 first (the embedded build, one process per encode, its default AAC coder),
+  // then each binary in both layouts with the AAC coders the server may pin (ANTENNA_AAC_CODER).
+  const variants: (readonly [string, EncoderLayout, 'default' | 'twoloop' | 'fast'])[] = [
+    [embedded, 'isolated', 'default'] as const,
+    ...candidates.flatMap((b) => [[b, 'isolated', 'twoloop'] as const, [b, 'shared', 'twoloop'] as const, [b, 'shared', 'fast'] as const]),
+  ];
+  const probes = new Map(candidates.map((b) => [b, probeFfmpeg(b)]));
+  for (const [binary, layout, aacCoder] of variants) {
+    const probe = probes.get(binary);
+    if (!probe?.ok) {
+      log(`${binary}: not usable (${probe?.ok === false ? probe.why : '?'})`);
       continue;
     }
-    for (const layout of ['one per encode', 'one for all'] as const) {
-      for (const aacCoder of ['default', 'twoloop'] as const) {
-        const m = await measureLayout(binary, pcm, layout, aacCoder);
-        const row: EncoderCostRow = { binary, version: probe.version, layout, aacCoder, ...m };
-        rows.push(row);
-        log(
-          `encoders: ffmpeg ${probe.version} (${binary === embedded ? 'embedded' : binary}), ${layout}, aac coder ${aacCoder}: ` +
-            `${m.cpuPercent} % of a core, PSS ${m.pssMb} MB, ${m.processes} processes (others ${m.otherCpuPercent} %)`,
-        );
-      }
-    }
+    const m = await measureLayout(binary, pcm, layout, aacCoder);
+    const row: EncoderCostRow = { binary, version: probe.version, layout, aacCoder, ...m };
+    rows.push(row);
+    log(
+      `encoders: ffmpeg ${probe.version} (${binary === embedded ? 'embedded' : binary}), ${layout}, aac coder ${aacCoder}: ` +
+        `${m.cpuPercent} % of a core, PSS ${m.pssMb} MB, ${m.processes} processes (others ${m.otherCpuPercent} %)`,
+    );
   }
   return { rows, windowS: WINDOW_MS / 1000 };
 }

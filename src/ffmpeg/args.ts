@@ -47,8 +47,8 @@ export interface EncoderArgsSpec {
    */
   readonly metadataOnFd3?: boolean;
   /**
-   * AAC only: ffmpeg's native AAC coder. `twoloop` is its best-sounding coder; 4.1 defaults to `fast`,
-   * which at 192k costs 3.5x the CPU of `twoloop` (issue 12's measurements). Unset: the build's default.
+   * AAC only: ffmpeg's native AAC coder, pinned so the sound does not change with the binary (4.1
+   * defaults to `fast`, 5.1 to `twoloop`). Unset: the build's default.
    */
   readonly aacCoder?: 'twoloop' | 'fast' | 'anmr';
 }
