@@ -24,7 +24,11 @@ export async function startServer(
 ): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'antenna-bench-'));
   const sourcePassword = 'bench-source';
-  const [cmd, args] = wrap ? wrap(process.execPath, ['dist/main.js']) : [process.execPath, ['dist/main.js']];
+  // ANTENNA_BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (where each
+  // listener's microseconds go; open it in Chrome DevTools, or see bench/lib/profile-summary.ts).
+  const prof = process.env.ANTENNA_BENCH_CPU_PROF;
+  const node = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), 'dist/main.js'];
+  const [cmd, args] = wrap ? wrap(process.execPath, node) : [process.execPath, node];
   const proc = spawn(cmd, args, {
     env: {
       ...process.env,

@@ -68,13 +68,16 @@ export interface MountOptions {
 
 /**
  * Listener writes are batched by how many listeners there are: with few, every frame goes out at once
- * (latency is the product); with thousands, ~100 ms of audio per write keeps syscalls per second
- * bounded (10 writes a second per listener, not 40).
+ * (latency is the product); with thousands, ~100 ms, then ~200 ms, of audio per write keeps writes per
+ * second bounded (5 a second per listener, not 40). Each write costs the same whatever its size, and
+ * far more through TLS and HTTP/2 framing (measured in `npm run bench -- tls`); listeners hold seconds
+ * of burst, so 200 ms more at the edge is never heard.
  */
 function batchSamples(listeners: number): number {
   if (listeners <= 200) return 1;
   if (listeners <= 2000) return Math.round(SAMPLE_RATE / 20);
-  return Math.round(SAMPLE_RATE / 10);
+  if (listeners <= 4000) return Math.round(SAMPLE_RATE / 10);
+  return Math.round(SAMPLE_RATE / 5);
 }
 
 export class Mount {
