@@ -264,11 +264,11 @@ export const SETTINGS = {
     'shared: one ffmpeg for every MP3/AAC encode and one for the Vorbis pair (least CPU); isolated: one ffmpeg per encode (a crash takes one mount)',
   ),
   aacCoder: def(
-    z.enum(['fast', 'twoloop']),
-    'fast',
+    z.enum(['twoloop', 'fast']),
+    'twoloop',
     '',
     'encoders',
-    "ffmpeg's AAC coder for the AAC mounts and HLS: fast (what Antenna has always used: ffmpeg 4.1's default); twoloop sounds better for ~25 % more encoder CPU",
+    "ffmpeg's AAC coder for the AAC mounts and HLS: twoloop sounds best and is ffmpeg 5's default; fast (ffmpeg 4.1's default) costs less on music, more on steady tones",
   ),
   burstSeconds: def(z.number().min(0).max(30), 2, 's', 'icecast-compat', 'audio sent at once to a new listener'),
   queueBytes: def(
