@@ -1,7 +1,7 @@
 // Starts the built server (`node dist/main.js`) as its own process, configured by environment, and
 // waits for its "antenna ready" log line with the bound ports. Measured as a separate process tree.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -74,9 +74,16 @@ export async function startServer(
     sourcePassword,
     dir,
     stop: async () => {
-      if (proc.exitCode !== null) return proc.exitCode;
-      proc.kill('SIGTERM');
-      return new Promise((r) => proc.once('exit', (code) => r(code)));
+      const code =
+        proc.exitCode !== null
+          ? proc.exitCode
+          : await new Promise<number | null>((r) => {
+              proc.once('exit', (c) => r(c));
+              proc.kill('SIGTERM');
+            });
+      // Each start gets its own data dir (secrets, HLS state, history): gone with the server.
+      rmSync(dir, { recursive: true, force: true });
+      return code;
     },
   };
 }
