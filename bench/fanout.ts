@@ -6,20 +6,23 @@
 // ANTENNA_BENCH_FANOUT_LEVELS (e.g. "100,500"), ANTENNA_BENCH_FANOUT_WINDOW_S (default 20),
 // ANTENNA_BENCH_FANOUT_MOUNT (default /listen/live-128.mp3; e.g. /listen/live-96.ogg) with
 // ANTENNA_BENCH_FANOUT_BYTES_PER_S (the mount's byte rate, for the full-rate share; default 16000),
-// ANTENNA_BENCH_FANOUT_ICECAST=0 (skip the Icecast comparison).
-import { mkdtempSync, rmSync } from 'node:fs';
+// ANTENNA_BENCH_FANOUT_ICECAST=0 (skip the Icecast comparisons), ANTENNA_BENCH_FANOUT_NGINX=0 (skip Icecast
+// behind Nginx, the old stack's listener path).
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveFfmpegPath } from '../src/ffmpeg/path.js';
 import { getText } from '../test/helpers/interop-http.js';
-import { until } from '../test/helpers/interop-programs.js';
+import { freePort, until, which } from '../test/helpers/interop-programs.js';
 import { startPcmSource, type PcmSource } from '../test/helpers/pcm-source.js';
 import { listen, longestSilence } from '../test/helpers/timed-listener.js';
 import { icecastInstalled, startBenchIcecast, type BenchIcecast } from './lib/load-icecast.js';
+import { startNginx } from './lib/old-stack.js';
 import { mountLatencies, waitHeard, type MountLatency } from './lib/load-latency.js';
 import type { LoadGenResult } from './lib/load-gen.js';
 import { loopProbe, machineCpu, nofileLimit, runLoad, withNofile, type LoopProbe } from './lib/load-run.js';
-import { measureTree } from './lib/proctree.js';
+import { measureTree, measureTrees } from './lib/proctree.js';
 import { startServer, type BenchServer } from './lib/server.js';
 
 const MOUNT = process.env.ANTENNA_BENCH_FANOUT_MOUNT ?? '/listen/live-128.mp3';
@@ -53,12 +56,16 @@ export interface ServerFanout {
 export interface FanoutResults {
   readonly antenna: ServerFanout & { latencyMs: Record<string, MountLatency> };
   readonly icecast: (ServerFanout & { version: string }) | { skipped: string };
+  /** The old stack as listeners reached it: Nginx proxying /listen/ to the same Icecast; CPU and PSS of both. */
+  readonly icecastNginx: (ServerFanout & { version: string }) | { skipped: string };
   readonly quoted: { stack: string; listeners: number; icecastCpuPercent: number; nginxCpuPercent: number; ttfbP99Ms: number };
   readonly settings: { levels: number[]; windowS: number; ratePerS: number; nofile: number; burstSeconds: number; queueBytes: number };
 }
 
 export interface Target {
   readonly pid: number;
+  /** Further process trees measured with `pid`'s (a front proxy: Nginx in front of Icecast). */
+  readonly alsoPids?: readonly number[];
   readonly port: number;
   /** How the load generator's listeners connect (default plain HTTP). */
   readonly protocol?: 'http' | 'https' | 'h2';
@@ -82,7 +89,8 @@ export async function runLevels(
   windowMs: number,
   log: (s: string) => void,
 ): Promise<ServerFanout> {
-  const idle = await measureTree(t.pid, 10_000);
+  const roots = [t.pid, ...(t.alsoPids ?? [])];
+  const idle = await measureTrees(roots, 10_000);
   log(`idle: ${idle.cpuPercent} % of a core, PSS ${idle.pssMb} MB`);
   const out: FanoutLevel[] = [];
   for (const n of levels) {
@@ -106,7 +114,7 @@ export async function runLevels(
         if (t.probe) t.probe.reset(t.pid);
         const joined = performance.now();
         const sanity = await listen(ffmpeg, `http://127.0.0.1:${t.plainPort ?? t.port}${MOUNT}`, MOUNT_FORMAT, TONES);
-        const usage = await measureTree(t.pid, windowMs - 1500);
+        const usage = await measureTrees(roots, windowMs - 1500);
         const loop = t.probe ? ((await t.probe.read(t.pid)) ?? null) : null;
         const otherCpuPercent = Math.max(0, Math.round((machine() - (await ours).cpuPercent) * 10) / 10);
         const connectedS = (performance.now() - joined) / 1000;
@@ -148,6 +156,8 @@ export async function runLevels(
   return { idle: { cpuPercent: idle.cpuPercent, pssMb: idle.pssMb }, levels: out };
 }
 
+const nginxVersion = (): string => spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '');
+
 function levelsFromEnv(): number[] {
   const v = process.env.ANTENNA_BENCH_FANOUT_LEVELS;
   const l = (v ? v.split(',') : ['100', '1000', '5000', '10000']).map(Number).filter((x) => Number.isInteger(x) && x > 0 && x <= 15_000);
@@ -165,6 +175,8 @@ export async function runFanout(log: (s: string) => void): Promise<FanoutResults
   const probe = loopProbe(tmp);
   let server: BenchServer | undefined;
   let icecast: BenchIcecast | undefined;
+  let nginx: { pid: number; close(): Promise<void> } | undefined;
+  let icecastNginx: FanoutResults['icecastNginx'] = { skipped: 'not run (ANTENNA_BENCH_FANOUT_NGINX=0, or no Icecast or Nginx)' };
   const sources: PcmSource[] = [];
   try {
     server = await startServer({ NODE_OPTIONS: probe.nodeOptions }, withNofile);
@@ -226,10 +238,38 @@ export async function runFanout(log: (s: string) => void): Promise<FanoutResults
         (s) => log(`icecast ${s}`),
       );
       ice = { ...r, version: ic.version };
+      // The old stack's listeners reached Icecast through Nginx (/listen/ proxied, unbuffered): the same
+      // Icecast again with that Nginx in front, both measured (issue 12: CPU at 5,000 against the stack).
+      if (process.env.ANTENNA_BENCH_FANOUT_NGINX !== '0' && which('nginx')) {
+        const front = join(tmp, 'nginx');
+        mkdirSync(join(front, 'nginx-tmp'), { recursive: true });
+        chmodSync(tmp, 0o755);
+        chmodSync(front, 0o755);
+        const nginxPort = await freePort();
+        nginx = await startNginx({
+          dir: front,
+          port: nginxPort,
+          hlsDir: front,
+          icecastPort: ic.port,
+          upstreamPrefix: '/listen/',
+          workerConnections: Math.max(...levels) * 2 + 1000,
+        });
+        const nx = nginx;
+        log(`nginx ${nginxVersion()} in front of icecast2 on /listen/`);
+        const rn = await runLevels(
+          { pid: ic.pid, alsoPids: [nx.pid], port: nginxPort, slowListeners: () => slowFromStats(ic.port, ic.adminPassword) },
+          ffmpeg,
+          levels,
+          windowS * 1000,
+          (s) => log(`icecast+nginx ${s}`),
+        );
+        icecastNginx = { ...rn, version: `${ic.version} + ${nginxVersion()}` };
+      }
     }
     return {
       antenna: { ...antenna, latencyMs },
       icecast: ice,
+      icecastNginx,
       quoted: {
         stack: 'Icecast 2.4.4 + Nginx (issue 4, measured by its author)',
         listeners: 2000,
@@ -242,6 +282,7 @@ export async function runFanout(log: (s: string) => void): Promise<FanoutResults
   } finally {
     await Promise.all(sources.map((s) => s.kill()));
     await server?.stop();
+    await nginx?.close();
     await icecast?.close();
     rmSync(tmp, { recursive: true, force: true });
   }

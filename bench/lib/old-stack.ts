@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { getText } from '../../test/helpers/interop-http.js';
 import { freePort, start, tempDir, until, which, withOutput, type Running } from '../../test/helpers/interop-programs.js';
 import { startBenchIcecast, type BenchIcecast } from './load-icecast.js';
+import { withNofile } from './load-run.js';
 
 /** One output of the old stack, with the same codec and rate as Antenna's default mount of that name. */
 export interface OldMount {
@@ -85,6 +86,10 @@ export interface NginxParams {
   readonly port: number;
   readonly hlsDir: string;
   readonly icecastPort: number;
+  /** Debian ships 768; the fan-out bench raises it (two descriptors per proxied listener), as a station would. */
+  readonly workerConnections?: number;
+  /** Icecast's path for /listen/ (default "/": /listen/live.mp3 is Icecast's /live.mp3). */
+  readonly upstreamPrefix?: string;
 }
 
 /**
@@ -97,10 +102,10 @@ export function nginxConf(p: NginxParams): string {
   return `daemon off;
 master_process on;
 worker_processes auto;
-user www-data;
+${p.workerConnections ? `worker_rlimit_nofile ${p.workerConnections * 2 + 100};\n` : ''}user www-data;
 pid ${p.dir}/nginx.pid;
 error_log ${p.dir}/nginx-error.log warn;
-events { worker_connections 768; }
+events { worker_connections ${p.workerConnections ?? 768}; }
 http {
   sendfile on;
   tcp_nopush on;
@@ -123,7 +128,7 @@ http {
       add_header Access-Control-Allow-Origin *;
     }
     location /listen/ {
-      proxy_pass http://127.0.0.1:${p.icecastPort}/;
+      proxy_pass http://127.0.0.1:${p.icecastPort}${p.upstreamPrefix ?? '/'};
       proxy_http_version 1.1;
       proxy_buffering off;
       proxy_read_timeout 1h;
@@ -133,6 +138,30 @@ http {
   }
 }
 `;
+}
+
+/** Nginx in the foreground with `nginxConf(p)` (its directory must hold nginx-tmp/); resolves once it answers. */
+export async function startNginx(p: NginxParams): Promise<{ pid: number; close(): Promise<void> }> {
+  const conf = join(p.dir, 'nginx.conf');
+  writeFileSync(conf, nginxConf(p));
+  const [cmd, args] = withNofile('nginx', ['-p', p.dir, '-e', join(p.dir, 'nginx-error.log'), '-c', conf]);
+  const nginx: Running = start(cmd, args);
+  // SIGTERM is Nginx's fast shutdown; the master waits for its workers.
+  const close = async (): Promise<void> => void (await nginx.stop(5000));
+  const base = `http://127.0.0.1:${p.port}`;
+  try {
+    await withOutput(
+      nginx,
+      until(`nginx answering on ${base}`, 15_000, async () => {
+        if (nginx.proc.exitCode !== null) throw new Error('nginx exited');
+        return (await getText(`${base}/`, undefined, 2000)).status > 0 ? true : undefined;
+      }),
+    );
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { pid: nginx.proc.pid!, close };
 }
 
 export interface OldStackProcess {
@@ -199,19 +228,9 @@ export async function startOldStack(opts: { emergencyFile: string }): Promise<Ol
     );
     const liq: Running = start('liquidsoap', [script], { cwd: dir.path });
     owned.push({ close: () => liq.stop(5000) });
-    const conf = join(dir.path, 'nginx.conf');
-    writeFileSync(conf, nginxConf({ dir: dir.path, port: nginxPort, hlsDir, icecastPort: icecast.port }));
-    const nginx: Running = start('nginx', ['-p', dir.path, '-e', join(dir.path, 'nginx-error.log'), '-c', conf]);
-    // SIGTERM is Nginx's fast shutdown; the master waits for its workers.
-    owned.push({ close: () => nginx.stop(5000) });
+    const nginx = await startNginx({ dir: dir.path, port: nginxPort, hlsDir, icecastPort: icecast.port });
+    owned.push(nginx);
     const base = `http://127.0.0.1:${nginxPort}`;
-    await withOutput(
-      nginx,
-      until(`nginx answering on ${base}`, 15_000, async () => {
-        if (nginx.proc.exitCode !== null) throw new Error('nginx exited');
-        return (await getText(`${base}/`, undefined, 2000)).status > 0 ? true : undefined;
-      }),
-    );
     await withOutput(
       liq,
       until('Liquidsoap feeding six Icecast mounts', 30_000, async () => {
@@ -227,7 +246,7 @@ export async function startOldStack(opts: { emergencyFile: string }): Promise<Ol
       processes: [
         { name: 'liquidsoap', pid: liq.proc.pid! },
         { name: 'icecast2', pid: icecast.pid },
-        { name: 'nginx', pid: nginx.proc.pid! },
+        { name: 'nginx', pid: nginx.pid },
       ],
       versions: {
         liquidsoap: firstLine('liquidsoap', ['--version']),

@@ -71,3 +71,13 @@ export async function measureTree(root: number, ms: number): Promise<TreeUsage> 
     processes,
   };
 }
+
+/** measureTree over several roots at once (a stack of separate processes, e.g. Icecast and Nginx), summed. */
+export async function measureTrees(roots: readonly number[], ms: number): Promise<TreeUsage> {
+  const each = await Promise.all(roots.map((r) => measureTree(r, ms)));
+  return {
+    cpuPercent: Math.round(each.reduce((a, u) => a + u.cpuPercent, 0) * 10) / 10,
+    pssMb: Math.round(each.reduce((a, u) => a + u.pssMb, 0) * 10) / 10,
+    processes: each.flatMap((u) => u.processes),
+  };
+}

@@ -80,6 +80,11 @@ function batchSamples(listeners: number): number {
   return Math.round(SAMPLE_RATE / 5);
 }
 
+/** Listeners written per turn of the event loop (~7 ms of write syscalls at ~14 µs each). */
+const FANOUT_SLICE = 500;
+/** Passes waiting at most (each holds a copy of the listener list). */
+const MAX_JOBS = 8;
+
 export class Mount {
   readonly path: string;
   readonly config: MountConfig;
@@ -93,6 +98,9 @@ export class Mount {
   readonly #oggHeaders = new Map<number, Buffer[]>();
   /** Ogg: which rebase a new listener gets, so VLC sees granules start near 0 (see ogg-rebase.ts). */
   readonly oggEpochs = new OggEpochs();
+  /** Passes over the listeners still being written, oldest first (see #append). */
+  readonly #jobs: { entry: Entry; targets: Listener[]; next: number }[] = [];
+  #draining = false;
   #pending: EncodedChunk[] = [];
   #pendingSamples = 0;
   #icy: { title: string; block: Buffer } | undefined;
@@ -170,6 +178,7 @@ export class Mount {
   close(): void {
     this.#unsubscribe();
     this.#unsubscribe = () => undefined;
+    this.#jobs.length = 0;
     for (const l of [...this.listeners]) this.drop(l, 'shutdown');
   }
 
@@ -226,15 +235,44 @@ export class Mount {
       this.#ringBytes -= old.data.length;
     }
     if (this.isOgg) this.#pruneHeaders();
-    const limit = this.#opts.queueBytes;
-    for (const l of this.listeners) {
-      // The socket's own queue is the listener's position in the ring: past the bound it is dropped.
-      if (l.sink.writableLength > limit) {
-        this.drop(l, 'slow');
-        continue;
-      }
-      this.#write(l, e);
+    if (this.#jobs.length === 0 && this.listeners.size <= FANOUT_SLICE) {
+      for (const l of this.listeners) this.#deliver(l, e);
+      return;
     }
+    // Thousands of listeners: one pass would hold the event loop for tens of milliseconds (a write
+    // syscall each), and every connection arriving meanwhile would wait for its first byte. The pass is
+    // cut into slices with the loop free between them. Jobs run in order, so each listener still gets
+    // the entries in order; one who arrives mid-pass had this entry in its burst and is not a target.
+    this.#jobs.push({ entry: e, targets: [...this.listeners], next: 0 });
+    // Bounded: if slices fall this far behind, the backlog is written at once, as before slicing.
+    if (this.#jobs.length > MAX_JOBS) while (this.#jobs.length > 0) this.#slice();
+    if (!this.#draining && this.#jobs.length > 0) {
+      this.#draining = true;
+      setImmediate(this.#drain);
+    }
+  }
+
+  readonly #drain = (): void => {
+    this.#slice();
+    if (this.#jobs.length > 0) setImmediate(this.#drain);
+    else this.#draining = false;
+  };
+
+  #slice(): void {
+    const job = this.#jobs[0];
+    if (!job) return;
+    const end = Math.min(job.targets.length, job.next + FANOUT_SLICE);
+    for (; job.next < end; job.next++) {
+      const l = job.targets[job.next] as Listener;
+      if (l.mount === this) this.#deliver(l, job.entry);
+    }
+    if (job.next === job.targets.length) this.#jobs.shift();
+  }
+
+  #deliver(l: Listener, e: Entry): void {
+    // The socket's own queue is the listener's position in the ring: past the bound it is dropped.
+    if (l.sink.writableLength > this.#opts.queueBytes) this.drop(l, 'slow');
+    else this.#write(l, e);
   }
 
   #pruneHeaders(): void {
