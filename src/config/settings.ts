@@ -261,7 +261,7 @@ export const SETTINGS = {
     'shared',
     '',
     'encoders',
-    'shared: one ffmpeg for every MP3/AAC encode and one for the Vorbis pair (least CPU); isolated: one ffmpeg per encode (a crash takes one mount)',
+    'shared: one ffmpeg for every encode, fed one PCM pipe (least CPU); isolated: one ffmpeg per encode (a crash takes one mount)',
   ),
   aacCoder: def(
     z.enum(['twoloop', 'fast']),

@@ -5,12 +5,16 @@
 // the supervisor (src/supervisor) decides when to call restart(). One death takes every output of
 // the process: src/encoders/index.ts decides which encodes share (ANTENNA_ENCODER_LAYOUT).
 //
-// A "run" is one ffmpeg process = one bitstream (one generation). Input always goes to the newest
-// run; output is emitted only from the oldest, so when an Ogg run is re-chained for a new title (the
-// old one finishes its pages and EOS while the new one starts) the chains leave back to back, in order.
+// A "run" is one ffmpeg process. Input always goes to the newest run; output is emitted only from the
+// oldest, so a replacement's output waits until the run it replaces has drained. Each output's
+// `generation` bumps with every run, and for Vorbis with every new chain: Ogg carries titles only in a
+// chain's comment header, and src/codec/vorbis-chain.ts starts a chain per title in Node, so Vorbis
+// shares the process of every other encode and a title change restarts nothing.
 import type { Logger } from 'pino';
 import { FfmpegChild, type FfmpegExit } from '../ffmpeg/child.js';
-import { multiEncoderArgs, ffmetadata, type EncoderArgsSpec } from '../ffmpeg/args.js';
+import { randomInt } from 'node:crypto';
+import { VorbisChainer } from '../codec/vorbis-chain.js';
+import { multiEncoderArgs, type EncoderArgsSpec } from '../ffmpeg/args.js';
 import { fault, type PipelineFault } from '../errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { EncoderEvents } from '../types/events.js';
@@ -22,7 +26,7 @@ import type { EncoderSnapshot } from '../types/snapshots.js';
 export type { EncoderSnapshot } from '../types/snapshots.js';
 
 export interface EncoderOptions {
-  /** What this process encodes, one output each: all Vorbis (re-chained together on titles) or none. */
+  /** What this process encodes, one output each. */
   readonly specs: readonly EncoderSpec[];
   readonly ffmpegPath: string;
   readonly log: Logger;
@@ -30,7 +34,7 @@ export interface EncoderOptions {
   /** Bound of PCM queued into ffmpeg's stdin; past it the encoder counts as stalled and is restarted. */
   readonly maxQueueBytes?: number;
   readonly oggPageDurationUs?: number;
-  /** Shortest Ogg chain: title changes closer together than this wait (bounds ffmpeg spawns). */
+  /** Shortest Ogg chain: title changes closer together than this wait (each costs listeners headers and a packet). */
   readonly rechainMinMs?: number;
   /** AAC outputs: ffmpeg's AAC coder (unset: the build's default). */
   readonly aacCoder?: EncoderArgsSpec['aacCoder'];
@@ -39,6 +43,13 @@ export interface EncoderOptions {
 /** One output of a run: its own framing, position and held-back output. */
 interface RunOutput {
   readonly framer: Framer;
+  /** Vorbis: the chainer that gives each title its own Ogg chain. */
+  readonly chainer: VorbisChainer | undefined;
+  /** Generation of the chunks now leaving (see EncoderOutput.generation). */
+  generation: number;
+  /** Chain index `generation` was taken for (Vorbis), and the output sample its chain started at. */
+  chain: number;
+  chainStart: number;
   samplesOut: number;
   /** Index into the run's metaPoints of the metadata of the audio now leaving this output. */
   cursor: number;
@@ -51,6 +62,8 @@ interface RunOutput {
 class EncoderOutput implements EncodedStream {
   readonly subscribers = new Set<(chunk: EncodedChunk) => void>();
   bytesOut = 0;
+  /** Last bitstream number handed out: bumps with each run, and for Vorbis with each new chain. */
+  generation = 0;
   constructor(
     readonly key: string,
     readonly spec: EncoderSpec,
@@ -64,7 +77,6 @@ class EncoderOutput implements EncodedStream {
 
 interface Run {
   readonly generation: number;
-  readonly title: string;
   readonly outputs: RunOutput[];
   readonly startedAt: number;
   child: FfmpegChild | undefined;
@@ -86,7 +98,6 @@ export class Encoder {
   readonly #log: Logger;
   readonly #opts: EncoderOptions;
   readonly #outputs: EncoderOutput[];
-  readonly #vorbis: boolean;
   readonly #maxQueue: number;
   /** Oldest first: output comes from runs[0], input goes to the last live run. */
   #runs: Run[] = [];
@@ -102,9 +113,6 @@ export class Encoder {
 
   private constructor(opts: EncoderOptions) {
     if (opts.specs.length === 0) throw new Error('an encoder needs at least one spec');
-    this.#vorbis = opts.specs[0]?.codec === 'vorbis';
-    // Vorbis re-chains on every title (a new process): sharing one with MP3/AAC would restart those too.
-    if (opts.specs.some((s) => (s.codec === 'vorbis') !== this.#vorbis)) throw new Error('Vorbis and other codecs cannot share an encoder');
     this.#outputs = opts.specs.map((s) => new EncoderOutput(encoderKey(s), s));
     this.outputs = this.#outputs;
     this.key = this.#outputs.map((o) => o.key).join('+');
@@ -140,16 +148,11 @@ export class Encoder {
   /** Feeds one programme chunk; never blocks and never throws into the mixer. */
   write(chunk: ProgrammeChunk): void {
     if (this.#closed) return;
-    let live = this.#live();
+    const live = this.#live();
     if (!live) {
       this.#meta = chunk.meta;
       this.#dropped += chunk.pcm.length;
       return;
-    }
-    // Ogg carries titles in the comment header, so a new title starts a new chained stream.
-    if (this.#vorbis && chunk.meta.title !== live.title && performance.now() - live.startedAt >= (this.#opts.rechainMinMs ?? 1000)) {
-      this.#meta = chunk.meta;
-      live = this.#rechain(live);
     }
     if (chunk.meta.seq !== this.#meta.seq || live.metaPoints.length === 0) {
       this.#meta = chunk.meta;
@@ -176,7 +179,7 @@ export class Encoder {
       process: this.key,
       pid: live?.child?.pid,
       running: live?.child?.running ?? false,
-      generation: this.#generation,
+      generation: o.generation,
       stalls: this.#stalls,
       lastError: this.#lastError,
       bytesIn: this.#bytesIn,
@@ -206,8 +209,18 @@ export class Encoder {
   #newRun(): Run {
     const run: Run = {
       generation: ++this.#generation,
-      title: this.#meta.title,
-      outputs: this.#outputs.map((o) => ({ framer: new Framer(o.spec.codec), samplesOut: 0, cursor: 0, backlog: [], backlogBytes: 0 })),
+      outputs: this.#outputs.map((o) => ({
+        framer: new Framer(o.spec.codec),
+        // A random first serial per run: chains of a restarted process never reuse one a player has seen.
+        chainer: o.spec.codec === 'vorbis' ? new VorbisChainer(randomInt(1, 2 ** 31)) : undefined,
+        generation: ++o.generation,
+        chain: 0,
+        chainStart: 0,
+        samplesOut: 0,
+        cursor: 0,
+        backlog: [],
+        backlogBytes: 0,
+      })),
       startedAt: performance.now(),
       child: undefined,
       pending: [],
@@ -230,12 +243,10 @@ export class Encoder {
   }
 
   async #doSpawn(run: Run): Promise<void> {
-    const vorbis = this.#vorbis;
     const args = multiEncoderArgs(
       this.#outputs.map((o) => ({
         ...o.spec,
         oggPageDurationUs: this.#opts.oggPageDurationUs ?? 40_000,
-        metadataOnFd3: vorbis,
         ...(o.spec.codec === 'aac' && this.#opts.aacCoder ? { aacCoder: this.#opts.aacCoder } : {}),
       })),
     );
@@ -247,7 +258,6 @@ export class Encoder {
         log: this.#log,
         role: 'encoder',
         extraOutputs: this.#outputs.length - 1,
-        ...(vorbis ? { fd3: ffmetadata(run.title) } : {}),
       });
     } catch (err) {
       this.#died(run, fault('FFMPEG_START_FAILED', (err as Error).message, false, err), undefined, []);
@@ -275,34 +285,51 @@ export class Encoder {
     this.events.emit('started', { key: this.key, generation: run.generation, pid: child.pid });
   }
 
-  #rechain(old: Run): Run {
-    // The old chain finishes by itself (ffmpeg flushes and writes its EOS page on end of input).
-    old.child?.endInput();
-    const run = this.#newRun();
-    this.#spawn(run).catch(() => undefined); // a failed spawn is reported as `died`
-    return run;
-  }
-
   #onOutput(run: Run, index: number, data: Buffer): void {
     const out = run.outputs[index] as RunOutput;
     const stream = this.#outputs[index] as EncoderOutput;
     for (const f of out.framer.push(data)) {
       const meta = this.#metaAt(run, out);
-      out.samplesOut += f.samples;
-      const chunk: EncodedChunk = {
-        data: f.data,
-        meta,
-        generation: run.generation,
-        frames: f.frames,
-        samples: f.samples,
-        frameEnds: f.frameEnds,
-        oggHeader: f.oggHeader,
-      };
-      if (this.#runs[0] === run) this.#emit(stream, chunk);
-      else if (out.backlogBytes + f.data.length <= this.#maxQueue) {
-        out.backlog.push(chunk);
-        out.backlogBytes += f.data.length;
+      if (!out.chainer) {
+        out.samplesOut += f.samples;
+        const { data: d, frames, samples, frameEnds, oggHeader } = f;
+        this.#pass(run, out, stream, { data: d, meta, generation: out.generation, frames, samples, frameEnds, oggHeader });
+        continue;
       }
+      // Ogg: the page goes out in a chain for its title; a new title waits until the chain is old enough.
+      const chainer = out.chainer;
+      const minSamples = ((this.#opts.rechainMinMs ?? 1000) / 1000) * SAMPLE_RATE;
+      const keep = chainer.chain >= 0 && out.samplesOut - out.chainStart < minSamples;
+      const title = keep ? chainer.title : meta.title;
+      for (const p of chainer.page(f.data, title)) {
+        if (p.chain !== out.chain) {
+          out.chain = p.chain;
+          out.chainStart = out.samplesOut;
+          // The run's first chain keeps the run's generation; every later one is a new bitstream.
+          if (p.chain > 0) out.generation = ++stream.generation;
+          if (p.chain > 0) this.#log.info({ output: stream.key, generation: out.generation }, 'ogg chain started');
+        }
+        const audio = !p.header && p.data.length > 27;
+        this.#pass(run, out, stream, {
+          data: p.data,
+          meta,
+          generation: out.generation,
+          frames: audio ? f.frames : 0,
+          samples: audio ? f.samples : 0,
+          frameEnds: [p.data.length],
+          oggHeader: p.header,
+        });
+      }
+      out.samplesOut += f.samples;
+    }
+  }
+
+  /** Emits a chunk of the oldest run, or holds it back while an older run drains. */
+  #pass(run: Run, out: RunOutput, stream: EncoderOutput, chunk: EncodedChunk): void {
+    if (this.#runs[0] === run) this.#emit(stream, chunk);
+    else if (out.backlogBytes + chunk.data.length <= this.#maxQueue) {
+      out.backlog.push(chunk);
+      out.backlogBytes += chunk.data.length;
     }
   }
 

@@ -1,9 +1,9 @@
 // The encoders stage: every distinct codec + bitrate/quality encoded once, fed from the programme and
 // watched by the supervisor. Mounts and HLS tiers that ask for the same spec share one encode
 // (acquire()). Which encodes share an ffmpeg process is the layout: `shared` (default) runs every
-// MP3/AAC encode in one process and the Vorbis encodes in another (they re-chain on each title);
-// `isolated` runs one process per encode, so a crash takes one mount instead of several, for more
-// CPU (measured in `npm run bench -- encoders`; the README has the figures).
+// encode in one process, fed one PCM pipe (Vorbis titles are chained in Node, so nothing restarts on
+// a title); `isolated` runs one process per encode, so a crash takes one mount instead of several,
+// for more CPU (measured in `npm run bench -- encoders`; the README has the figures).
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -63,7 +63,7 @@ export function planProcesses(specs: readonly EncoderSpec[], layout: EncoderLayo
   }
   const all = [...unique.values()];
   if (layout === 'isolated') return all.map((s) => [s]);
-  return [all.filter((s) => s.codec !== 'vorbis'), all.filter((s) => s.codec === 'vorbis')].filter((g) => g.length > 0);
+  return all.length > 0 ? [all] : [];
 }
 
 /** Starts the encodes of every configured mount (and extraSpecs); resolves when all of them are running. */

@@ -41,12 +41,6 @@ export interface EncoderArgsSpec {
   /** Ogg page duration in microseconds (bounds Ogg latency). */
   readonly oggPageDurationUs?: number;
   /**
-   * Ogg only: read global metadata (the Vorbis comment, i.e. the title) from an ffmetadata document on
-   * file descriptor 3 (see `ffmetadata()`). Titles come from the network, so they never go on the
-   * command line: an argument cannot hold a NUL byte, and spawn() throws on one.
-   */
-  readonly metadataOnFd3?: boolean;
-  /**
    * AAC only: ffmpeg's native AAC coder, pinned so the sound does not change with the binary (4.1
    * defaults to `fast`, 5.1 to `twoloop`). Unset: the build's default.
    */
@@ -63,9 +57,6 @@ const PCM_IN = [
   // Without the probe limits ffmpeg reads ~1.2 s of PCM before its first output (measured with 4.1).
   '-fflags', '+nobuffer', '-probesize', '32', '-analyzeduration', '0',
   '-f', FFMPEG_PCM_FORMAT, '-ar', String(SAMPLE_RATE), '-ac', String(CHANNELS), '-channel_layout', 'stereo',
-  // With a second input (Ogg's metadata on fd 3) ffmpeg 5.1 reads each input on its own thread and
-  // warns once the default 8-packet queue fills (seen at start-up); 64 packets of 20 ms is ample.
-  '-thread_queue_size', '64',
   '-i', 'pipe:0',
 ] as const;
 
@@ -86,27 +77,20 @@ export function encoderArgs(spec: EncoderArgsSpec): string[] {
   return multiEncoderArgs([spec]);
 }
 
-/**
- * File descriptors of `count` outputs: stdout first, then the pipes after stderr, or after fd 3 when
- * that carries the metadata document (FfmpegChild's `extraOutputs` numbers them the same way).
- */
-export function outputFds(count: number, metadataOnFd3: boolean): number[] {
-  return Array.from({ length: count }, (_, i) => (i === 0 ? 1 : i + (metadataOnFd3 ? 3 : 2)));
+/** File descriptors of `count` outputs: stdout first, then the pipes after stderr (FfmpegChild's `extraOutputs`). */
+export function outputFds(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => (i === 0 ? 1 : i + 2));
 }
 
 /**
- * One ffmpeg encoding the same PCM one or more ways, each output on its own pipe (see outputFds). With
- * `metadataOnFd3` (set on the first spec; Ogg) every output takes its global metadata from fd 3.
+ * One ffmpeg encoding the same PCM one or more ways, each output on its own pipe (see outputFds). No
+ * title is ever given to ffmpeg: Ogg titles are chained in Node (src/codec/vorbis-chain.ts), and MP3/AAC
+ * carry none in the stream.
  */
 export function multiEncoderArgs(specs: readonly EncoderArgsSpec[]): string[] {
-  const metadata = specs[0]?.metadataOnFd3 === true;
-  const fds = outputFds(specs.length, metadata);
-  const map = metadata ? ['-map', '0:a', '-map_metadata', '1'] : specs.length > 1 ? ['-map', '0:a'] : [];
-  return [
-    ...PCM_IN,
-    ...(metadata ? ['-f', 'ffmetadata', '-i', 'pipe:3'] : []),
-    ...specs.flatMap((s, i) => [...map, ...encoderOutput(s, `pipe:${fds[i] as number}`)]),
-  ];
+  const fds = outputFds(specs.length);
+  const map = specs.length > 1 ? ['-map', '0:a'] : [];
+  return [...PCM_IN, ...specs.flatMap((s, i) => [...map, ...encoderOutput(s, `pipe:${fds[i] as number}`)])];
 }
 
 /** Demuxers an uploaded emergency file may be read with (forced: an upload is never probed as a playlist or concat list). */
@@ -127,14 +111,4 @@ export function uploadCheckArgs(path: string, demuxer: UploadDemuxer): string[] 
     '-i', `file:${path}`,
     '-vn', '-ac', String(CHANNELS), '-ar', String(SAMPLE_RATE), '-f', FFMPEG_PCM_FORMAT, 'pipe:1',
   ];
-}
-
-/**
- * An ffmetadata document (ffmpeg's `-f ffmetadata` format) setting `title`. `=`, `;`, `#`, `\` and line
- * breaks are escaped with a backslash, as the format requires; a NUL ends the text for ffmpeg's
- * reader, so NULs are dropped here too (titles are already cleaned where they are stored).
- */
-export function ffmetadata(title: string): Buffer {
-  const escaped = title.replace(/\0/g, '').replace(/[=;#\\\n\r]/g, (c) => `\\${c}`);
-  return Buffer.from(`;FFMETADATA1\ntitle=${escaped}\n`, 'utf8');
 }

@@ -1,7 +1,7 @@
 // One running ffmpeg process: started (or failed to start), stderr split into logged lines with the
 // last few kept for the `exit` report, and stopped with SIGTERM then SIGKILL after a grace period.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { AntennaError } from '../errors.js';
 import type { FfmpegChildEvents, FfmpegExit } from '../types/events.js';
@@ -18,13 +18,8 @@ export interface FfmpegChildOptions {
   readonly role: FfmpegRole;
   readonly stderrTailLines?: number;
   /**
-   * Bytes handed to ffmpeg on file descriptor 3 (`pipe:3`), then closed: data that must not travel on
-   * the command line (titles from the network, see encoderArgs).
-   */
-  readonly fd3?: Buffer;
-  /**
-   * Extra output pipes beyond stdout, on the file descriptors after fd 3 (or after stderr when there is
-   * no fd 3): one ffmpeg encoding several outputs (see multiEncoderArgs). Read them through `outputs`.
+   * Extra output pipes beyond stdout, on the file descriptors after stderr: one ffmpeg encoding several
+   * outputs (see multiEncoderArgs). Read them through `outputs`.
    */
   readonly extraOutputs?: number;
 }
@@ -37,7 +32,6 @@ export class FfmpegChild {
   readonly #tail: string[] = [];
   readonly #tailMax: number;
   readonly #role: FfmpegRole;
-  readonly #hasFd3: boolean;
   #partial = '';
   #requested = false;
   #exit: FfmpegExit | undefined;
@@ -47,7 +41,6 @@ export class FfmpegChild {
     this.#log = opts.log;
     this.#tailMax = opts.stderrTailLines ?? 20;
     this.#role = opts.role;
-    this.#hasFd3 = opts.fd3 !== undefined;
     this.events = new TypedEmitter<FfmpegChildEvents>(opts.log);
     proc.stderr.setEncoding('utf8');
     proc.stderr.on('data', (s: string) => this.#onStderr(s));
@@ -70,7 +63,7 @@ export class FfmpegChild {
       let proc: ChildProcessWithoutNullStreams;
       try {
         // With more pipes the type loses its "without null streams" shape; stdin/stdout/stderr are still pipes.
-        const extra = Array.from({ length: (opts.fd3 ? 1 : 0) + (opts.extraOutputs ?? 0) }, () => 'pipe' as const);
+        const extra = Array.from({ length: opts.extraOutputs ?? 0 }, () => 'pipe' as const);
         proc = spawn(opts.ffmpegPath, opts.args, { stdio: ['pipe', 'pipe', 'pipe', ...extra] }) as ChildProcessWithoutNullStreams;
       } catch (err) {
         // spawn() throws synchronously on arguments it cannot pass (e.g. a NUL byte).
@@ -86,11 +79,6 @@ export class FfmpegChild {
       proc.once('spawn', () => {
         proc.off('error', onError);
         proc.on('error', (err) => opts.log.error({ err }, 'ffmpeg process error'));
-        const fd3 = proc.stdio[3] as Writable | null | undefined;
-        if (opts.fd3 && fd3) {
-          fd3.on('error', (err) => opts.log.debug({ err }, 'ffmpeg fd 3 error'));
-          fd3.end(opts.fd3);
-        }
         resolve(new FfmpegChild(proc, opts));
       });
     });
@@ -98,12 +86,7 @@ export class FfmpegChild {
 
   /** Every output pipe: stdout first, then the extra outputs in order. */
   get outputs(): Readable[] {
-    const first = this.#firstExtra;
-    return [this.proc.stdout, ...(this.proc.stdio.slice(first) as Readable[])];
-  }
-
-  get #firstExtra(): number {
-    return this.#hasFd3 ? 4 : 3;
+    return [this.proc.stdout, ...(this.proc.stdio.slice(3) as Readable[])];
   }
 
   get pid(): number | undefined {

@@ -290,11 +290,11 @@ describe('encoder alerts on the real server', () => {
     const r = await rig();
     r.source('primary');
     await waitFor(() => r.onAir() === 'primary', 'primary on air');
-    // The alert names the ffmpeg process (the supervised unit): every MP3/AAC encode shares one.
+    // The alert names the ffmpeg process (the supervised unit): every encode shares one.
     const enc = (): { pid: number | undefined; process: string } | undefined =>
       r.t.antenna.snapshot().encoders.find((e) => e.key === 'mp3-320k');
     const key = enc()?.process as string;
-    expect(key).toBe('mp3-320k+mp3-128k+aac-128k+aac-64k+aac-192k');
+    expect(key).toBe('mp3-320k+mp3-128k+aac-128k+aac-64k+vorbis-q6+vorbis-q2+aac-192k');
     const pid = (): number | undefined => enc()?.pid;
     for (let i = 0; i < 3; i++) {
       const before = pid();

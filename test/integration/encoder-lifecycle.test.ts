@@ -87,11 +87,12 @@ describe('encoder lifecycle', () => {
     cleanup.push(programme.subscribe((c) => enc.write(c)) as () => void);
     await waitFor(() => chunks.some((c) => c.samples > 0), 'first audio', 5000);
 
-    // The next chain (a new title) cannot start: its ffmpeg is gone.
+    // The process dies and its replacement cannot start: its ffmpeg is gone.
     unlinkSync(ffmpeg);
-    const failed = new Promise<string>((r) => enc.events.once('died', (d) => r(d.fault.code)));
-    programme.setTitle('two');
-    expect(await failed).toBe('FFMPEG_START_FAILED');
+    const codes: string[] = [];
+    enc.events.on('died', (d) => codes.push(d.fault.code));
+    process.kill(enc.snapshot()[0]?.pid as number, 'SIGKILL');
+    await waitFor(() => codes.includes('FFMPEG_START_FAILED'), 'a failed start', 5000);
     // ffmpeg is back: the supervisor's restart succeeds and audio flows again, in a new generation.
     symlinkSync(resolveFfmpegPath(undefined), ffmpeg);
     const gen = Math.max(...chunks.map((c) => c.generation));
@@ -174,17 +175,38 @@ describe('one ffmpeg, several encodes', () => {
     expect(supervisor.snapshot()[0]?.name).toBe('vorbis-q6+vorbis-q2');
   });
 
-  it('refuses to mix Vorbis with other codecs in one process', async () => {
-    await expect(
-      Encoder.create({
-        specs: [
-          { codec: 'vorbis', quality: 2 },
-          { codec: 'mp3', bitrate: 128_000 },
-        ],
-        ffmpegPath: resolveFfmpegPath(undefined),
-        log,
-        initialMeta: { title: 't', tier: 'emergency', seq: 0 },
-      }),
-    ).rejects.toThrow(/cannot share/);
+  it('runs Vorbis beside MP3 in one process: a title starts a new Ogg chain and restarts nothing', async () => {
+    const programme = createSineProgramme({ title: 'one' });
+    cleanup.push(() => programme.close());
+    const enc = await Encoder.create({
+      specs: [
+        { codec: 'mp3', bitrate: 128_000 },
+        { codec: 'vorbis', quality: 2 },
+      ],
+      ffmpegPath: resolveFfmpegPath(undefined),
+      log,
+      initialMeta: programme.currentMeta,
+      rechainMinMs: 0,
+    });
+    cleanup.push(() => enc.close());
+    const got = enc.outputs.map(() => [] as EncodedChunk[]);
+    enc.outputs.forEach((o, i) => o.subscribe((c) => got[i]?.push(c)));
+    cleanup.push(programme.subscribe((c) => enc.write(c)) as () => void);
+    await waitFor(() => got.every((g) => g.some((c) => c.samples > 0)), 'audio on both', 8000);
+    const pid = enc.snapshot()[0]?.pid;
+    programme.setTitle('two');
+    const [mp3, ogg] = got as [EncodedChunk[], EncodedChunk[]];
+    await waitFor(() => ogg.some((c) => c.generation === 2 && c.samples > 0), 'the second chain', 8000);
+    await waitFor(() => mp3.some((c) => c.meta.title === 'two'), 'the title on the MP3 output', 8000);
+    // The same process, and the MP3 bitstream never restarted.
+    expect(enc.snapshot().map((x) => x.pid)).toEqual([pid, pid]);
+    expect(new Set(mp3.map((c) => c.generation))).toEqual(new Set([1]));
+    // The old chain ends with an EOS page before the new chain's headers, which carry the new title.
+    const i = ogg.findIndex((c) => c.generation === 2);
+    expect(ogg[i - 1]?.generation).toBe(1);
+    expect(((ogg[i - 1]?.data[5] ?? 0) & 0x04) !== 0).toBe(true);
+    const head = Buffer.concat(ogg.filter((c) => c.generation === 2 && c.oggHeader).map((c) => c.data));
+    expect(head.includes(Buffer.from('TITLE=two'))).toBe(true);
+    expect(ogg.filter((c) => c.generation === 2 && c.samples > 0).every((c) => c.meta.title === 'two')).toBe(true);
   });
 });

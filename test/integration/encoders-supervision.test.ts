@@ -65,7 +65,7 @@ describe('encoder supervision', () => {
     expect(d.pcm.length / 4 / 44100).toBeGreaterThan(2);
   });
 
-  it('shared layout: one kill restarts every encode of that process together; the Vorbis process is untouched', async () => {
+  it('shared layout: every encode, Vorbis too, in one process; one kill restarts them together and their listeners stay', async () => {
     const shared = await startOutputs(
       {
         mounts: [
@@ -78,23 +78,28 @@ describe('encoder supervision', () => {
     );
     try {
       const at = (key: string) => shared.encoders.snapshot().find((x) => x.key === key);
-      expect(at('mp3-320k')?.process).toBe('mp3-320k+aac-64k');
-      expect(at('mp3-320k')?.pid).toBe(at('aac-64k')?.pid);
+      expect(at('mp3-320k')?.process).toBe('mp3-320k+aac-64k+vorbis-q2');
+      expect(new Set(['mp3-320k', 'aac-64k', 'vorbis-q2'].map((k) => at(k)?.pid)).size).toBe(1);
       const l = listen(shared.port, '/listen/live.aac');
+      const ogg = listen(shared.port, '/listen/live.ogg');
       await l.waitForBytes(8000);
+      await ogg.waitForBytes(8000);
       const before = at('mp3-320k');
-      const vorbis = at('vorbis-q2')?.pid;
+      const oggBefore = at('vorbis-q2');
       process.kill(before?.pid as number, 'SIGKILL');
-      const restarted = () => shared.supervisor.snapshot().find((x) => x.name === 'mp3-320k+aac-64k')?.restarts === 1;
+      const restarted = () => shared.supervisor.snapshot().find((x) => x.name === 'mp3-320k+aac-64k+vorbis-q2')?.restarts === 1;
       await until(() => restarted() && at('mp3-320k')?.running === true, 5000, 'shared restart');
       expect(at('aac-64k')?.pid).toBe(at('mp3-320k')?.pid);
+      expect(at('vorbis-q2')?.pid).toBe(at('mp3-320k')?.pid);
       expect(at('aac-64k')?.generation).toBe((before?.generation ?? 0) + 1);
-      expect(at('vorbis-q2')?.pid).toBe(vorbis);
-      // The listener of the other encode in that process kept its connection and gets audio again.
-      const n = l.audioBytes();
-      await l.waitForBytes(n + 8000, 5000);
-      expect(l.socket.destroyed).toBe(false);
-      l.close();
+      expect(at('vorbis-q2')?.generation).toBeGreaterThan(oggBefore?.generation ?? 0);
+      // Listeners of the process's encodes kept their connections and get audio again.
+      for (const x of [l, ogg]) {
+        const n = x.audioBytes();
+        await x.waitForBytes(n + 8000, 5000);
+        expect(x.socket.destroyed).toBe(false);
+        x.close();
+      }
     } finally {
       await shared.close();
     }

@@ -190,10 +190,10 @@ describe.skipIf(skip !== undefined)(`VLC 3.0 plays every mount${skip ? ` (skippe
     const auth = `Basic ${Buffer.from(`source:${s.sourcePassword}`).toString('base64')}`;
     const res = await fetch(`http://127.0.0.1:${s.ports.primary}/admin/metadata?${q}`, { headers: { authorization: auth } });
     expect(res.status, await res.text()).toBe(200);
-    // The Vorbis encoder process (live.ogg is one of its outputs) starts a new run, i.e. a new chain, for the new title.
+    // live.ogg's encode (vorbis-q6) starts a new chain for the new title, in the same process.
     await s.waitForLog(
       'a new Ogg chain on vorbis-q6',
-      (l) => l.msg === 'encoder started' && String(l.encoder).split('+').includes('vorbis-q6') && Number(l.generation) >= 2,
+      (l) => l.msg === 'ogg chain started' && l.output === 'vorbis-q6' && Number(l.generation) >= 2,
       20_000,
       since,
     );
