@@ -2,7 +2,6 @@
 // (standby inputs too, so a switch plays live audio), measures levels, asks the pure selector which
 // tier is on air, crossfades on a switch, and hands the frame to subscribers. Frames are due by a
 // monotonic clock, never by input arrival: late timer ticks produce every frame that is due.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { HoldTier, InputId, OnAirMeta, ProgrammeChunk, ProgrammeSource, SourceInfo, Tier } from '../types/contracts.js';
 import { CHANNELS, msToSamples } from '../types/pcm.js';
@@ -43,7 +42,6 @@ export class Mixer implements ProgrammeSource {
   readonly #selector: Selector;
   readonly #timeline: Timeline;
   readonly #subscribers = new Set<(c: ProgrammeChunk) => void>();
-  readonly #loopDelay: ReturnType<typeof monitorEventLoopDelay>;
   #meta: OnAirMeta;
   readonly #crossfader = new Crossfader();
   #startMs = 0;
@@ -66,7 +64,6 @@ export class Mixer implements ProgrammeSource {
     this.#selector = new Selector(opts.config.returnHoldSeconds * 1000);
     this.#timeline = new Timeline(opts.config.timelineSize);
     this.#meta = Object.freeze({ title: opts.config.emergencyTitle, tier: 'emergency', seq: 0 });
-    this.#loopDelay = monitorEventLoopDelay({ resolution: 10 });
   }
 
   static async create(opts: MixerOptions): Promise<Mixer> {
@@ -149,7 +146,6 @@ export class Mixer implements ProgrammeSource {
       framesProduced: this.#frames,
       samplesProduced: this.#frames * this.#frame,
       clockSkippedFrames: this.#skipped,
-      eventLoopDelayP99Ms: Math.round(this.#loopDelay.percentile(99) / 1e4) / 100,
       inputs: [this.#inputs.primary.snapshot(now), this.#inputs.fallback.snapshot(now)],
       emergency: this.#emergency.snapshot(),
       timeline: this.#timeline.list(),
@@ -160,14 +156,12 @@ export class Mixer implements ProgrammeSource {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
-    this.#loopDelay.disable();
     await this.#emergency.close();
     this.#subscribers.clear();
     this.events.removeAllListeners();
   }
 
   #start(): void {
-    this.#loopDelay.enable();
     this.#startMs = performance.now();
     // Tick at half a frame: each tick produces every frame that is due by the clock.
     this.#timer = setInterval(() => this.#tick(), Math.max(2, this.#cfg.frameMs / 2));

@@ -143,7 +143,6 @@ export interface MixerSnapshot {
   readonly framesProduced: number;
   readonly samplesProduced: number;
   readonly clockSkippedFrames: number;
-  readonly eventLoopDelayP99Ms: number;
   readonly inputs: readonly MixerInputSnapshot[];
   readonly emergency: EmergencySnapshot;
   readonly timeline: readonly TimelineEntry[];
