@@ -147,7 +147,9 @@ export async function runLevels(
     out.push(level);
     log(
       `N=${n}: ${level.cpuPercent} % of a core, PSS ${level.pssMb} MB, full rate ${(level.fullRateShare * 100).toFixed(2)} %, ` +
-        `first byte p50 ${level.ttfbMs.p50} / p99 ${level.ttfbMs.p99} ms, loop p99 ${level.loopDelayMs?.p99 ?? '-'} ms, ` +
+        `first byte p50 ${level.ttfbMs.p50} / p99 ${level.ttfbMs.p99} ms` +
+        (level.handshakeMs ? ` (TLS handshake p50 ${level.handshakeMs.p50} / p99 ${level.handshakeMs.p99} ms)` : '') +
+        `, loop p99 ${level.loopDelayMs?.p99 ?? '-'} ms, ` +
         `slow drops ${slow}, closed ${level.dropped}, longest gap ${level.decoded.longestSilenceMs} ms, warnings ${level.serverWarnings ?? '-'}, ` +
         `client ${level.client.cpuPercent} %, others ${level.otherCpuPercent} %`,
     );

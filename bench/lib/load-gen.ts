@@ -2,6 +2,10 @@
 // N raw `net` listeners on one mount, opened at a fixed rate, each reading whatever arrives (real time).
 // Bytes are counted, never decoded; every read lands in one shared buffer, so 10,000 sockets cost no
 // allocation per read. Prints JSON lines: {ev:'opened'}, {ev:'window-start'}, then {ev:'result'}.
+// ANTENNA_BENCH_GEN_DUMP=<file>: also writes one line per TLS listener (opened at ms, handshake ms,
+// first byte ms, share of the window's bytes received; -1 = never), to see when in the ramp the
+// late ones opened.
+import { writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -30,6 +34,8 @@ export interface LoadGenResult {
   readonly ok: number;
   readonly refused: number;
   readonly ttfbMs: { p50: number; p99: number; max: number };
+  /** TLS listeners: time from opening to the completed handshake (the part of the first byte spent in TLS). */
+  readonly handshakeMs?: { p50: number; p99: number; max: number; done: number };
   readonly windowS: number;
   /** Share of the n listeners that received ≥ 99 % of bytesPerSecond × window. */
   readonly fullRateShare: number;
@@ -48,6 +54,8 @@ const pct = (sorted: ArrayLike<number>, p: number): number =>
 const n = opts.n;
 const bytes = new Float64Array(n);
 const ttfb = new Float64Array(n).fill(-1);
+const handshake = new Float64Array(n).fill(-1);
+const openedAt = new Float64Array(n);
 const status = new Int8Array(n); // 0 = no head yet, 1 = 200, -1 = anything else
 const closedEarly = new Uint8Array(n);
 const sockets: { destroy(): void }[] = [];
@@ -58,6 +66,7 @@ let ending = false;
 /** A TLS listener (HTTP/1.1 or h2): certificate not verified (the bench's is self-signed), bytes counted per 'data'. */
 function openTls(i: number): void {
   const t = performance.now();
+  openedAt[i] = t;
   const first = (ok: boolean): void => {
     if (ttfb[i] !== -1) return;
     ttfb[i] = performance.now() - t;
@@ -65,6 +74,7 @@ function openTls(i: number): void {
   };
   if (opts.protocol === 'h2') {
     const session = http2.connect(`https://${opts.host}:${opts.port}`, { rejectUnauthorized: false, servername: 'localhost' });
+    session.once('connect', () => (handshake[i] = performance.now() - t));
     session.on('error', () => undefined);
     session.on('close', () => {
       if (!ending) closedEarly[i] = 1;
@@ -83,7 +93,10 @@ function openTls(i: number): void {
     rejectUnauthorized: false,
     ALPNProtocols: ['http/1.1'],
   });
-  s.on('secureConnect', () => s.write(request));
+  s.on('secureConnect', () => {
+    handshake[i] = performance.now() - t;
+    s.write(request);
+  });
   s.on('data', (c: Buffer) => {
     if (ttfb[i] === -1) first(/^HTTP\/1\.[01] 200/.test(c.subarray(0, 16).toString('latin1')));
     bytes[i] = (bytes[i] as number) + c.length;
@@ -160,6 +173,7 @@ async function main(): Promise<void> {
   }
   ratios.sort();
   const firsts = Float64Array.from([...ttfb].filter((x) => x >= 0)).sort();
+  const shakes = Float64Array.from([...handshake].filter((x) => x >= 0)).sort();
   let ok = 0;
   let refused = 0;
   let dropped = 0;
@@ -175,6 +189,9 @@ async function main(): Promise<void> {
     ok,
     refused,
     ttfbMs: { p50: round(pct(firsts, 50)), p99: round(pct(firsts, 99)), max: round(firsts.at(-1) ?? -1) },
+    ...(opts.protocol === 'https' || opts.protocol === 'h2'
+      ? { handshakeMs: { p50: round(pct(shakes, 50)), p99: round(pct(shakes, 99)), max: round(shakes.at(-1) ?? -1), done: shakes.length } }
+      : {}),
     windowS: round(windowS, 2),
     fullRateShare: round(full / n, 4),
     receivedRatio: { min: round(ratios[0] ?? 0, 4), p1: round(pct(ratios, 1), 4), p50: round(pct(ratios, 50), 4) },
@@ -182,6 +199,13 @@ async function main(): Promise<void> {
     client: { cpuPercent: round(((cpu.user + cpu.system) / 1e6 / windowS) * 100), loopDelayP99Ms: round(loopP99) },
   };
   emit({ ev: 'result', result });
+  const dump = process.env.ANTENNA_BENCH_GEN_DUMP;
+  if (dump) {
+    const row = (i: number): string =>
+      [openedAt[i] as number, handshake[i] as number, ttfb[i] as number].map((x) => Math.round(x)).join(' ') +
+      ` ${round(((end[i] as number) - (start[i] as number)) / expected, 3)}`;
+    writeFileSync(dump, Array.from({ length: n }, (_, i) => row(i)).join('\n') + '\n');
+  }
   ending = true;
   for (const s of sockets) s.destroy();
   loop.disable();

@@ -4,7 +4,7 @@ import type { Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/load.js';
-import type { Mount, Listener } from './mount.js';
+import { WRITE_COST, type Mount, type Listener } from './mount.js';
 import type { Counters } from './stats-tree.js';
 import {
   CORS_ALLOW_HEADERS,
@@ -149,6 +149,8 @@ function admitListener(
     id: opts.nextListenerId(),
     sink,
     httpVersion,
+    writeCost:
+      httpVersion === 2 ? WRITE_COST.h2 : (sink as Socket & { encrypted?: boolean }).encrypted === true ? WRITE_COST.tls : WRITE_COST.plain,
     ip: req.ip,
     userAgent: String(req.headers['user-agent'] ?? ''),
     connectedAt: Date.now(),

@@ -37,6 +37,8 @@ export interface Listener {
   readonly sink: ListenerSink;
   /** 1 for HTTP/1.x (ICY possible), 2 for HTTP/2 (no ICY: titles reach h2 players through the API). */
   readonly httpVersion: 1 | 2;
+  /** One write's cost by transport (WRITE_COST): sets the mount's batch size. */
+  readonly writeCost: number;
   readonly ip: string;
   readonly userAgent: string;
   readonly connectedAt: number;
@@ -67,20 +69,30 @@ export interface MountOptions {
 }
 
 /**
- * Listener writes are batched by how many listeners there are: with few, every frame goes out at once
- * (latency is the product); with thousands, ~100 ms, then ~200 ms, of audio per write keeps writes per
- * second bounded (5 a second per listener, not 40). Each write costs the same whatever its size, and
- * far more through TLS and HTTP/2 framing (measured in `npm run bench -- tls`); listeners hold seconds
- * of burst, so 200 ms more at the edge is never heard.
+ * What one write to a listener costs next to one to a plain HTTP socket: the main thread's time per
+ * write measured with `npm run bench -- tls` (2026-11-30; CPU per 1,000 listeners above idle over
+ * their writes a second) was ~7–11 µs plain, ~18–22 µs HTTPS/1.1 (a TLS record each) and ~27–33 µs
+ * over h2 (nghttp2 framing, a TLS record, and a second write request per session).
  */
-function batchSamples(listeners: number): number {
-  if (listeners <= 200) return 1;
-  if (listeners <= 2000) return Math.round(SAMPLE_RATE / 20);
-  if (listeners <= 4000) return Math.round(SAMPLE_RATE / 10);
+export const WRITE_COST = { plain: 1, tls: 2, h2: 4 } as const;
+
+/**
+ * Listener writes are batched by what a pass over the listeners costs (their WRITE_COST summed): with
+ * few, every frame goes out at once (latency is the product); with thousands, ~100 ms, then ~200 ms, of
+ * audio per write keeps writes per second bounded (5 a second per listener, not 40). Each write costs
+ * the same whatever its size; weighing listeners by their transport matters because h2 listeners
+ * counted as plain ones were written 20 times a second up to 2,000 of them, which alone took the
+ * whole main thread while 500 h2 listeners a second connected (`npm run bench -- tls`). Listeners
+ * hold seconds of burst, so 200 ms more at the edge is never heard.
+ */
+export function batchSamples(writeCost: number): number {
+  if (writeCost <= 200) return 1;
+  if (writeCost <= 2000) return Math.round(SAMPLE_RATE / 20);
+  if (writeCost <= 4000) return Math.round(SAMPLE_RATE / 10);
   return Math.round(SAMPLE_RATE / 5);
 }
 
-/** Listeners written per turn of the event loop (~7 ms of write syscalls at ~14 µs each). */
+/** WRITE_COST written per turn of the event loop: 500 plain listeners (~7 ms of write syscalls), 125 over h2. */
 const FANOUT_SLICE = 500;
 /** Passes waiting at most (each holds a copy of the listener list). */
 const MAX_JOBS = 8;
@@ -111,6 +123,8 @@ export class Mount {
   bytesIn = 0;
   meta: OnAirMeta | undefined;
   #generation = -1;
+  /** WRITE_COST of the listeners here, summed. */
+  #writeCost = 0;
 
   private constructor(opts: MountOptions) {
     this.#opts = opts;
@@ -138,6 +152,7 @@ export class Mount {
   attach(l: Listener, head: Buffer | undefined, arriving = head !== undefined): void {
     l.mount = this;
     this.listeners.add(l);
+    this.#writeCost += l.writeCost;
     if (this.listeners.size > this.peak) this.peak = this.listeners.size;
     if (arriving) this.#opts.events.emit('listener-connected', { ...this.#info(l), at: Date.now() });
     l.sink.cork();
@@ -150,6 +165,7 @@ export class Mount {
   detach(l: Listener): boolean {
     if (l.mount !== this) return false;
     this.listeners.delete(l);
+    this.#writeCost -= l.writeCost;
     l.mount = undefined;
     if (l.oggEpoch) this.oggEpochs.leave(l.oggEpoch);
     l.oggEpoch = undefined;
@@ -193,7 +209,7 @@ export class Mount {
     }
     this.#pending.push(c);
     this.#pendingSamples += c.samples;
-    if (this.#pendingSamples >= batchSamples(this.listeners.size)) this.#flush();
+    if (this.#pendingSamples >= batchSamples(this.#writeCost)) this.#flush();
   }
 
   #pushHeader(c: EncodedChunk): void {
@@ -235,7 +251,7 @@ export class Mount {
       this.#ringBytes -= old.data.length;
     }
     if (this.isOgg) this.#pruneHeaders();
-    if (this.#jobs.length === 0 && this.listeners.size <= FANOUT_SLICE) {
+    if (this.#jobs.length === 0 && this.#writeCost <= FANOUT_SLICE) {
       for (const l of this.listeners) this.#deliver(l, e);
       return;
     }
@@ -261,9 +277,10 @@ export class Mount {
   #slice(): void {
     const job = this.#jobs[0];
     if (!job) return;
-    const end = Math.min(job.targets.length, job.next + FANOUT_SLICE);
-    for (; job.next < end; job.next++) {
+    let cost = 0;
+    for (; job.next < job.targets.length && cost < FANOUT_SLICE; job.next++) {
       const l = job.targets[job.next] as Listener;
+      cost += l.writeCost;
       if (l.mount === this) this.#deliver(l, job.entry);
     }
     if (job.next === job.targets.length) this.#jobs.shift();
@@ -337,6 +354,11 @@ export class Mount {
     if (this.#icy?.title !== title) this.#icy = { title, block: icyBlock(title, this.config.charset) };
     this.bytesSent += this.#icy.block.length;
     return this.#icy.block;
+  }
+
+  /** WRITE_COST of the listeners here, summed (what the batch size follows). */
+  get writeCost(): number {
+    return this.#writeCost;
   }
 
   /** Seconds of audio in the ring (for status and tests). */

@@ -34,6 +34,7 @@ function listener(): Listener & { sink: RecordingSink } {
     id: ++nextId,
     sink: new RecordingSink(),
     httpVersion: 1,
+    writeCost: 1,
     ip: '127.0.0.1',
     userAgent: 'test',
     connectedAt: Date.now(),
