@@ -78,7 +78,6 @@ class EncoderOutput implements EncodedStream {
 interface Run {
   readonly generation: number;
   readonly outputs: RunOutput[];
-  readonly startedAt: number;
   child: FfmpegChild | undefined;
   /** PCM written before the process has spawned. */
   pending: Buffer[];
@@ -221,7 +220,6 @@ export class Encoder {
         backlog: [],
         backlogBytes: 0,
       })),
-      startedAt: performance.now(),
       child: undefined,
       pending: [],
       pendingBytes: 0,
