@@ -1,6 +1,7 @@
 // The machinery: every encoder and decoder with its state, uptime and restarts, each mount's encoder,
 // the HTTPS certificate and its expiry, and the process (memory, CPU, event-loop delay). Anything
 // unhealthy is marked and sorted to the top.
+import { Fragment } from 'preact';
 import { useRef } from 'preact/hooks';
 import { bytes, dateTime, duration } from '../../shared/format.js';
 import type { Status } from '../../shared/types.js';
@@ -58,7 +59,17 @@ function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
               return (
                 <tr key={s.name} class={bad ? 'bad' : s.restarts > 0 ? 'warn' : ''}>
                   <th scope="row">
-                    {s.name}
+                    {/* One ffmpeg encodes every mount, so its name is seven keys joined by "+": let it wrap there. */}
+                    {s.name.split('+').map((part, i) => (
+                      <Fragment key={i}>
+                        {i > 0 && (
+                          <>
+                            +<wbr />
+                          </>
+                        )}
+                        {part}
+                      </Fragment>
+                    ))}
                     <span class="muted sub">
                       {s.kind}
                       {s.pid !== null && ` · pid ${s.pid}`}
