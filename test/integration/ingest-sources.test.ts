@@ -150,10 +150,24 @@ describe('ingest: real sources produce PCM', () => {
   });
 
   it("a shared port: primary's Shoutcast port = fallback port, told apart by the first line", async () => {
-    const probe = net.createServer();
-    const shared = await new Promise<number>((r) => probe.listen(0, '127.0.0.1', () => r((probe.address() as net.AddressInfo).port)));
-    await new Promise((r) => probe.close(r));
-    const rec = await ingest({ fallbackPort: shared, primaryShoutcastPort: shared });
+    // Free ports from the kernel, closed before the ingest binds them: another test running in parallel
+    // may take one in between (seen in CI on the fallback's Shoutcast port), so a clash is retried.
+    const freePort = async (): Promise<number> => {
+      const probe = net.createServer();
+      const p = await new Promise<number>((r) => probe.listen(0, '127.0.0.1', () => r((probe.address() as net.AddressInfo).port)));
+      await new Promise((r) => probe.close(r));
+      return p;
+    };
+    let shared = 0;
+    let rec: Awaited<ReturnType<typeof ingest>> | undefined;
+    for (let attempt = 0; !rec; attempt++) {
+      shared = await freePort();
+      try {
+        rec = await ingest({ fallbackPort: shared, primaryShoutcastPort: shared, fallbackShoutcastPort: await freePort() });
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'PORT_IN_USE' || attempt >= 4) throw err;
+      }
+    }
     expect(rec.ingest.ports.fallback).toBe(shared);
     expect(rec.ingest.ports.primaryShoutcast).toBe(shared);
     track(await startShoutcastClient({ port: shared, password: SOURCE_PASSWORD, frequency: 440 }));
