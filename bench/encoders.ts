@@ -1,18 +1,20 @@
 // Encoder-cost benchmark (issue 12): what the seven always-on encodes (MP3 320k/128k, AAC 128k/64k/192k,
 // Vorbis q6/q2) cost in CPU and PSS, fed real-time PCM in 20 ms writes exactly as the mixer feeds them,
 // for each candidate ffmpeg binary (the embedded 4.1 build, the system's) and each process layout
-// (ANTENNA_ENCODER_LAYOUT: `isolated`, one ffmpeg per encode; `shared`, one ffmpeg for the MP3/AAC
-// encodes and one for the Vorbis pair, each encode on its own output pipe). This is the measurement
-// behind the choice of binary (src/ffmpeg/select.ts) and the default layout; nothing here is a mock:
-// the same argument builders and process plan as the server, the same stdin cadence.
+// (ANTENNA_ENCODER_LAYOUT: `isolated`, one ffmpeg per encode; `shared`, one ffmpeg for all seven, each
+// encode on its own output pipe) and AAC coder (ANTENNA_AAC_CODER), fed music (bench/lib/programme.ts).
+// This is the measurement behind the choice of binary (src/ffmpeg/select.ts), the default layout and
+// coder; nothing here is a mock: the same argument builders and process plan as the server, the same
+// stdin cadence.
 // ANTENNA_BENCH_ENCODERS_WINDOW_S (default 20) sets each window.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { multiEncoderArgs } from '../src/ffmpeg/args.js';
+import { aacCoderFor, multiEncoderArgs, type AacCoderSetting } from '../src/ffmpeg/args.js';
 import { planProcesses, type EncoderLayout } from '../src/encoders/index.js';
 import { probeFfmpeg } from '../src/ffmpeg/select.js';
 import { resolveFfmpegPath } from '../src/ffmpeg/path.js';
 import type { EncoderSpec } from '../src/types/contracts.js';
 import { measureTree } from './lib/proctree.js';
+import { programmePcm } from './lib/programme.js';
 import { machineCpu } from './lib/load-run.js';
 
 const SPECS: EncoderSpec[] = [
@@ -38,31 +40,17 @@ export interface EncoderCostRow {
   readonly otherCpuPercent: number;
 }
 
-/** Programme-like PCM: pink noise under a slowly swept tone, so the encoders work as on music, not on silence. */
-function programmePcm(ffmpeg: string, seconds: number): Buffer {
-  const r = spawnSync(
-    ffmpeg,
-    // prettier-ignore
-    ['-hide_banner', '-loglevel', 'error',
-      '-f', 'lavfi', '-i', `anoisesrc=color=pink:amplitude=0.25:duration=${seconds}`,
-      '-f', 'lavfi', '-i', `sine=frequency=220:beep_factor=3:duration=${seconds}`,
-      '-filter_complex', 'amix=inputs=2', '-ac', '2', '-ar', '44100', '-f', 's16le', 'pipe:1'],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
-  if (r.status !== 0) throw new Error(`could not make test PCM: ${r.stderr.toString()}`);
-  return r.stdout;
-}
-
 async function measureLayout(
   ffmpeg: string,
   pcm: Buffer,
   layout: EncoderLayout,
-  aacCoder: 'default' | 'twoloop' | 'fast',
+  aacCoder: 'default' | AacCoderSetting,
 ): Promise<{ cpuPercent: number; pssMb: number; processes: number; otherCpuPercent: number }> {
-  const extra = aacCoder === 'default' ? {} : { aacCoder };
+  const coder = (s: EncoderSpec): object =>
+    aacCoder === 'default' || s.codec !== 'aac' ? {} : { aacCoder: aacCoderFor(aacCoder, s.bitrate) };
   const plan = planProcesses(SPECS, layout);
   const procs: ChildProcess[] = plan.map((specs) =>
-    spawn(ffmpeg, multiEncoderArgs(specs.map((s) => ({ ...s, ...extra, oggPageDurationUs: 40_000 }))), {
+    spawn(ffmpeg, multiEncoderArgs(specs.map((s) => ({ ...s, ...coder(s), oggPageDurationUs: 40_000 }))), {
       stdio: ['pipe', 'pipe', 'pipe', ...Array.from({ length: specs.length - 1 }, () => 'pipe' as const)],
     }),
   );
@@ -102,13 +90,20 @@ export async function runEncoderCost(log: (s: string) => void): Promise<{ rows: 
   const candidates = [embedded];
   const system = spawnSync('bash', ['-c', 'command -v ffmpeg'], { encoding: 'utf8' }).stdout.trim();
   if (system) candidates.push(system);
-  const pcm = programmePcm(embedded, 30);
+  const programme = programmePcm(embedded, 60);
+  const pcm = programme.pcm;
+  log(`encoders: fed ${programme.name}`);
   const rows: EncoderCostRow[] = [];
   // What ran until issue 12 first (the embedded build, one process per encode, its default AAC coder),
   // then each binary in both layouts with the AAC coders the server may pin (ANTENNA_AAC_CODER).
-  const variants: (readonly [string, EncoderLayout, 'default' | 'twoloop' | 'fast'])[] = [
+  const variants: (readonly [string, EncoderLayout, 'default' | AacCoderSetting])[] = [
     [embedded, 'isolated', 'default'] as const,
-    ...candidates.flatMap((b) => [[b, 'isolated', 'twoloop'] as const, [b, 'shared', 'twoloop'] as const, [b, 'shared', 'fast'] as const]),
+    ...candidates.flatMap((b) => [
+      [b, 'isolated', 'twoloop'] as const,
+      [b, 'shared', 'twoloop'] as const,
+      [b, 'shared', 'auto'] as const,
+      [b, 'shared', 'fast'] as const,
+    ]),
   ];
   const probes = new Map(candidates.map((b) => [b, probeFfmpeg(b)]));
   for (const [binary, layout, aacCoder] of variants) {

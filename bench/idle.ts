@@ -1,7 +1,8 @@
 // Always-on cost (issue 12): Antenna and the stack it replaces (Liquidsoap + Icecast + Nginx, see
 // lib/old-stack.ts) in the same run, A-B-A, each with two MP3 studio sources connected, six mounts and
-// three HLS tiers running and no listener. Reports CPU % of one core and PSS of every process tree, the
-// ratio Antenna / old stack, and what the rest of the machine used during each window.
+// three HLS tiers running and no listener, once with music on air and once with a tone (the encoders'
+// cost depends on the programme). Reports CPU % of one core and PSS of every process tree, the ratio
+// Antenna / old stack, and what the rest of the machine used during each window.
 import { readFileSync, readlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { startPcmSource, type PcmSource } from '../test/helpers/pcm-source.js';
 import { machineCpu } from './lib/load-run.js';
 import { OLD_HLS_MASTER, oldStackMissing, startOldStack, statusMounts, type OldStack } from './lib/old-stack.js';
 import { measureTree, tree, type TreeUsage } from './lib/proctree.js';
+import { programmePcm } from './lib/programme.js';
 import { startServer, type BenchServer } from './lib/server.js';
 
 const P = 440;
@@ -46,15 +48,10 @@ export interface IdleSanity {
   readonly ok: boolean;
 }
 
-export interface IdleResults {
+/** The first series' figures at the top (the headline), every series below. */
+export interface IdleResults extends IdleSeries {
   readonly windowS: number;
-  readonly windows: IdleWindow[];
-  /** Mean of the two Antenna windows. */
-  readonly antenna: { cpuPercent: number; pssMb: number };
-  readonly old: { cpuPercent: number; pssMb: number } | { skipped: string };
-  /** Antenna CPU / old stack CPU (issue 12's target ≤ 0.75). */
-  readonly cpuRatio: number | null;
-  readonly pssRatio: number | null;
+  readonly series: IdleSeries[];
   readonly versions: Record<string, string>;
 }
 
@@ -162,6 +159,7 @@ async function runAntenna(
   emergency: string,
   ms: number,
   versions: Record<string, string>,
+  onAir: OnAirSignal,
 ): Promise<IdleWindow> {
   let server: BenchServer | undefined;
   const sources: PcmSource[] = [];
@@ -170,7 +168,7 @@ async function runAntenna(
     const s = server;
     const url = (port: number): string => `icecast://source:${s.sourcePassword}@127.0.0.1:${port}/live`;
     sources.push(startPcmSource(ffmpeg, url(s.ports.fallback), F));
-    sources.push(startPcmSource(ffmpeg, url(s.ports.primary), P));
+    sources.push(startPcmSource(ffmpeg, url(s.ports.primary), onAir));
     await until('Antenna switching to the primary', 30_000, () =>
       s.logs.some((l) => l.msg === 'switch' && l.to === 'primary') ? true : undefined,
     );
@@ -193,6 +191,7 @@ async function runOld(
   emergency: string,
   ms: number,
   versions: Record<string, string>,
+  onAir: OnAirSignal,
 ): Promise<IdleWindow> {
   let stack: OldStack | undefined;
   const sources: PcmSource[] = [];
@@ -200,7 +199,7 @@ async function runOld(
     stack = await startOldStack({ emergencyFile: emergency });
     Object.assign(versions, stack.versions);
     sources.push(startPcmSource(ffmpeg, stack.sourceUrl('fallback'), F));
-    sources.push(startPcmSource(ffmpeg, stack.sourceUrl('primary'), P));
+    sources.push(startPcmSource(ffmpeg, stack.sourceUrl('primary'), onAir));
     // Liquidsoap's harbor goes on air once 12 s are buffered (its default).
     await stack.waitOnAir('primary', 45_000);
     await sleep(SETTLE_MS);
@@ -241,58 +240,101 @@ function breakdown(w: IdleWindow): string {
   return [...by.entries()].map(([k, e]) => `${k}${e.n > 1 ? ` ×${e.n}` : ''} ${r1(e.cpu)} % / ${r1(e.pss)} MB`).join(', ');
 }
 
+/** One A-B-A series: the same on-air programme into both stacks. */
+export interface IdleSeries {
+  /** What the primary source plays: the encoders' cost depends on it (see programmePcm). */
+  readonly programme: string;
+  readonly windows: IdleWindow[];
+  /** Mean of the two Antenna windows. */
+  readonly antenna: { cpuPercent: number; pssMb: number };
+  readonly old: { cpuPercent: number; pssMb: number } | { skipped: string };
+  /** Antenna CPU / old stack CPU (issue 12's target ≤ 0.75). */
+  readonly cpuRatio: number | null;
+  readonly pssRatio: number | null;
+}
+
+/** A tone, or a programme's PCM to loop, on the primary source (the one on air). */
+type OnAirSignal = number | { programme: Buffer };
+
+async function runSeries(
+  log: (s: string) => void,
+  ffmpeg: string,
+  emergency: string,
+  ms: number,
+  versions: Record<string, string>,
+  programme: string,
+  onAir: OnAirSignal,
+): Promise<IdleSeries> {
+  const windows: IdleWindow[] = [];
+  const step = async (w: Promise<IdleWindow>): Promise<void> => {
+    const x = await w;
+    windows.push(x);
+    log(describe(x));
+    if (!x.sanity.ok) log(`  WARNING: the ${x.stack} stack did not run the whole pipeline in this window; its figure is not comparable`);
+    log(`  per process: ${breakdown(x)}`);
+  };
+  log(`on air: ${programme}`);
+  await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir));
+  const missing = oldStackMissing();
+  if (missing) log(`old stack skipped: ${missing}`);
+  else await step(runOld(log, ffmpeg, emergency, ms, versions, onAir));
+  await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir));
+
+  const a = windows.filter((w) => w.stack === 'antenna');
+  const o = windows.find((w) => w.stack === 'old');
+  const mean = (f: (w: IdleWindow) => number): number => r1(a.reduce((s, w) => s + f(w), 0) / Math.max(1, a.length));
+  const antenna = { cpuPercent: mean((w) => w.cpuPercent), pssMb: mean((w) => w.pssMb) };
+  const cpuRatio = o && o.cpuPercent > 0 ? Math.round((antenna.cpuPercent / o.cpuPercent) * 100) / 100 : null;
+  const pssRatio = o && o.pssMb > 0 ? Math.round((antenna.pssMb / o.pssMb) * 100) / 100 : null;
+  log(`| window | stack | on air | CPU % of a core | PSS MB | others CPU % |`);
+  log('| --- | --- | --- | ---: | ---: | ---: |');
+  windows.forEach((w, i) =>
+    log(
+      `| ${i + 1} | ${w.stack === 'antenna' ? 'Antenna' : 'Liquidsoap + Icecast + Nginx'} | ${programme.split(' (')[0]} | ${w.cpuPercent} | ${w.pssMb} | ${w.otherCpuPercent} |`,
+    ),
+  );
+  log(
+    `Antenna / old stack, ${programme.split(' (')[0]} on air: CPU ${cpuRatio ?? '-'}× (${antenna.cpuPercent} % against ${o?.cpuPercent ?? '-'} %; Antenna's two windows ` +
+      `${a.map((w) => w.cpuPercent).join(' and ')} %), PSS ${pssRatio ?? '-'}× (${antenna.pssMb} MB against ${o?.pssMb ?? '-'} MB)`,
+  );
+  return {
+    programme,
+    windows,
+    antenna,
+    old: o ? { cpuPercent: o.cpuPercent, pssMb: o.pssMb } : { skipped: missing ?? 'not run' },
+    cpuRatio,
+    pssRatio,
+  };
+}
+
+/**
+ * A-B-A with music on air (what a station pays: AAC's `twoloop` costs about twice as much on music as on
+ * a steady tone), then with a tone (the figure earlier runs reported). ANTENNA_BENCH_IDLE_PROGRAMMES
+ * picks them (`music,tone` by default).
+ */
 export async function runIdle(log: (s: string) => void): Promise<IdleResults> {
   const windowS = Math.min(300, Math.max(5, Number(process.env.ANTENNA_BENCH_IDLE_WINDOW_S ?? 30) || 30));
   const ms = windowS * 1000;
   const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
   const dir = tempDir('bench-idle');
   const versions: Record<string, string> = {};
+  const wanted = (process.env.ANTENNA_BENCH_IDLE_PROGRAMMES ?? 'music,tone').split(',').map((x) => x.trim());
   try {
     const emergency = join(dir.path, 'emergency.mp3');
     const args = ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${E}:duration=6`, '-ac', '2'];
     spawnSync(ffmpeg, [...args, '-c:a', 'libmp3lame', '-y', emergency]);
-    const windows: IdleWindow[] = [];
-    const step = async (w: Promise<IdleWindow>): Promise<void> => {
-      const x = await w;
-      windows.push(x);
-      log(describe(x));
-      if (!x.sanity.ok) log(`  WARNING: the ${x.stack} stack did not run the whole pipeline in this window; its figure is not comparable`);
-      log(`  per process: ${breakdown(x)}`);
-    };
     log(`window ${windowS} s each, A-B-A (Antenna, old stack, Antenna); two MP3 128k sources, no listener`);
-    await step(runAntenna(log, ffmpeg, emergency, ms, versions));
-    const missing = oldStackMissing();
-    if (missing) log(`old stack skipped: ${missing}`);
-    else await step(runOld(log, ffmpeg, emergency, ms, versions));
-    await step(runAntenna(log, ffmpeg, emergency, ms, versions));
-
-    const a = windows.filter((w) => w.stack === 'antenna');
-    const o = windows.find((w) => w.stack === 'old');
-    const mean = (f: (w: IdleWindow) => number): number => r1(a.reduce((s, w) => s + f(w), 0) / Math.max(1, a.length));
-    const antenna = { cpuPercent: mean((w) => w.cpuPercent), pssMb: mean((w) => w.pssMb) };
-    const cpuRatio = o && o.cpuPercent > 0 ? Math.round((antenna.cpuPercent / o.cpuPercent) * 100) / 100 : null;
-    const pssRatio = o && o.pssMb > 0 ? Math.round((antenna.pssMb / o.pssMb) * 100) / 100 : null;
-    log('| window | stack | CPU % of a core | PSS MB | others CPU % |');
-    log('| --- | --- | ---: | ---: | ---: |');
-    windows.forEach((w, i) =>
-      log(
-        `| ${i + 1} | ${w.stack === 'antenna' ? 'Antenna' : 'Liquidsoap + Icecast + Nginx'} | ${w.cpuPercent} | ${w.pssMb} | ${w.otherCpuPercent} |`,
-      ),
-    );
-    log(
-      `Antenna / old stack: CPU ${cpuRatio ?? '-'}× (${antenna.cpuPercent} % against ${o?.cpuPercent ?? '-'} %; Antenna's two windows ` +
-        `${a.map((w) => w.cpuPercent).join(' and ')} %), PSS ${pssRatio ?? '-'}× (${antenna.pssMb} MB against ${o?.pssMb ?? '-'} MB)`,
-    );
+    const series: IdleSeries[] = [];
+    for (const w of wanted) {
+      if (w === 'music') {
+        const m = programmePcm(ffmpeg, 120);
+        series.push(await runSeries(log, ffmpeg, emergency, ms, versions, m.name, { programme: m.pcm }));
+      } else if (w === 'tone') series.push(await runSeries(log, ffmpeg, emergency, ms, versions, `a ${P} Hz tone`, P));
+      else throw new Error(`ANTENNA_BENCH_IDLE_PROGRAMMES: unknown programme ${w} (music, tone)`);
+    }
     for (const [k, v] of Object.entries(versions)) log(`version ${k}: ${v}`);
-    return {
-      windowS,
-      windows,
-      antenna,
-      old: o ? { cpuPercent: o.cpuPercent, pssMb: o.pssMb } : { skipped: missing ?? 'not run' },
-      cpuRatio,
-      pssRatio,
-      versions,
-    };
+    const head = series[0]!;
+    return { windowS, ...head, series, versions };
   } finally {
     dir.remove();
   }

@@ -26,8 +26,10 @@ export async function startServer(
   const sourcePassword = 'bench-source';
   // ANTENNA_BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (where each
   // listener's microseconds go; open it in Chrome DevTools, or see bench/lib/profile-summary.ts).
+  // ANTENNA_BENCH_NODE_FLAGS: more flags for the server's Node (e.g. `--perf-basic-prof` for `perf`).
   const prof = process.env.ANTENNA_BENCH_CPU_PROF;
-  const node = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), 'dist/main.js'];
+  const flags = (process.env.ANTENNA_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const node = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...flags, 'dist/main.js'];
   const [cmd, args] = wrap ? wrap(process.execPath, node) : [process.execPath, node];
   const proc = spawn(cmd, args, {
     env: {

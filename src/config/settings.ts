@@ -264,11 +264,11 @@ export const SETTINGS = {
     'shared: one ffmpeg for every encode, fed one PCM pipe (least CPU); isolated: one ffmpeg per encode (a crash takes one mount)',
   ),
   aacCoder: def(
-    z.enum(['twoloop', 'fast']),
+    z.enum(['auto', 'twoloop', 'fast']),
     'twoloop',
     '',
     'encoders',
-    "ffmpeg's AAC coder for the AAC mounts and HLS: twoloop sounds best and is ffmpeg 5's default; fast (ffmpeg 4.1's default) costs less on music, more on steady tones",
+    "ffmpeg's AAC coder for the AAC mounts and HLS: twoloop is ffmpeg 5's default; fast costs about a third of twoloop's CPU on music (more on steady tones); auto: fast from 128 kb/s, twoloop below (see the README's AAC coder table)",
   ),
   burstSeconds: def(z.number().min(0).max(30), 2, 's', 'icecast-compat', 'audio sent at once to a new listener'),
   queueBytes: def(

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { FfmpegChild, type FfmpegExit } from '../ffmpeg/child.js';
 import { randomInt } from 'node:crypto';
 import { VorbisChainer } from '../codec/vorbis-chain.js';
-import { multiEncoderArgs, type EncoderArgsSpec } from '../ffmpeg/args.js';
+import { aacCoderFor, multiEncoderArgs, type AacCoderSetting } from '../ffmpeg/args.js';
 import { fault, type PipelineFault } from '../errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { EncoderEvents } from '../types/events.js';
@@ -36,8 +36,8 @@ export interface EncoderOptions {
   readonly oggPageDurationUs?: number;
   /** Shortest Ogg chain: title changes closer together than this wait (each costs listeners headers and a packet). */
   readonly rechainMinMs?: number;
-  /** AAC outputs: ffmpeg's AAC coder (unset: the build's default). */
-  readonly aacCoder?: EncoderArgsSpec['aacCoder'];
+  /** AAC outputs: ffmpeg's AAC coder, or `auto` by bitrate (unset: the build's default). */
+  readonly aacCoder?: AacCoderSetting;
 }
 
 /** One output of a run: its own framing, position and held-back output. */
@@ -245,7 +245,7 @@ export class Encoder {
       this.#outputs.map((o) => ({
         ...o.spec,
         oggPageDurationUs: this.#opts.oggPageDurationUs ?? 40_000,
-        ...(o.spec.codec === 'aac' && this.#opts.aacCoder ? { aacCoder: this.#opts.aacCoder } : {}),
+        ...(o.spec.codec === 'aac' && this.#opts.aacCoder ? { aacCoder: aacCoderFor(this.#opts.aacCoder, o.spec.bitrate) } : {}),
       })),
     );
     let child: FfmpegChild;

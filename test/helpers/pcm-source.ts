@@ -18,8 +18,24 @@ export interface PcmSource {
 const RATE = 44_100;
 const BLOCK_MS = 20;
 
-/** `speed` > 1 plays a source whose clock runs fast (1.001 = +0.1 %): blocks are written that much sooner. */
-export function startPcmSource(ffmpeg: string, url: string, freq: number, speed = 1): PcmSource {
+/** Copies `pcm` from `offset` into `buf`, wrapping round at its end; returns the next offset. */
+function fillFrom(pcm: Buffer, offset: number, buf: Buffer): number {
+  let at = offset;
+  for (let o = 0; o < buf.length;) {
+    if (at + 4 > pcm.length) at = 0;
+    const c = pcm.copy(buf, o, at, Math.min(pcm.length - (pcm.length % 4), at + buf.length - o));
+    o += c;
+    at += c;
+  }
+  return at;
+}
+
+/**
+ * `freq` is a tone, or a programme to loop (s16le stereo 44.1 kHz PCM, e.g. music: what an encoder costs
+ * depends on what it encodes). `speed` > 1 plays a source whose clock runs fast (1.001 = +0.1 %):
+ * blocks are written that much sooner.
+ */
+export function startPcmSource(ffmpeg: string, url: string, freq: number | { programme: Buffer }, speed = 1): PcmSource {
   const proc = spawn(
     ffmpeg,
     [
@@ -51,8 +67,10 @@ export function startPcmSource(ffmpeg: string, url: string, freq: number, speed 
   proc.stdin.on('error', () => undefined);
   proc.stderr.resume();
   proc.stdout.resume();
-  let tone: number | null = freq;
+  const programme = typeof freq === 'number' ? undefined : freq.programme;
+  let tone: number | null = typeof freq === 'number' ? freq : null;
   let phase = 0;
+  let offset = 0;
   let pending: ((t: number) => void)[] = [];
   let resolveStart: (t: number) => void = () => undefined;
   const startedAt = new Promise<number>((r) => (resolveStart = r));
@@ -64,12 +82,15 @@ export function startPcmSource(ffmpeg: string, url: string, freq: number, speed 
     const due = Math.floor(((performance.now() - t0) * speed) / BLOCK_MS) - blocks;
     for (let b = 0; b < due; b++) {
       const buf = Buffer.alloc(n * 4);
-      for (let i = 0; i < n; i++) {
-        const v = tone === null ? 0 : Math.round(0.5 * 32767 * Math.sin(phase));
-        if (tone !== null) phase += (2 * Math.PI * tone) / RATE;
-        buf.writeInt16LE(v, i * 4);
-        buf.writeInt16LE(v, i * 4 + 2);
-      }
+      // A programme loops; setTone(f) plays a tone instead from then on, and setTone(null) goes back to it.
+      if (programme && tone === null) offset = fillFrom(programme, offset, buf);
+      else
+        for (let i = 0; i < n; i++) {
+          const v = tone === null ? 0 : Math.round(0.5 * 32767 * Math.sin(phase));
+          if (tone !== null) phase += (2 * Math.PI * tone) / RATE;
+          buf.writeInt16LE(v, i * 4);
+          buf.writeInt16LE(v, i * 4 + 2);
+        }
       phase %= 2 * Math.PI;
       const now = performance.now();
       if (blocks === 0) resolveStart(now);
