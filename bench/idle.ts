@@ -13,6 +13,7 @@ import { startPcmSource, type PcmSource } from '../test/helpers/pcm-source.js';
 import { machineCpu } from './lib/load-run.js';
 import { OLD_HLS_MASTER, oldStackMissing, startOldStack, statusMounts, type OldStack } from './lib/old-stack.js';
 import { measureTree, tree, type TreeUsage } from './lib/proctree.js';
+import { SETTINGS } from '../src/config/settings.js';
 import { programmePcm } from './lib/programme.js';
 import { startServer, type BenchServer } from './lib/server.js';
 
@@ -26,6 +27,8 @@ const r1 = (x: number): number => Math.round(x * 10) / 10;
 /** What a window saw: the stack's own trees, and the machine around them. */
 export interface IdleWindow {
   readonly stack: 'antenna' | 'old';
+  /** Antenna: the AAC coder it ran (ANTENNA_AAC_CODER). */
+  readonly aacCoder?: string;
   readonly cpuPercent: number;
   readonly pssMb: number;
   readonly processes: { tree: string; comm: string; cpuPercent: number; pssMb: number }[];
@@ -160,11 +163,12 @@ async function runAntenna(
   ms: number,
   versions: Record<string, string>,
   onAir: OnAirSignal,
+  aacCoder: string,
 ): Promise<IdleWindow> {
   let server: BenchServer | undefined;
   const sources: PcmSource[] = [];
   try {
-    server = await startServer({ ANTENNA_EMERGENCY_FILE: emergency });
+    server = await startServer({ ANTENNA_EMERGENCY_FILE: emergency, ANTENNA_AAC_CODER: aacCoder });
     const s = server;
     const url = (port: number): string => `icecast://source:${s.sourcePassword}@127.0.0.1:${port}/live`;
     sources.push(startPcmSource(ffmpeg, url(s.ports.fallback), F));
@@ -177,7 +181,7 @@ async function runAntenna(
     const check = await sanity(`${base}/status-json.xsl`, `${base}/hls/master.m3u8`, `${base}/listen/live-128.mp3`);
     const w = await measureWindow('antenna', [{ tree: 'antenna', pid: s.pid }], ms, check);
     versions.antennaFfmpeg ??= antennaFfmpeg(s);
-    return w;
+    return { ...w, aacCoder };
   } finally {
     await Promise.all(sources.map((x) => x.kill()));
     const code = await server?.stop();
@@ -244,6 +248,8 @@ function breakdown(w: IdleWindow): string {
 export interface IdleSeries {
   /** What the primary source plays: the encoders' cost depends on it (see programmePcm). */
   readonly programme: string;
+  /** Antenna's AAC coder in the A-B-A windows (the ratio's); other coders' windows follow them. */
+  readonly aacCoder: string;
   readonly windows: IdleWindow[];
   /** Mean of the two Antenna windows. */
   readonly antenna: { cpuPercent: number; pssMb: number };
@@ -274,13 +280,18 @@ async function runSeries(
     log(`  per process: ${breakdown(x)}`);
   };
   log(`on air: ${programme}`);
-  await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir));
+  // The server's own AAC coder (or the one the bench's environment sets) makes the A-B-A; each other
+  // coder gets one more Antenna window after it, so the coder's share is measured in the same run.
+  const coder = process.env.ANTENNA_AAC_CODER ?? String(SETTINGS.aacCoder.default);
+  await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir, coder));
   const missing = oldStackMissing();
   if (missing) log(`old stack skipped: ${missing}`);
   else await step(runOld(log, ffmpeg, emergency, ms, versions, onAir));
-  await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir));
+  await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir, coder));
+  for (const other of ['twoloop', 'auto', 'fast'].filter((c) => c !== coder && process.env.ANTENNA_BENCH_IDLE_OTHER_CODERS !== '0'))
+    await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir, other));
 
-  const a = windows.filter((w) => w.stack === 'antenna');
+  const a = windows.filter((w) => w.stack === 'antenna' && w.aacCoder === coder);
   const o = windows.find((w) => w.stack === 'old');
   const mean = (f: (w: IdleWindow) => number): number => r1(a.reduce((s, w) => s + f(w), 0) / Math.max(1, a.length));
   const antenna = { cpuPercent: mean((w) => w.cpuPercent), pssMb: mean((w) => w.pssMb) };
@@ -290,15 +301,20 @@ async function runSeries(
   log('| --- | --- | --- | ---: | ---: | ---: |');
   windows.forEach((w, i) =>
     log(
-      `| ${i + 1} | ${w.stack === 'antenna' ? 'Antenna' : 'Liquidsoap + Icecast + Nginx'} | ${programme.split(' (')[0]} | ${w.cpuPercent} | ${w.pssMb} | ${w.otherCpuPercent} |`,
+      `| ${i + 1} | ${w.stack === 'antenna' ? `Antenna, AAC coder ${w.aacCoder}` : 'Liquidsoap + Icecast + Nginx'} | ${programme.split(' (')[0]} | ${w.cpuPercent} | ${w.pssMb} | ${w.otherCpuPercent} |`,
     ),
   );
+  for (const w of windows.filter((x) => x.stack === 'antenna' && x.aacCoder !== coder))
+    log(
+      `  with AAC coder ${w.aacCoder}: ${w.cpuPercent} %${o ? `, ${Math.round((w.cpuPercent / o.cpuPercent) * 100) / 100}× the old stack` : ''}`,
+    );
   log(
-    `Antenna / old stack, ${programme.split(' (')[0]} on air: CPU ${cpuRatio ?? '-'}× (${antenna.cpuPercent} % against ${o?.cpuPercent ?? '-'} %; Antenna's two windows ` +
+    `Antenna (AAC coder ${coder}) / old stack, ${programme.split(' (')[0]} on air: CPU ${cpuRatio ?? '-'}× (${antenna.cpuPercent} % against ${o?.cpuPercent ?? '-'} %; Antenna's two windows ` +
       `${a.map((w) => w.cpuPercent).join(' and ')} %), PSS ${pssRatio ?? '-'}× (${antenna.pssMb} MB against ${o?.pssMb ?? '-'} MB)`,
   );
   return {
     programme,
+    aacCoder: coder,
     windows,
     antenna,
     old: o ? { cpuPercent: o.cpuPercent, pssMb: o.pssMb } : { skipped: missing ?? 'not run' },
@@ -327,7 +343,8 @@ export async function runIdle(log: (s: string) => void): Promise<IdleResults> {
     const series: IdleSeries[] = [];
     for (const w of wanted) {
       if (w === 'music') {
-        const m = programmePcm(ffmpeg, 120);
+        // As long as a window, so every window hears the same music whatever the phase it starts at.
+        const m = programmePcm(ffmpeg, windowS);
         series.push(await runSeries(log, ffmpeg, emergency, ms, versions, m.name, { programme: m.pcm }));
       } else if (w === 'tone') series.push(await runSeries(log, ffmpeg, emergency, ms, versions, `a ${P} Hz tone`, P));
       else throw new Error(`ANTENNA_BENCH_IDLE_PROGRAMMES: unknown programme ${w} (music, tone)`);
