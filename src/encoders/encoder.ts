@@ -50,6 +50,8 @@ interface RunOutput {
   /** Chain index `generation` was taken for (Vorbis), and the output sample its chain started at. */
   chain: number;
   chainStart: number;
+  /** Ogg: the metadata of the chain now going out (its title is the one in the chain's comment header). */
+  chainMeta: OnAirMeta | undefined;
   samplesOut: number;
   /** Index into the run's metaPoints of the metadata of the audio now leaving this output. */
   cursor: number;
@@ -215,6 +217,7 @@ export class Encoder {
         generation: ++o.generation,
         chain: 0,
         chainStart: 0,
+        chainMeta: undefined,
         samplesOut: 0,
         cursor: 0,
         backlog: [],
@@ -303,14 +306,18 @@ export class Encoder {
         if (p.chain !== out.chain) {
           out.chain = p.chain;
           out.chainStart = out.samplesOut;
+          out.chainMeta = meta;
           // The run's first chain keeps the run's generation; every later one is a new bitstream.
           if (p.chain > 0) out.generation = ++stream.generation;
           if (p.chain > 0) this.#log.info({ output: stream.key, generation: out.generation }, 'ogg chain started');
         }
         const audio = !p.header && p.data.length > 27;
+        // A page carries its chain's metadata: the old chain's EOS page and the pages of a chain kept
+        // for a while past a title change still belong to the old title.
+        out.chainMeta ??= meta;
         this.#pass(run, out, stream, {
           data: p.data,
-          meta,
+          meta: out.chainMeta,
           generation: out.generation,
           frames: audio ? f.frames : 0,
           samples: audio ? f.samples : 0,

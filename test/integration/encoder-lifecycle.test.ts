@@ -205,6 +205,8 @@ describe('one ffmpeg, several encodes', () => {
     const i = ogg.findIndex((c) => c.generation === 2);
     expect(ogg[i - 1]?.generation).toBe(1);
     expect(((ogg[i - 1]?.data[5] ?? 0) & 0x04) !== 0).toBe(true);
+    // That EOS page ends the old title's chain, and carries the old title.
+    expect(ogg[i - 1]?.meta.title).toBe('one');
     const head = Buffer.concat(ogg.filter((c) => c.generation === 2 && c.oggHeader).map((c) => c.data));
     expect(head.includes(Buffer.from('TITLE=two'))).toBe(true);
     expect(ogg.filter((c) => c.generation === 2 && c.samples > 0).every((c) => c.meta.title === 'two')).toBe(true);
