@@ -265,10 +265,10 @@ export const SETTINGS = {
   ),
   aacCoder: def(
     z.enum(['auto', 'twoloop', 'fast']),
-    'twoloop',
+    'auto',
     '',
     'encoders',
-    "ffmpeg's AAC coder for the AAC mounts and HLS: twoloop is ffmpeg 5's default; fast costs about a third of twoloop's CPU on music (more on steady tones); auto: fast from 128 kb/s, twoloop below (see the README's AAC coder table)",
+    "ffmpeg's AAC coder for the AAC mounts and HLS: twoloop is ffmpeg 5's default; fast costs about a third of twoloop's CPU on music (more on steady tones); auto (the default): fast from 192 kb/s, where PEAQ finds it sounds as good, twoloop below (see the README's AAC coder table)",
   ),
   burstSeconds: def(z.number().min(0).max(30), 2, 's', 'icecast-compat', 'audio sent at once to a new listener'),
   queueBytes: def(

@@ -14,8 +14,9 @@ describe('AAC coder', () => {
   });
 
   it('auto: fast from the threshold up, twoloop below it and when no bitrate is known', () => {
-    expect(AUTO_FAST_MIN_BITRATE).toBe(128_000);
+    expect(AUTO_FAST_MIN_BITRATE).toBe(192_000);
     expect(aacCoderFor('auto', 64_000)).toBe('twoloop');
+    expect(aacCoderFor('auto', 128_000)).toBe('twoloop');
     expect(aacCoderFor('auto', AUTO_FAST_MIN_BITRATE - 1)).toBe('twoloop');
     expect(aacCoderFor('auto', AUTO_FAST_MIN_BITRATE)).toBe('fast');
     expect(aacCoderFor('auto', 192_000)).toBe('fast');
@@ -31,6 +32,6 @@ describe('AAC coder', () => {
       { codec: 'aac', bitrate: 192_000 },
     ] as const;
     const args = multiEncoderArgs(specs.map((s) => (s.codec === 'aac' ? { ...s, aacCoder: aacCoderFor('auto', s.bitrate) } : s)));
-    expect(coders(args)).toEqual(['twoloop', 'fast', 'fast']);
+    expect(coders(args)).toEqual(['twoloop', 'twoloop', 'fast']);
   });
 });
