@@ -244,13 +244,12 @@ export class Encoder {
   }
 
   async #doSpawn(run: Run): Promise<void> {
-    const args = multiEncoderArgs(
-      this.#outputs.map((o) => ({
-        ...o.spec,
-        oggPageDurationUs: this.#opts.oggPageDurationUs ?? 40_000,
-        ...(o.spec.codec === 'aac' && this.#opts.aacCoder ? { aacCoder: aacCoderFor(this.#opts.aacCoder, o.spec.bitrate) } : {}),
-      })),
-    );
+    const specs = this.#outputs.map((o) => ({
+      ...o.spec,
+      oggPageDurationUs: this.#opts.oggPageDurationUs ?? 40_000,
+      ...(o.spec.codec === 'aac' && this.#opts.aacCoder ? { aacCoder: aacCoderFor(this.#opts.aacCoder, o.spec.bitrate) } : {}),
+    }));
+    const args = multiEncoderArgs(specs);
     let child: FfmpegChild;
     try {
       child = await FfmpegChild.start({
@@ -282,7 +281,12 @@ export class Encoder {
     for (const pcm of run.pending) child.proc.stdin.write(pcm);
     run.pending = [];
     run.pendingBytes = 0;
-    this.#log.info({ pid: child.pid, generation: run.generation }, 'encoder started');
+    // Which AAC coder each AAC output got (`auto` decides by bitrate): the sound and the CPU depend on it.
+    const aacCoders = Object.fromEntries(specs.flatMap((sp, i) => (sp.aacCoder ? [[this.#outputs[i]!.key, sp.aacCoder]] : [])));
+    this.#log.info(
+      { pid: child.pid, generation: run.generation, ...(Object.keys(aacCoders).length > 0 ? { aacCoders } : {}) },
+      'encoder started',
+    );
     this.events.emit('started', { key: this.key, generation: run.generation, pid: child.pid });
   }
 

@@ -215,10 +215,12 @@ describe('one ffmpeg, several encodes', () => {
   it('auto AAC coder: the running ffmpeg encodes 64k and 128k with twoloop and 192k with fast, and all three play', async () => {
     const programme = createSineProgramme();
     cleanup.push(() => programme.close());
+    const lines: Record<string, unknown>[] = [];
+    const captured = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
     const enc = await Encoder.create({
       specs: [64_000, 128_000, 192_000].map((bitrate) => ({ codec: 'aac' as const, bitrate })),
       ffmpegPath: resolveFfmpegPath(undefined),
-      log,
+      log: captured,
       initialMeta: programme.currentMeta,
       aacCoder: 'auto',
     });
@@ -230,5 +232,11 @@ describe('one ffmpeg, several encodes', () => {
     // What ffmpeg was told, read back from the live process: one -aac_coder per output, in order.
     const argv = readFileSync(`/proc/${enc.snapshot()[0]?.pid}/cmdline`, 'utf8').split('\0');
     expect(argv.flatMap((a, i) => (a === '-aac_coder' ? [argv[i + 1]] : []))).toEqual(['twoloop', 'twoloop', 'fast']);
+    // And the log says so, per output.
+    expect(lines.find((l) => l.msg === 'encoder started')?.aacCoders).toEqual({
+      'aac-64k': 'twoloop',
+      'aac-128k': 'twoloop',
+      'aac-192k': 'fast',
+    });
   });
 });
