@@ -1,7 +1,7 @@
 // Third-party programs for the interop suite: finding them (tests skip with a reason when one is
 // missing), running them with bounded captured output, stopping them and reaping them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,36 +111,57 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** A TCP port free right now on 127.0.0.1, for programs (icecast2) that cannot listen on port 0. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports for programs that cannot listen on port 0 (icecast2, pebble's HTTP-01 target) are chosen
+ * below the kernel's ephemeral range. A port picked by listening on 0 comes *from* that range, and
+ * between our close and the program's bind any outgoing connection of a parallel test may take it
+ * as its local port: that was an EADDRINUSE in CI. Below the range only another listener can.
+ */
+function belowEphemeral(): { low: number; high: number } {
+  let first = 32768;
+  try {
+    first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || first;
+  } catch {
+    // Not Linux: the IANA dynamic range starts at 49152, and 32768 is below both.
+  }
+  return { low: Math.min(10_000, first - 2_000), high: first - 2 };
+}
+
+/** Ports this process handed out, so two picks in one test file never collide with each other. */
+const handedOut = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
-/** Two consecutive free ports p, p+1 (Shoutcast v1 clients always use the Icecast port + 1). */
-export async function freePortPair(): Promise<number> {
-  const listen = (port: number): Promise<ReturnType<typeof createServer> | undefined> =>
-    new Promise((resolve) => {
-      const srv = createServer();
-      srv.once('error', () => resolve(undefined));
-      srv.listen(port, '127.0.0.1', () => resolve(srv));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = await listen(0);
-    const addr = first?.address();
-    const p = typeof addr === 'object' && addr ? addr.port : 0;
-    const second = p > 0 && p < 65535 ? await listen(p + 1) : undefined;
-    await new Promise<void>((r) => (first ? first.close(() => r()) : r()));
-    await new Promise<void>((r) => (second ? second.close(() => r()) : r()));
-    if (second) return p;
+/** Picks a free port p (and p+1..p+extra) below the ephemeral range. */
+async function pickPorts(extra: number): Promise<number> {
+  const { low, high } = belowEphemeral();
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const p = low + Math.floor(Math.random() * (high - extra - low));
+    const all = Array.from({ length: extra + 1 }, (_, i) => p + i);
+    if (all.some((q) => handedOut.has(q))) continue;
+    let free = true;
+    for (const q of all) if (!(await canListen(q))) free = false;
+    if (!free) continue;
+    for (const q of all) handedOut.add(q);
+    return p;
   }
-  throw new Error('no two consecutive free ports found');
+  throw new Error(`no free port found in ${low}-${high}`);
+}
+
+/** A TCP port free right now on 127.0.0.1, for programs (icecast2, pebble) that cannot listen on port 0. */
+export function freePort(): Promise<number> {
+  return pickPorts(0);
+}
+
+/** Two consecutive free ports p, p+1 (Shoutcast v1 clients always use the Icecast port + 1). */
+export function freePortPair(): Promise<number> {
+  return pickPorts(1);
 }
 
 /** Writes a sine tone as MP3 with an ID3 title, with the embedded ffmpeg (present in every install). */
