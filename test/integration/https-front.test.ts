@@ -3,6 +3,7 @@
 // no ICY, slow-listener drop), HTTPS/1.1 listeners, the connection guard on the TLS port, the redirect
 // policy, a certificate file replaced while running, public URLs that follow the request's transport,
 // HSTS, and one descriptor pool for both ports.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Antenna } from '../../src/app.js';
 import { pino } from 'pino';
-import { buildHttpServer, listenHttp } from '../../src/http/server.js';
+import { LISTEN_BACKLOG, buildHttpServer, listenHttp } from '../../src/http/server.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ADMIN_PASSWORD, antennaFixture } from '../helpers/antenna.js';
 
@@ -180,6 +181,24 @@ describe('HTTPS front (certificate files)', () => {
       s.destroy();
     }
   });
+
+  it.skipIf(spawnSync('ss', ['-V']).status !== 0)(
+    'listens with an accept queue of 4,096 on both ports (or somaxconn, if lower): a connect storm is queued, not dropped',
+    async () => {
+      const { a, port } = await startTls();
+      const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+      // ss: for a listening socket, Send-Q is its backlog.
+      const backlog = (p: number): number => {
+        const line =
+          spawnSync('ss', ['-Hltn', `sport = :${p}`], { encoding: 'utf8' })
+            .stdout.trim()
+            .split('\n')[0] ?? '';
+        return Number(line.split(/\s+/)[2]);
+      };
+      expect(backlog(port)).toBe(Math.min(LISTEN_BACKLOG, somaxconn));
+      expect(backlog(a.ports.http)).toBe(Math.min(LISTEN_BACKLOG, somaxconn));
+    },
+  );
 
   it('closes a TCP connection to the HTTPS port that never completes a handshake', async () => {
     const { a, port } = await startTls({ httpHeadTimeoutMs: 1000 });
