@@ -1,7 +1,7 @@
 // The composition root: builds every component from the frozen config, wires ingest → mixer →
 // encoders → outputs, and closes them in reverse order. Nothing else constructs components.
 // Observers get `Antenna.events` (every stage's events, stamped, in one exact map) and `snapshot()`.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
 import type { Secrets } from './config/secrets.js';
@@ -88,11 +88,10 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
   };
   // Closed last: observers keep hearing events (listeners leaving, encoders stopping) until the end.
   closers.push({ name: 'events', close: () => events.removeAllListeners() });
-  // The process's one event-loop monitor (the snapshot's and /metrics' p99). Its resolution is a timer:
-  // 20 ms keeps it to 50 wake-ups a second on an otherwise idle server.
-  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
-  loopDelay.enable();
-  closers.push({ name: 'event-loop monitor', close: () => void loopDelay.disable() });
+  // The process's event-loop delay (the snapshot's and /metrics' p99): how late the mixer's frame timer
+  // fires, recorded by the mixer 50 times a second. Not monitorEventLoopDelay(), whose own timer woke the
+  // process 50 more times a second (at 20 ms resolution) on a server with nothing else to do.
+  const loopDelay = createHistogram();
   // Closed after every stage, so the sinks still get the last listener sessions and "server stopped".
   let analytics: Analytics | undefined;
   closers.push({ name: 'analytics', close: () => analytics?.close() });
@@ -101,7 +100,7 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
     const supervisor = new Supervisor({ log: log.child({ component: 'supervisor' }) });
     closers.push({ name: 'supervisor', close: () => supervisor.close() });
 
-    const mixer = await createMixer({ config, log: log.child({ component: 'mixer' }), ffmpegPath });
+    const mixer = await createMixer({ config, log: log.child({ component: 'mixer' }), ffmpegPath, lateness: loopDelay });
     closers.push({ name: 'mixer', close: () => mixer.close() });
 
     const auth = new AuthGuard({ log });
@@ -258,7 +257,7 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
   }
 }
 
-function processSnapshot(loopDelay: ReturnType<typeof monitorEventLoopDelay>): ProcessSnapshot {
+function processSnapshot(loopDelay: RecordableHistogram): ProcessSnapshot {
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
   return {

@@ -23,7 +23,10 @@ export function createMetrics(opts: {
 }): Metrics {
   const { events, config } = opts;
   const register = new Registry();
-  collectDefaultMetrics({ register });
+  // prom-client's nodejs_eventloop_lag_* come from its own monitorEventLoopDelay(), whose default 10 ms
+  // resolution woke the process 100 times a second (~0.5 % of a core on a 2-vCPU VM, issue 12). Sampled
+  // once a second here; antenna_event_loop_delay_p99_seconds is the audio clock's, 50 samples a second.
+  collectDefaultMetrics({ register, eventLoopMonitoringPrecision: 1000 });
   // One snapshot per scrape, shared by every collect() below.
   let snap: AntennaSnapshot | undefined;
   const s = (): AntennaSnapshot => (snap ??= opts.snapshot());
@@ -142,7 +145,7 @@ export function createMetrics(opts: {
   });
   new Gauge({
     name: 'antenna_event_loop_delay_p99_seconds',
-    help: 'p99 event-loop delay of the process.',
+    help: "p99 event-loop delay of the process since start: how late the mixer's 20 ms frame timer fired.",
     registers: [register],
     collect() {
       this.set(s().process.eventLoopDelayP99Ms / 1000);
