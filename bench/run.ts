@@ -7,6 +7,7 @@ import { runEncoderCost } from './encoders.js';
 import { runFanout } from './fanout.js';
 import { runHls } from './hls.js';
 import { runIdle } from './idle.js';
+import { runMemory } from './memory.js';
 import { runOnAir } from './onair.js';
 import { runTlsFanout } from './tls.js';
 
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   if (all || which.has('encoders')) results.encoders = await runEncoderCost(log);
   if (all || which.has('fanout')) results.fanout = await runFanout(log);
   if (all || which.has('tls')) results.tls = await runTlsFanout(log);
+  if (all || which.has('memory')) results.memory = await runMemory(log);
   mkdirSync('bench/results', { recursive: true });
   // Merge: sections that did not run this time keep their last figures (each carries its own date).
   const file = 'bench/results/latest.json';

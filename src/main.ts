@@ -5,6 +5,7 @@ import { loadConfig } from './config/load.js';
 import { resolveSecrets } from './config/secrets.js';
 import { AntennaError } from './errors.js';
 import { createRootLogger } from './log.js';
+import { detectAllocator } from './util/allocator.js';
 
 async function main(): Promise<void> {
   let config;
@@ -15,6 +16,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createRootLogger(config.logLevel);
+  const memory = detectAllocator();
+  if (memory.preloadMissing)
+    log.warn(
+      { allocator: memory.allocator },
+      'LD_PRELOAD names jemalloc but it is not loaded (apt-get install libjemalloc2): memory taken by a listener peak stays with the process',
+    );
+  else log.info({ allocator: memory.allocator }, 'memory allocator');
   const { secrets, generated, stored, file } = resolveSecrets(config);
   for (const name of generated) {
     // Printed, not logged, and only on the start that generated it: logs are shipped and kept.

@@ -1,5 +1,6 @@
 // The real entry point as a station runs it: configured by environment, prints generated passwords
 // once, and on SIGTERM closes sources, reaps every ffmpeg child and exits 0.
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runMain as run } from '../helpers/main-process.js';
 import { startSourceClient, type ProcessHandle } from '../helpers/source-client.js';
@@ -15,6 +16,9 @@ const runMain = (env: Record<string, string>) => {
   mains.push(m);
   return m;
 };
+
+// Debian's libjemalloc2 (installed by .ci/run).
+const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
 
 function alive(pid: number): boolean {
   try {
@@ -42,6 +46,14 @@ describe('main process', () => {
     expect(await m.exited).toBe(0);
     expect(alive(pid)).toBe(false);
     expect(m.lines.some((l) => l.msg === 'stopped')).toBe(true);
+  });
+
+  // deploy/antenna.service preloads jemalloc so a listener peak's memory goes back to the system.
+  it.skipIf(!existsSync(JEMALLOC))('says which allocator runs: jemalloc preloaded as the unit does, glibc without', async () => {
+    const withJe = runMain({ ANTENNA_LOG_LEVEL: 'info', LD_PRELOAD: 'libjemalloc.so.2' });
+    expect((await withJe.waitLog('memory allocator')).allocator).toBe('jemalloc');
+    const plain = runMain({ ANTENNA_LOG_LEVEL: 'info', LD_PRELOAD: '' });
+    expect((await plain.waitLog('memory allocator')).allocator).toBe('glibc');
   });
 
   it('refuses to start on an invalid setting, naming it, its value and what is allowed', async () => {
