@@ -24,8 +24,8 @@ export function createMetrics(opts: {
   const { events, config } = opts;
   const register = new Registry();
   // prom-client's nodejs_eventloop_lag_* come from its own monitorEventLoopDelay(), whose default 10 ms
-  // resolution woke the process 100 times a second (~0.5 % of a core on a 2-vCPU VM, issue 12). Sampled
-  // once a second here; antenna_event_loop_delay_p99_seconds is the audio clock's, 50 samples a second.
+  // resolution woke the process 100 times a second, most of them for nothing (issue 12 counts wake-ups).
+  // Sampled once a second here; antenna_event_loop_delay_p99_seconds is the audio clock's, 50 a second.
   collectDefaultMetrics({ register, eventLoopMonitoringPrecision: 1000 });
   // One snapshot per scrape, shared by every collect() below.
   let snap: AntennaSnapshot | undefined;

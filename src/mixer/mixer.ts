@@ -179,11 +179,9 @@ export class Mixer implements ProgrammeSource {
 
   /**
    * One timer per frame, aimed at the moment the next frame is due. Not a setInterval at half a frame
-   * (what ran until 2026-11-30): that woke the process 100 times a second, and libuv, whose timers
-   * have 1 ms resolution, often woke it once more just before a tick was due, about 145 wake-ups a
-   * second for 50 frames. Each wake-up of an idle process costs ~46 µs of CPU on this project's
-   * 2-vCPU machines (an empty 500 Hz timer: 2.3 % of a core), and frames now leave within ~2 ms of
-   * their time instead of up to half a frame late.
+   * (what ran until 2026-11-30), which woke the process 100 times a second for 50 frames, half of them
+   * for nothing, and let a frame leave up to half a frame late; now each leaves within ~2 ms of its time.
+   * (The wake-ups this saves did not show in Node's CPU: the README's "Always-on cost".)
    */
   #schedule(): void {
     if (this.#closed) return;
