@@ -4,7 +4,6 @@
 // one source on air, the tree's PSS and Node's RSS idle, then N HTTPS listeners on /listen/live-128.mp3
 // (ANTENNA_BENCH_MEMORY_LISTENERS, default 3,000, 500 a second), then the same figures 2, 30 and 60 s after
 // they left.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { startPcmSource, type PcmSource } from '../test/helpers/pcm-source.js';
 import { runLoad, withNofile } from './lib/load-run.js';
 import { measureTree } from './lib/proctree.js';
 import { startServer, type BenchServer } from './lib/server.js';
+import { selfSignedCert, tlsServerEnv } from './lib/tls-server.js';
 
 const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
 const AFTER_S = [2, 30, 60] as const;
@@ -47,7 +47,12 @@ async function figures(pid: number): Promise<Figures> {
   return { treePssMb: t.pssMb, nodeRssMb: nodeRssMb(pid) };
 }
 
-async function one(allocator: MemoryRun['allocator'], n: number, cert: string, key: string, log: (s: string) => void): Promise<MemoryRun> {
+async function one(
+  allocator: MemoryRun['allocator'],
+  n: number,
+  tls: { cert: string; key: string },
+  log: (s: string) => void,
+): Promise<MemoryRun> {
   const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
   let server: BenchServer | undefined;
   let source: PcmSource | undefined;
@@ -56,13 +61,7 @@ async function one(allocator: MemoryRun['allocator'], n: number, cert: string, k
       {
         // Empty, not unset: the bench's own environment may carry a preload.
         LD_PRELOAD: allocator === 'jemalloc' ? 'libjemalloc.so.2' : '',
-        ANTENNA_TLS_CERT_FILE: cert,
-        ANTENNA_TLS_KEY_FILE: key,
-        ANTENNA_HTTPS_PORT: '0',
-        ANTENNA_HTTP_REDIRECT: 'none',
-        // One loopback address stands in for thousands of listeners (see bench/tls.ts).
-        ANTENNA_HTTP_MAX_PENDING_PER_ADDRESS: '10000',
-        ANTENNA_HTTP_MAX_PENDING: '20000',
+        ...tlsServerEnv(tls),
       },
       withNofile,
     );
@@ -111,17 +110,13 @@ export async function runMemory(log: (s: string) => void): Promise<MemoryResults
   const n = Number(process.env.ANTENNA_BENCH_MEMORY_LISTENERS) || 3000;
   const tmp = mkdtempSync(join(tmpdir(), 'antenna-bench-memory-'));
   try {
-    const cert = join(tmp, 'cert.pem');
-    const key = join(tmp, 'key.pem');
-    // prettier-ignore
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert,
-      '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'pipe' });
-    const runs = [await one('glibc', n, cert, key, log)];
+    const tls = selfSignedCert(tmp);
+    const runs = [await one('glibc', n, tls, log)];
     if (!existsSync(JEMALLOC)) {
       log(`memory: jemalloc skipped: ${JEMALLOC} is missing (apt-get install libjemalloc2)`);
       return { runs, skipped: 'libjemalloc2 is not installed' };
     }
-    runs.push(await one('jemalloc', n, cert, key, log));
+    runs.push(await one('jemalloc', n, tls, log));
     return { runs };
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -4,7 +4,6 @@
 // of the server's process tree, CPU per 1,000 listeners, share at full rate, first-byte p50/p99.
 // Knobs: ANTENNA_BENCH_TLS_LEVELS (default "1000,5000"), ANTENNA_BENCH_TLS_PROTOCOLS (default
 // "http,https,h2"), ANTENNA_BENCH_FANOUT_WINDOW_S (default 20).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { runLevels, slowFromStats, type ServerFanout } from './fanout.js';
 import { waitHeard } from './lib/load-latency.js';
 import { loopProbe, nofileLimit, withNofile } from './lib/load-run.js';
 import { startServer, type BenchServer } from './lib/server.js';
+import { selfSignedCert, tlsServerEnv } from './lib/tls-server.js';
 
 type Protocol = 'http' | 'https' | 'h2';
 
@@ -32,11 +32,7 @@ export async function runTlsFanout(log: (s: string) => void): Promise<TlsFanoutR
   const protocols = (process.env.ANTENNA_BENCH_TLS_PROTOCOLS ?? 'http,https,h2').split(',') as Protocol[];
   const windowS = Math.min(120, Math.max(5, Number(process.env.ANTENNA_BENCH_FANOUT_WINDOW_S ?? 20) || 20));
   const tmp = mkdtempSync(join(tmpdir(), 'antenna-bench-tls-'));
-  const cert = join(tmp, 'cert.pem');
-  const key = join(tmp, 'key.pem');
-  // prettier-ignore
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'pipe' });
+  const tls = selfSignedCert(tmp);
   const probe = loopProbe(tmp);
   let server: BenchServer | undefined;
   let source: PcmSource | undefined;
@@ -44,15 +40,7 @@ export async function runTlsFanout(log: (s: string) => void): Promise<TlsFanoutR
     server = await startServer(
       {
         NODE_OPTIONS: probe.nodeOptions,
-        ANTENNA_TLS_CERT_FILE: cert,
-        ANTENNA_TLS_KEY_FILE: key,
-        ANTENNA_HTTPS_PORT: '0',
-        ANTENNA_HTTP_REDIRECT: 'none',
-        // One loopback address stands in for thousands of listeners, and at 500 new connections a second
-        // the TLS handshakes in flight from it exceed the per-address cap of connections without a request
-        // (32), which sheds them as a flood would be. Listeners in the field come from many addresses.
-        ANTENNA_HTTP_MAX_PENDING_PER_ADDRESS: '10000',
-        ANTENNA_HTTP_MAX_PENDING: '20000',
+        ...tlsServerEnv(tls),
       },
       withNofile,
     );
