@@ -196,9 +196,10 @@ export class Mixer implements ProgrammeSource {
   }
 
   #tick(): void {
+    const now = performance.now();
     // histogram.record() takes a positive integer; a timer that fired on time records 1 ns.
-    this.#lateness?.record(Math.max(1, Math.round((performance.now() - this.#timerAt) * 1e6)));
-    const late = performance.now() - this.#startMs - (this.#frames + this.#skipped + 1) * this.#cfg.frameMs;
+    this.#lateness?.record(Math.max(1, Math.round((now - this.#timerAt) * 1e6)));
+    const late = now - this.#startMs - (this.#frames + this.#skipped + 1) * this.#cfg.frameMs;
     if (late < this.#cfg.frameMs) {
       this.#produceDue();
       this.#schedule();
