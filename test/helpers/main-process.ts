@@ -1,5 +1,6 @@
 // The real entry point as a child process (`node --import tsx src/main.ts`), configured by environment,
-// optionally under a lower file-descriptor limit (prlimit), with its JSON log lines collected.
+// optionally under a lower file-descriptor limit (prlimit) or through `npm start`'s launcher, with its
+// JSON log lines collected.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,12 +12,15 @@ export interface MainOptions {
   readonly nofile?: number;
   /** Reuse a data dir (a second start of the same station). */
   readonly dir?: string;
+  /** Runs Node through scripts/start.sh, as `npm start` does (jemalloc when installed). */
+  readonly launcher?: boolean;
 }
 
 export function runMain(env: Record<string, string>, opts: MainOptions = {}) {
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'antenna-main-'));
-  const node = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+  const entry = ['--import', 'tsx', 'src/main.ts'];
+  const node = opts.launcher ? ['sh', 'scripts/start.sh', ...entry] : [process.execPath, ...entry];
   const [cmd, ...args] = opts.nofile === undefined ? node : ['prlimit', `--nofile=${opts.nofile}:${opts.nofile}`, ...node];
   const proc = spawn(cmd as string, args, {
     env: {

@@ -11,8 +11,8 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.kill()));
   await Promise.all(mains.splice(0).map((m) => m.stop()));
 });
-const runMain = (env: Record<string, string>) => {
-  const m = run(env);
+const runMain = (env: Record<string, string>, opts: Parameters<typeof run>[1] = {}) => {
+  const m = run(env, opts);
   mains.push(m);
   return m;
 };
@@ -54,6 +54,18 @@ describe('main process', () => {
     expect((await withJe.waitLog('memory allocator')).allocator).toBe('jemalloc');
     const plain = runMain({ ANTENNA_LOG_LEVEL: 'info', LD_PRELOAD: '' });
     expect((await plain.waitLog('memory allocator')).allocator).toBe('glibc');
+  });
+
+  // `npm start` runs Node through scripts/start.sh, which preloads jemalloc where it is installed.
+  it.skipIf(!existsSync(JEMALLOC))('npm start runs on jemalloc where installed, and ANTENNA_MALLOC=glibc opts out', async () => {
+    const started = runMain({ ANTENNA_LOG_LEVEL: 'info', LD_PRELOAD: '' }, { launcher: true });
+    expect((await started.waitLog('memory allocator')).allocator).toBe('jemalloc');
+    const optOut = runMain({ ANTENNA_LOG_LEVEL: 'info', LD_PRELOAD: '', ANTENNA_MALLOC: 'glibc' }, { launcher: true });
+    expect((await optOut.waitLog('memory allocator')).allocator).toBe('glibc');
+    // SIGTERM reaches Node itself (the script execs it), so the graceful stop still runs.
+    started.proc.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+    expect(started.lines.some((l) => l.msg === 'stopped')).toBe(true);
   });
 
   it('refuses to start on an invalid setting, naming it, its value and what is allowed', async () => {
