@@ -1,5 +1,5 @@
 // Always-on cost (issue 12): Antenna and the stack it replaces (Liquidsoap + Icecast + Nginx, see
-// lib/old-stack.ts) in the same run, A-B-A, each with two MP3 studio sources connected, six mounts and
+// lib/old-stack.ts) in the same run, alternating (A-B-A-B-A by default), each with two MP3 studio sources connected, six mounts and
 // three HLS tiers running and no listener, once with music on air and once with a tone (the encoders'
 // cost depends on the programme). Reports CPU % of one core and PSS of every process tree, the ratio
 // Antenna / old stack, and what the rest of the machine used during each window.
@@ -251,11 +251,17 @@ export interface IdleSeries {
   /** Antenna's AAC coder in the A-B-A windows (the ratio's); other coders' windows follow them. */
   readonly aacCoder: string;
   readonly windows: IdleWindow[];
-  /** Mean of the two Antenna windows. */
+  /** Mean of the Antenna windows that alternate with the old stack's. */
   readonly antenna: { cpuPercent: number; pssMb: number };
+  /** Mean of the old stack's windows. */
   readonly old: { cpuPercent: number; pssMb: number } | { skipped: string };
-  /** Antenna CPU / old stack CPU (issue 12's target ≤ 0.75). */
+  /** Antenna CPU / old stack CPU, of the means (issue 12's target ≤ 0.75). */
   readonly cpuRatio: number | null;
+  /**
+   * Each old-stack window against the mean of the Antenna windows either side of it: how far one
+   * A-B-A would have moved the ratio (windows minutes apart drift by ±2 points on these machines).
+   */
+  readonly cpuRatioPerRound: number[];
   readonly pssRatio: number | null;
 }
 
@@ -270,6 +276,7 @@ async function runSeries(
   versions: Record<string, string>,
   programme: string,
   onAir: OnAirSignal,
+  rounds: number,
 ): Promise<IdleSeries> {
   const windows: IdleWindow[] = [];
   const step = async (w: Promise<IdleWindow>): Promise<void> => {
@@ -283,20 +290,29 @@ async function runSeries(
   // The server's own AAC coder (or the one the bench's environment sets) makes the A-B-A; each other
   // coder gets one more Antenna window after it, so the coder's share is measured in the same run.
   const coder = process.env.ANTENNA_AAC_CODER ?? String(SETTINGS.aacCoder.default);
+  // One old-stack window is the figure that drifts most (23–29 % with music within one day), so the old
+  // stack gets `rounds` windows, each between two of Antenna's, and the ratio is of the means.
   await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir, coder));
   const missing = oldStackMissing();
   if (missing) log(`old stack skipped: ${missing}`);
-  else await step(runOld(log, ffmpeg, emergency, ms, versions, onAir));
-  await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir, coder));
+  for (let r = 0; r < (missing ? 0 : rounds); r++) {
+    await step(runOld(log, ffmpeg, emergency, ms, versions, onAir));
+    await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir, coder));
+  }
   for (const other of ['twoloop', 'auto', 'fast'].filter((c) => c !== coder && process.env.ANTENNA_BENCH_IDLE_OTHER_CODERS !== '0'))
     await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir, other));
 
-  const a = windows.filter((w) => w.stack === 'antenna' && w.aacCoder === coder);
-  const o = windows.find((w) => w.stack === 'old');
-  const mean = (f: (w: IdleWindow) => number): number => r1(a.reduce((s, w) => s + f(w), 0) / Math.max(1, a.length));
-  const antenna = { cpuPercent: mean((w) => w.cpuPercent), pssMb: mean((w) => w.pssMb) };
-  const cpuRatio = o && o.cpuPercent > 0 ? Math.round((antenna.cpuPercent / o.cpuPercent) * 100) / 100 : null;
-  const pssRatio = o && o.pssMb > 0 ? Math.round((antenna.pssMb / o.pssMb) * 100) / 100 : null;
+  // The alternating windows are the first 1 + 2·rounds; other coders' windows come after them.
+  const alternating = windows.slice(0, missing ? 1 : 1 + 2 * rounds);
+  const a = alternating.filter((w) => w.stack === 'antenna');
+  const olds = alternating.filter((w) => w.stack === 'old');
+  const mean = (ws: IdleWindow[], f: (w: IdleWindow) => number): number => r1(ws.reduce((s, w) => s + f(w), 0) / Math.max(1, ws.length));
+  const antenna = { cpuPercent: mean(a, (w) => w.cpuPercent), pssMb: mean(a, (w) => w.pssMb) };
+  const o = olds.length > 0 ? { cpuPercent: mean(olds, (w) => w.cpuPercent), pssMb: mean(olds, (w) => w.pssMb) } : undefined;
+  const ratio = (x: number, y: number): number => Math.round((x / y) * 100) / 100;
+  const cpuRatio = o && o.cpuPercent > 0 ? ratio(antenna.cpuPercent, o.cpuPercent) : null;
+  const pssRatio = o && o.pssMb > 0 ? ratio(antenna.pssMb, o.pssMb) : null;
+  const cpuRatioPerRound = olds.map((w, r) => ratio((a[r]!.cpuPercent + a[r + 1]!.cpuPercent) / 2, w.cpuPercent));
   log(`| window | stack | on air | CPU % of a core | PSS MB | others CPU % |`);
   log('| --- | --- | --- | ---: | ---: | ---: |');
   windows.forEach((w, i) =>
@@ -305,20 +321,20 @@ async function runSeries(
     ),
   );
   for (const w of windows.filter((x) => x.stack === 'antenna' && x.aacCoder !== coder))
-    log(
-      `  with AAC coder ${w.aacCoder}: ${w.cpuPercent} %${o ? `, ${Math.round((w.cpuPercent / o.cpuPercent) * 100) / 100}× the old stack` : ''}`,
-    );
+    log(`  with AAC coder ${w.aacCoder}: ${w.cpuPercent} %${o ? `, ${ratio(w.cpuPercent, o.cpuPercent)}× the old stack` : ''}`);
   log(
-    `Antenna (AAC coder ${coder}) / old stack, ${programme.split(' (')[0]} on air: CPU ${cpuRatio ?? '-'}× (${antenna.cpuPercent} % against ${o?.cpuPercent ?? '-'} %; Antenna's two windows ` +
-      `${a.map((w) => w.cpuPercent).join(' and ')} %), PSS ${pssRatio ?? '-'}× (${antenna.pssMb} MB against ${o?.pssMb ?? '-'} MB)`,
+    `Antenna (AAC coder ${coder}) / old stack, ${programme.split(' (')[0]} on air: CPU ${cpuRatio ?? '-'}× (mean ${antenna.cpuPercent} % against ${o?.cpuPercent ?? '-'} %; ` +
+      `Antenna's windows ${a.map((w) => w.cpuPercent).join(', ')} %, the old stack's ${olds.map((w) => w.cpuPercent).join(', ')} %; ` +
+      `each A-B-A alone ${cpuRatioPerRound.join(', ') || '-'}×), PSS ${pssRatio ?? '-'}× (${antenna.pssMb} MB against ${o?.pssMb ?? '-'} MB)`,
   );
   return {
     programme,
     aacCoder: coder,
     windows,
     antenna,
-    old: o ? { cpuPercent: o.cpuPercent, pssMb: o.pssMb } : { skipped: missing ?? 'not run' },
+    old: o ?? { skipped: missing ?? 'not run' },
     cpuRatio,
+    cpuRatioPerRound,
     pssRatio,
   };
 }
@@ -330,6 +346,8 @@ async function runSeries(
  */
 export async function runIdle(log: (s: string) => void): Promise<IdleResults> {
   const windowS = Math.min(300, Math.max(5, Number(process.env.ANTENNA_BENCH_IDLE_WINDOW_S ?? 30) || 30));
+  // ANTENNA_BENCH_IDLE_ROUNDS: old-stack windows per programme, each between two of Antenna's (2: A-B-A-B-A).
+  const rounds = Math.min(5, Math.max(1, Math.floor(Number(process.env.ANTENNA_BENCH_IDLE_ROUNDS ?? 2) || 2)));
   const ms = windowS * 1000;
   const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
   const dir = tempDir('bench-idle');
@@ -339,14 +357,15 @@ export async function runIdle(log: (s: string) => void): Promise<IdleResults> {
     const emergency = join(dir.path, 'emergency.mp3');
     const args = ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${E}:duration=6`, '-ac', '2'];
     spawnSync(ffmpeg, [...args, '-c:a', 'libmp3lame', '-y', emergency]);
-    log(`window ${windowS} s each, A-B-A (Antenna, old stack, Antenna); two MP3 128k sources, no listener`);
+    const order = ['Antenna', ...Array.from({ length: rounds }, () => ['old stack', 'Antenna']).flat()].join(', ');
+    log(`window ${windowS} s each, alternating (${order}); two MP3 128k sources, no listener`);
     const series: IdleSeries[] = [];
     for (const w of wanted) {
       if (w === 'music') {
         // As long as a window, so every window hears the same music whatever the phase it starts at.
         const m = programmePcm(ffmpeg, windowS);
-        series.push(await runSeries(log, ffmpeg, emergency, ms, versions, m.name, { programme: m.pcm }));
-      } else if (w === 'tone') series.push(await runSeries(log, ffmpeg, emergency, ms, versions, `a ${P} Hz tone`, P));
+        series.push(await runSeries(log, ffmpeg, emergency, ms, versions, m.name, { programme: m.pcm }, rounds));
+      } else if (w === 'tone') series.push(await runSeries(log, ffmpeg, emergency, ms, versions, `a ${P} Hz tone`, P, rounds));
       else throw new Error(`ANTENNA_BENCH_IDLE_PROGRAMMES: unknown programme ${w} (music, tone)`);
     }
     for (const [k, v] of Object.entries(versions)) log(`version ${k}: ${v}`);
