@@ -1,7 +1,7 @@
 // Always-on cost (issue 12): Antenna and the stack it replaces (Liquidsoap + Icecast + Nginx, see
-// lib/old-stack.ts) in the same run, alternating (A-B-A-B-A by default), each with two MP3 studio sources connected, six mounts and
-// three HLS tiers running and no listener, once with music on air and once with a tone (the encoders'
-// cost depends on the programme). Reports CPU % of one core and PSS of every process tree, the ratio
+// lib/old-stack.ts) in the same run, alternating (A-B-A-B-A by default), each with two MP3 studio
+// sources connected, six mounts and three HLS tiers running and no listener, once with music on air
+// and once with a tone (the encoders' cost depends on the programme). Reports CPU % of one core and PSS of every process tree, the ratio
 // Antenna / old stack, and what the rest of the machine used during each window.
 import { readFileSync, readlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -248,7 +248,7 @@ function breakdown(w: IdleWindow): string {
 export interface IdleSeries {
   /** What the primary source plays: the encoders' cost depends on it (see programmePcm). */
   readonly programme: string;
-  /** Antenna's AAC coder in the A-B-A windows (the ratio's); other coders' windows follow them. */
+  /** Antenna's AAC coder in the alternating windows (the ratio's); other coders' windows follow them. */
   readonly aacCoder: string;
   readonly windows: IdleWindow[];
   /** Mean of the Antenna windows that alternate with the old stack's. */
@@ -287,8 +287,8 @@ async function runSeries(
     log(`  per process: ${breakdown(x)}`);
   };
   log(`on air: ${programme}`);
-  // The server's own AAC coder (or the one the bench's environment sets) makes the A-B-A; each other
-  // coder gets one more Antenna window after it, so the coder's share is measured in the same run.
+  // The server's own AAC coder (or the one the bench's environment sets) alternates with the old stack;
+  // each other coder gets one more Antenna window after that, so its share is measured in the same run.
   const coder = process.env.ANTENNA_AAC_CODER ?? String(SETTINGS.aacCoder.default);
   // One old-stack window is the figure that drifts most (23–29 % with music within one day), so the old
   // stack gets `rounds` windows, each between two of Antenna's, and the ratio is of the means.
