@@ -2,7 +2,8 @@
 // peak: after 3,000 HTTPS listeners left, RSS stayed at ~300 MB (~120 MB before the peak), since
 // OpenSSL's freed buffers sit below live allocations and only malloc_trim(), which Node never calls,
 // gives such pages back. jemalloc returns them within seconds (`npm run bench -- memory`), so the
-// systemd unit preloads it (deploy/antenna.service) and start-up says whether that took.
+// systemd unit (deploy/antenna.service) and `npm start` (scripts/start.sh) preload it, and start-up
+// says whether that took.
 import { readFileSync } from 'node:fs';
 
 export type Allocator = 'jemalloc' | 'glibc' | 'unknown';
