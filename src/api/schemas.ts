@@ -101,8 +101,12 @@ const sourceDecoder = z
       .describe(
         'idle: none since start; draining: its source left and it flushes the last audio; stopped: exited after its source left; failed: died, decoded nothing or could not start',
       ),
-    running: z.boolean().describe('the process is alive (running or draining)'),
-    pid: z.number().int().nullable().describe('the current (or last) decoder process'),
+    running: z.boolean().describe('the decoder is alive (running or draining)'),
+    engine: z
+      .enum(['ffmpeg', 'mpg123'])
+      .nullable()
+      .describe('ffmpeg: a child process; mpg123: inside the server process (MPEG-1 Layer III at 44.1 kHz, ANTENNA_MP3_DECODER=auto)'),
+    pid: z.number().int().nullable().describe('the current (or last) decoder process; null for mpg123, which runs in the server itself'),
     format: z.enum(['mp3', 'aac', 'ogg', 'flac']).nullable().describe("the compressed format it decodes (sniffed from the source's bytes)"),
     startedAt: nullableMs,
     exitedAt: nullableMs,
@@ -111,7 +115,7 @@ const sourceDecoder = z
     failures: z.number().int().describe('decoder failures on this input since the server started'),
     lastError: errorAt.nullable(),
   })
-  .describe("a studio input's ffmpeg decoder: one per source connection, never restarted (the studio reconnects)");
+  .describe("a studio input's decoder: one per source connection, never restarted (the studio reconnects)");
 
 const emergencyDecoder = z
   .object({

@@ -198,6 +198,7 @@ export function buildStatus(s: AntennaSnapshot, t: ProgrammeTracker, config: Con
           input: id,
           state: d.state,
           running: d.running,
+          engine: d.engine ?? null,
           pid: d.pid ?? null,
           format: d.format ?? null,
           startedAt: d.startedAt ?? null,

@@ -236,6 +236,13 @@ export const SETTINGS = {
     'an input whose buffer stays empty this long is stalled (not available)',
   ),
   sourceTimeoutS: def(z.number().min(1).max(3600), 10, 's', 'ingest', 'a source that sends no bytes this long is disconnected'),
+  mp3Decoder: def(
+    z.enum(['auto', 'ffmpeg']),
+    'auto',
+    '',
+    'ingest',
+    'auto: MP3 sources at 44.1 kHz are decoded inside the server (mpg123 in WebAssembly: ~50 ms less latency and one process fewer per source, for the same CPU), other formats and rates by an ffmpeg child; ffmpeg: every source by an ffmpeg child',
+  ),
   silenceThresholdDb: def(z.number().min(-120).max(0), -50, 'dBFS', 'mixer', 'RMS below this counts as silence'),
   silenceSeconds: def(z.number().min(0.1).max(3600), 10, 's', 'mixer', 'silence this long makes an input unavailable'),
   soundSeconds: def(z.number().min(0).max(600), 2, 's', 'mixer', 'sustained sound needed before a silent input is available again'),

@@ -1,6 +1,7 @@
-// What the status panel shows of one input's decoder: the current (or last) ffmpeg decoding its source,
+// What the status panel shows of one input's decoder: the current (or last) one decoding its source,
 // and the input's decoder starts and failures since the server started. Fed by its sessions' reports.
 import type { AudioFormat } from '../types/contracts.js';
+import type { DecoderEngine } from '../types/snapshots.js';
 import type { SourceDecoderSnapshot } from '../types/snapshots.js';
 
 type Format = Exclude<AudioFormat, 'unknown'>;
@@ -10,6 +11,7 @@ export type DecoderReport =
   | {
       readonly kind: 'started';
       readonly connectionId: number;
+      readonly engine: DecoderEngine;
       readonly pid: number | undefined;
       readonly format: Format;
       readonly at: number;
@@ -26,6 +28,7 @@ export type DecoderReport =
 
 interface LastDecoder {
   readonly connectionId: number;
+  readonly engine: DecoderEngine | undefined;
   readonly pid: number | undefined;
   readonly format: Format | undefined;
   readonly startedAt: number | undefined;
@@ -46,7 +49,15 @@ export class DecoderRecord {
       case 'started':
         this.#starts++;
         if (newest)
-          this.#last = { connectionId: r.connectionId, pid: r.pid, format: r.format, startedAt: r.at, exitedAt: undefined, failed: false };
+          this.#last = {
+            connectionId: r.connectionId,
+            engine: r.engine,
+            pid: r.pid,
+            format: r.format,
+            startedAt: r.at,
+            exitedAt: undefined,
+            failed: false,
+          };
         break;
       case 'exited':
         if (this.#last?.connectionId === r.connectionId) this.#last.exitedAt = r.at;
@@ -59,6 +70,7 @@ export class DecoderRecord {
           // It never started (ffmpeg could not be spawned): no process to show, only the failure.
           this.#last = {
             connectionId: r.connectionId,
+            engine: undefined,
             pid: undefined,
             format: r.format,
             startedAt: undefined,
@@ -81,6 +93,7 @@ export class DecoderRecord {
     return {
       state,
       running,
+      engine: d?.engine,
       pid: d?.pid,
       format: d?.format,
       startedAt: d?.startedAt,

@@ -77,6 +77,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     stallMs: config.stallMs,
     sourceTimeoutMs: config.sourceTimeoutS * 1000,
     ffmpegPath: opts.ffmpegPath,
+    mp3Decoder: config.mp3Decoder,
     log,
   });
   const listeners: SourcePort[] = [];

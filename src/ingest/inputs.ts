@@ -5,6 +5,7 @@ import type { IngestEvents, InputId } from '../types/contracts.js';
 import type { TypedEmitter } from '../util/typed-emitter.js';
 import type { AcceptedSource } from './connection.js';
 import type { InputSnapshot } from './ingest.js';
+import type { Mp3DecoderSetting } from './decoder.js';
 import { DecoderRecord } from './decoder-record.js';
 import { SourceSession } from './session.js';
 
@@ -13,6 +14,7 @@ export interface InputsOptions {
   readonly stallMs: number;
   readonly sourceTimeoutMs: number;
   readonly ffmpegPath: string;
+  readonly mp3Decoder: Mp3DecoderSetting;
   readonly log: Logger;
 }
 
@@ -75,6 +77,7 @@ export class Inputs {
       chunked: req.chunked,
       sourceTimeoutMs: this.#opts.sourceTimeoutMs,
       ffmpegPath: this.#opts.ffmpegPath,
+      mp3Decoder: this.#opts.mp3Decoder,
       log: slog,
       events: this.#opts.events,
       onSocketGone: (s) => {

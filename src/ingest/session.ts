@@ -1,12 +1,12 @@
-// One accepted source connection: body bytes (de-chunked if needed) → format sniff → its own ffmpeg
-// decoder → `pcm` events. Owns the socket and the decoder; reports connect/disconnect/decoder faults.
+// One accepted source connection: body bytes (de-chunked if needed) → format sniff → its own decoder
+// (an ffmpeg child, or in-process for MP3: decoder.ts) → `pcm` events. Owns the socket and the decoder; reports connect/disconnect/decoder faults.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { fault } from '../errors.js';
 import type { AudioFormat, DisconnectReason, IngestEvents, SourceInfo } from '../types/contracts.js';
 import type { TypedEmitter } from '../util/typed-emitter.js';
 import { Dechunker } from './chunked.js';
-import { SourceDecoder } from './decoder.js';
+import { startDecoder, type Mp3DecoderSetting, type PcmDecoder } from './decoder.js';
 import type { DecoderReport } from './decoder-record.js';
 import { SNIFF_LIMIT, sniffFormat } from './sniff.js';
 
@@ -25,6 +25,7 @@ export interface SessionOptions {
   readonly chunked: boolean;
   readonly sourceTimeoutMs: number;
   readonly ffmpegPath: string;
+  readonly mp3Decoder: Mp3DecoderSetting;
   readonly log: Logger;
   readonly events: TypedEmitter<IngestEvents>;
   /** Called once, as soon as the socket is gone: the input is free for a new source from then on. */
@@ -50,9 +51,9 @@ export class SourceSession {
   #pendingBytes = 0;
   #paused = false;
   #connectedEmitted = false;
-  #decoder: SourceDecoder | undefined;
+  #decoder: PcmDecoder | undefined;
   /** Settles once a decoder start has finished (or failed), so close() can reap it either way. */
-  #decoderReady: Promise<SourceDecoder | undefined> | undefined;
+  #decoderReady: Promise<PcmDecoder | undefined> | undefined;
   readonly #dechunker: Dechunker | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #opts: SessionOptions;
@@ -135,10 +136,10 @@ export class SourceSession {
     }
     this.#format = format;
     this.#pending = [head];
-    this.#startDecoder(format);
+    this.#startDecoder(format, head);
   }
 
-  #startDecoder(format: Exclude<AudioFormat, 'unknown'>): void {
+  #startDecoder(format: Exclude<AudioFormat, 'unknown'>, head: Buffer): void {
     this.#state = 'starting';
     this.#opts.socket.pause(); // nothing more is read until the decoder can take it
     const t0 = performance.now();
@@ -151,9 +152,11 @@ export class SourceSession {
       }
       this.#opts.events.emit('pcm', { inputId, connectionId, pcm });
     };
-    this.#decoderReady = SourceDecoder.start({
+    this.#decoderReady = startDecoder({
       ffmpegPath: this.#opts.ffmpegPath,
       format,
+      head,
+      mp3Decoder: this.#opts.mp3Decoder,
       log: this.#log.child({ ffmpeg: 'decoder' }),
       onPcm,
     }).then(
@@ -176,8 +179,11 @@ export class SourceSession {
         }
         this.#state = 'streaming';
         this.#streamingSince = performance.now();
-        this.#log.info({ format, pid: decoder.pid, startMs: Math.round(performance.now() - t0) }, 'decoder started');
-        this.#opts.onDecoder?.({ kind: 'started', connectionId, pid: decoder.pid, format, at: Date.now() });
+        this.#log.info(
+          { format, engine: decoder.engine, pid: decoder.pid, startMs: Math.round(performance.now() - t0) },
+          'decoder started',
+        );
+        this.#opts.onDecoder?.({ kind: 'started', connectionId, engine: decoder.engine, pid: decoder.pid, format, at: Date.now() });
         this.#connectedEmitted = true;
         this.#opts.events.emit('source-connected', { inputId, info: this.fullInfo });
         let ok = true;
@@ -196,7 +202,7 @@ export class SourceSession {
     );
   }
 
-  #pauseUntilDrain(decoder: SourceDecoder, alreadyPaused = false): void {
+  #pauseUntilDrain(decoder: PcmDecoder, alreadyPaused = false): void {
     if (this.#paused) return;
     this.#paused = true;
     if (!alreadyPaused) this.#opts.socket.pause();

@@ -88,9 +88,12 @@ export interface InputSnapshot {
 }
 
 /**
- * A studio input's decoder. Each source connection gets its own ffmpeg (no restarts: a failed one ends
+ * A studio input's decoder. Each source connection gets its own (no restarts: a failed one ends
  * the connection and the studio reconnects), so the counters are per input, since the server started.
  */
+/** What decodes a source: an ffmpeg child, or mpg123 in Node itself (src/ingest/decoder.ts). */
+export type DecoderEngine = 'ffmpeg' | 'mpg123';
+
 export interface SourceDecoderSnapshot {
   /**
    * idle: none has run since start; running; draining: its source left and it is flushing the last
@@ -99,7 +102,9 @@ export interface SourceDecoderSnapshot {
   readonly state: 'idle' | 'running' | 'draining' | 'stopped' | 'failed';
   /** The process is alive (running or draining). */
   readonly running: boolean;
-  /** The current (or last) decoder's pid. */
+  /** What runs the current (or last) decoder: an ffmpeg child, or mpg123 inside Node (MP3 at 44.1 kHz). */
+  readonly engine: DecoderEngine | undefined;
+  /** The current (or last) decoder's pid: undefined for mpg123, which runs in the server's own process. */
   readonly pid: number | undefined;
   /** The compressed format it decodes (as sniffed from the source's first bytes). */
   readonly format: Exclude<AudioFormat, 'unknown'> | undefined;

@@ -149,7 +149,8 @@ describe('status API routes on the real server', () => {
   });
 
   it('components list each studio decoder (live pid, growing uptime, its format) and the emergency file’s; a source that leaves shows stopped, a decoder killed is counted as failed', async () => {
-    const t = await fx.start({ ...SMALL, returnHoldSeconds: 0.5 }, { emergencyTone: E, record: false });
+    // Every source in an ffmpeg child here (MP3 too), so that one can be killed; the next test covers mpg123.
+    const t = await fx.start({ ...SMALL, returnHoldSeconds: 0.5, mp3Decoder: 'ffmpeg' }, { emergencyTone: E, record: false });
     const before = await components();
     expect(before.decoders.map((d) => [d.input, d.state, d.running, d.pid, d.starts, d.failures])).toEqual([
       ['primary', 'idle', false, null, 0, 0],
@@ -165,8 +166,8 @@ describe('status API routes on the real server', () => {
     await expect.poll(async () => (await components()).decoders.map((d) => d.state), { timeout: 10_000 }).toEqual(['running', 'running']);
     const p1 = await decoderOf('primary');
     const f1 = await decoderOf('fallback');
-    expect(p1).toMatchObject({ running: true, format: 'mp3', starts: 1, failures: 0, lastError: null, exitedAt: null });
-    expect(f1).toMatchObject({ running: true, format: 'ogg', starts: 1, failures: 0 });
+    expect(p1).toMatchObject({ engine: 'ffmpeg', running: true, format: 'mp3', starts: 1, failures: 0, lastError: null, exitedAt: null });
+    expect(f1).toMatchObject({ engine: 'ffmpeg', running: true, format: 'ogg', starts: 1, failures: 0 });
     expect(p1.pid).not.toBe(f1.pid);
     for (const d of [p1, f1]) {
       expect(d.pid !== null && alive(d.pid), `decoder pid ${d.pid} alive`).toBe(true);
@@ -212,6 +213,30 @@ describe('status API routes on the real server', () => {
     expect(e.lastProblem?.message).toBe(e.problem);
     const st = status.parse(JSON.parse((await get('/api/status')).text));
     expect(st.emergency).toMatchObject({ loaded: true, problem: e.problem }); // the existing fields, unchanged
+  });
+
+  it('by default an MP3 studio at 44.1 kHz is decoded in the server (mpg123, no pid) and an Ogg one by ffmpeg; both play', async () => {
+    const t = await fx.start({ ...SMALL, returnHoldSeconds: 0.5 }, { emergencyTone: E, record: false });
+    const mp3 = fx.source('primary', { frequency: P });
+    const ogg = fx.track(startSourceClient({ port: t.antenna.ports.fallback, password: SOURCE_PASSWORD, frequency: E, codec: 'ogg' }));
+    await expect.poll(async () => (await components()).decoders.map((d) => d.state), { timeout: 10_000 }).toEqual(['running', 'running']);
+    const p1 = await decoderOf('primary');
+    expect(p1).toMatchObject({ engine: 'mpg123', pid: null, running: true, format: 'mp3', starts: 1, failures: 0, lastError: null });
+    expect(await decoderOf('fallback')).toMatchObject({ engine: 'ffmpeg', running: true, format: 'ogg' });
+    expect((await decoderOf('fallback')).pid).toBeGreaterThan(0);
+    await waitFor(() => fx.t.antenna.mixer.onAir === 'primary', 'primary on air');
+    // Decoded audio reaches the input's meter at the test tone's level: -24.5 dB, as with ffmpeg decoding.
+    const st = status.parse(JSON.parse((await get('/api/status')).text));
+    const primary = st.inputs.find((i) => i.id === 'primary');
+    expect(primary?.levelDb ?? -Infinity).toBeGreaterThan(-27);
+    expect(primary?.levelDb ?? 0).toBeLessThan(-22);
+    await sleep(600);
+    const p2 = await decoderOf('primary');
+    expect(p2.uptimeMs - p1.uptimeMs).toBeGreaterThanOrEqual(400);
+    await ogg.stop();
+    await mp3.stop();
+    await expect.poll(async () => (await components()).decoders.map((d) => d.state), { timeout: 8000 }).toEqual(['stopped', 'stopped']);
+    expect(await decoderOf('primary')).toMatchObject({ engine: 'mpg123', running: false, failures: 0, lastError: null });
   });
 
   it('the OpenAPI document lists every route with its schemas; /metrics parses and uses icecast_exporter names', async () => {

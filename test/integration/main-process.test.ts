@@ -38,8 +38,10 @@ describe('main process', () => {
     const password = /sourcePassword not configured.*password "([A-Za-z0-9_-]+)"/.exec(m.stderr())![1]!;
     // The password goes to the terminal only, never into the structured log.
     expect(JSON.stringify(m.lines)).not.toContain(password);
-    clients.push(startSourceClient({ port: ports.primary, password, frequency: 440 }));
+    // Ogg, so that its decoder is an ffmpeg child (MP3 at 44.1 kHz is decoded in the server itself).
+    clients.push(startSourceClient({ port: ports.primary, password, frequency: 440, codec: 'ogg' }));
     const dec = await m.waitLog('decoder started');
+    expect(dec.engine).toBe('ffmpeg');
     const pid = dec.pid as number;
     expect(alive(pid)).toBe(true);
     m.proc.kill('SIGTERM');

@@ -128,7 +128,7 @@ describe.skipIf(skip !== undefined)(`the pages in headless Chromium${skip ? ` (s
     });
     const s = server;
     const since = s.mark();
-    fallback = startSourceClient({ port: s.ports.fallback, password: s.sourcePassword, frequency: 880, ffmpegPath: ffmpeg });
+    fallback = startSourceClient({ port: s.ports.fallback, password: s.sourcePassword, frequency: 880, codec: 'ogg', ffmpegPath: ffmpeg });
     primary = startPcmSource(ffmpeg, `icecast://source:${s.sourcePassword}@127.0.0.1:${s.ports.primary}/live`, 440);
     await s.waitForLog('primary connected', logs.sourceConnected('primary'), 30_000, since);
     await s.waitForLog('fallback connected', logs.sourceConnected('fallback'), 30_000, since);
@@ -276,8 +276,10 @@ describe.skipIf(skip !== undefined)(`the pages in headless Chromium${skip ? ` (s
       ).components.decoders;
     const pid = (await api()).find((d) => d.input === 'fallback')?.pid;
     expect(pid).toBeGreaterThan(0);
+    // The fallback studio sends Ogg, decoded by an ffmpeg child; the primary's MP3 was decoded in the server.
     const fallbackRow = row('fallback');
-    expect(await fallbackRow.locator('th').textContent()).toContain(`mp3 decoder · pid ${String(pid)}`);
+    expect(await fallbackRow.locator('th').textContent()).toContain(`ogg decoder · pid ${String(pid)}`);
+    expect(await row('primary').locator('th').textContent()).toContain('mp3 decoder · in-process (mpg123)');
     const uptime = fallbackRow.locator('td').nth(1);
     const firstUptime = await uptime.textContent();
     expect(firstUptime).toMatch(/^\d+ (s|min)/);
@@ -308,7 +310,7 @@ describe.skipIf(skip !== undefined)(`the pages in headless Chromium${skip ? ` (s
     // The studio reconnects: a new decoder runs, the failure stays counted (in the warning colour).
     await (fallback as ProcessHandle).kill();
     const since = s.mark();
-    fallback = startSourceClient({ port: s.ports.fallback, password: s.sourcePassword, frequency: 880, ffmpegPath: ffmpeg });
+    fallback = startSourceClient({ port: s.ports.fallback, password: s.sourcePassword, frequency: 880, codec: 'ogg', ffmpegPath: ffmpeg });
     await s.waitForLog('fallback connected', logs.sourceConnected('fallback'), 30_000, since);
     await row('fallback').and(page.locator('[data-state=running]')).waitFor({ timeout: 10_000 });
     await expect.poll(() => row('fallback').getAttribute('class'), { timeout: 5000 }).toBe('warn');
@@ -410,7 +412,7 @@ describe.skipIf(skip !== undefined)(`the pages in headless Chromium${skip ? ` (s
     server = await startAntenna({ env });
     const s = server;
     const since = s.mark();
-    fallback = startSourceClient({ port: s.ports.fallback, password: s.sourcePassword, frequency: 880, ffmpegPath: ffmpeg });
+    fallback = startSourceClient({ port: s.ports.fallback, password: s.sourcePassword, frequency: 880, codec: 'ogg', ffmpegPath: ffmpeg });
     await s.waitForLog('fallback connected', logs.sourceConnected('fallback'), 30_000, since);
     await page.locator('[data-testid=offline]').waitFor({ state: 'detached', timeout: 15_000 });
     await page.locator('[data-testid=input-fallback] [data-testid=input-state]', { hasText: 'Connected' }).waitFor({ timeout: 10_000 });

@@ -73,6 +73,7 @@ export interface SourceDecoder {
   input: InputId;
   state: 'idle' | 'running' | 'draining' | 'stopped' | 'failed';
   running: boolean;
+  engine: 'ffmpeg' | 'mpg123' | null;
   pid: number | null;
   format: string | null;
   startedAt: number | null;

@@ -1,4 +1,4 @@
-// The decoders beside the encoders: each studio input's ffmpeg (one per source connection, so failures
+// The decoders beside the encoders: each studio input's decoder (one per source connection, so failures
 // are counted per input rather than restarts) and the emergency file's one-off decode. Failed rows are
 // red and sorted to the top; an input with past failures has its count in the warning colour.
 import { dateTime, duration, TIER_LABEL } from '../../shared/format.js';
@@ -52,7 +52,8 @@ interface Row {
 const ago = (at: number, serverNow: number): string => `${duration(serverNow - at)} ago`;
 
 function sourceRow(d: SourceDecoder, serverNow: number): Row {
-  const what = [d.format ? `${d.format} decoder` : 'decoder', d.pid !== null && d.running ? `pid ${d.pid}` : ''].filter(Boolean);
+  const where = d.engine === 'mpg123' ? 'in-process (mpg123)' : d.pid !== null && d.running ? `pid ${d.pid}` : '';
+  const what = [d.format ? `${d.format} decoder` : 'decoder', where].filter(Boolean);
   let uptime = '—';
   if (d.running) uptime = duration(d.uptimeMs);
   else if (d.exitedAt !== null) uptime = `exited ${ago(d.exitedAt, serverNow)}`;
