@@ -1,8 +1,7 @@
 // What the status panel shows of one input's decoder: the current (or last) one decoding its source,
 // and the input's decoder starts and failures since the server started. Fed by its sessions' reports.
 import type { AudioFormat } from '../types/contracts.js';
-import type { DecoderEngine } from '../types/snapshots.js';
-import type { SourceDecoderSnapshot } from '../types/snapshots.js';
+import type { DecoderEngine, SourceDecoderSnapshot } from '../types/snapshots.js';
 
 type Format = Exclude<AudioFormat, 'unknown'>;
 
