@@ -14,6 +14,15 @@ import type { PcmDecoder } from './decoder.js';
 /** At most one decode-error log line per this many ms per source: garbage must not flood the log. */
 const ERROR_LOG_INTERVAL_MS = 1_000;
 const STDERR_TAIL = 5;
+/**
+ * Pacing. A source may send this much audio ahead of real time (a connect burst, an encoder's backlog),
+ * then at most MAX_SPEED seconds of audio a second. A client sending a file at full speed (ffmpeg without
+ * `-re`) would otherwise have its whole decode run on the event loop at once (~3 ms per second of
+ * 128k audio); the mixer keeps only `maxBufferMs` of it anyway. A studio whose clock runs fast by a
+ * fraction of a percent never comes near it.
+ */
+const BURST_MS = 10_000;
+const MAX_SPEED = 2;
 
 /** mpg123's float samples to s16, rounded and clipped as ffmpeg's float-to-s16 conversion does. */
 function toS16(left: Float32Array, right: Float32Array, n: number): Buffer {
@@ -45,6 +54,12 @@ export class Mp3Decoder implements PcmDecoder {
   #lastErrorLogAt = 0;
   /** Samples decoded in a row at a rate other than ours (dropped). */
   #otherRateSamples = 0;
+  readonly #startedAt = performance.now();
+  #decodedMs = 0;
+  /** performance.now() from which the pacing lets the source send again (0: not paced). */
+  #pausedUntil = 0;
+  #pacedLogged = false;
+  #drainTimer: NodeJS.Timeout | undefined;
 
   private constructor(decoder: MPEGDecoder, log: Logger, onPcm: (pcm: Buffer) => void) {
     this.#decoder = decoder;
@@ -74,7 +89,7 @@ export class Mp3Decoder implements PcmDecoder {
     return this.#inSinceLastPcm;
   }
 
-  /** Decodes at once, on the caller's turn: there is no pipe to fill, so it never asks for a pause. */
+  /** Decodes at once, on the caller's turn; false asks the session to pause the socket (pacing). */
   write(chunk: Buffer): boolean {
     if (this.#exit) return true;
     this.#inSinceLastPcm += chunk.length;
@@ -113,12 +128,33 @@ export class Mp3Decoder implements PcmDecoder {
     this.#lastPcmAt = performance.now();
     this.#inSinceLastPcm = 0;
     this.#onPcm(pcm);
-    return true;
+    return this.#pace(n);
   }
 
+  /** Called once after write() returned false: `fn` runs when the source may send again. */
   onDrain(fn: () => void): void {
-    // write() never returns false, so nothing waits on this; kept for the common contract.
-    queueMicrotask(fn);
+    clearTimeout(this.#drainTimer);
+    this.#drainTimer = setTimeout(
+      () => {
+        this.#drainTimer = undefined;
+        if (!this.#exit) fn();
+      },
+      Math.max(0, this.#pausedUntil - performance.now()),
+    );
+  }
+
+  /** True while the audio decoded so far is within the burst plus MAX_SPEED × the time since the start. */
+  #pace(samples: number): boolean {
+    this.#decodedMs += (samples / SAMPLE_RATE) * 1000;
+    const now = performance.now();
+    const waitMs = (this.#decodedMs - BURST_MS) / MAX_SPEED - (now - this.#startedAt);
+    if (waitMs <= 0) return true;
+    this.#pausedUntil = now + waitMs;
+    if (!this.#pacedLogged) {
+      this.#pacedLogged = true;
+      this.#log.info({ maxSpeed: MAX_SPEED, burstMs: BURST_MS }, 'source sends faster than real time: decoding it at most twice as fast');
+    }
+    return false;
   }
 
   /** The source left: everything written has already been decoded, so this is the end. */
@@ -147,6 +183,7 @@ export class Mp3Decoder implements PcmDecoder {
   #finish(code: number | null, reason: string | undefined, requested = false): void {
     if (this.#exit) return;
     if (reason) this.#tail.push(reason);
+    clearTimeout(this.#drainTimer);
     this.#exit = { code, signal: null, stderrTail: [...this.#tail], requested };
     try {
       this.#decoder.free();

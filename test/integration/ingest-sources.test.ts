@@ -76,7 +76,8 @@ describe('ingest: real sources produce PCM', () => {
 
   it('a source faster than real time is throttled by the decoder (backpressure) and fully decoded', async () => {
     const rec = await ingest();
-    // 30 s of MP3 sent as fast as ffmpeg encodes it: the decoder's stdin fills and the socket pauses.
+    // 30 s of MP3 sent as fast as ffmpeg encodes it: the in-process decoder's pacing (a 10 s burst, then
+    // twice real time) pauses the socket, as a full stdin did with an ffmpeg decoder.
     const src = track(startSourceClient({ port: rec.ingest.ports.primary, password: SOURCE_PASSWORD, realtime: false, durationS: 30 }));
     const gone = await rec.waitFor('end of the 30 s source', () => rec.all('source-disconnected')[0], 30_000);
     expect(gone.reason).toBe('client-closed');

@@ -134,6 +134,38 @@ describe('in-process MP3 decoding', () => {
     expect(stderr).not.toHaveBeenCalled();
   });
 
+  it('paces a source faster than real time: a 10 s burst, then at most twice real time', async () => {
+    const out: Buffer[] = [];
+    const seconds = (): number => Buffer.concat(out).length / 4 / 44_100;
+    const mp3 = mp3Of(440, 20_000);
+    const before = performance.now();
+    const decoder = await startDecoder({
+      ffmpegPath: ffmpeg,
+      format: 'mp3',
+      head: mp3,
+      mp3Decoder: 'auto',
+      log,
+      onPcm: (p) => out.push(p),
+    });
+    let at = 0;
+    let ok = true;
+    for (; at < mp3.length && ok; at += 16_384) ok = decoder.write(mp3.subarray(at, at + 16_384));
+    // It asks for a pause once the burst is spent (one 16 KB write, ~1 s of 128k audio, may go past it).
+    expect(ok).toBe(false);
+    expect(seconds()).toBeGreaterThan(10);
+    expect(seconds()).toBeLessThan(11.2);
+    const decodedMs = seconds() * 1000;
+    await new Promise<void>((resolve) => decoder.onDrain(resolve));
+    // Not before the budget (10 s + 2 × the time since it started) covers what was decoded.
+    expect(performance.now() - before).toBeGreaterThanOrEqual((decodedMs - 10_000) / 2 - 2);
+    // Then it takes more, and pauses again.
+    for (ok = true; at < mp3.length && ok; at += 16_384) ok = decoder.write(mp3.subarray(at, at + 16_384));
+    expect(ok).toBe(false);
+    expect(seconds() * 1000).toBeGreaterThan(decodedMs);
+    await decoder.stop();
+    expect(decoder.running).toBe(false);
+  });
+
   it('counts bytes that decode to nothing, for the session watchdog', async () => {
     const decoder = await startDecoder({
       ffmpegPath: ffmpeg,
