@@ -74,16 +74,36 @@ describe('ingest: real sources produce PCM', () => {
     expect(rec.ingest.snapshot().inputs.primary.state).toBe('idle');
   });
 
-  it('a source faster than real time is throttled by the decoder (backpressure) and fully decoded', async () => {
-    const rec = await ingest();
-    // 30 s of MP3 sent as fast as ffmpeg encodes it: the in-process decoder's pacing (a 10 s burst, then
-    // twice real time) pauses the socket, as a full stdin did with an ffmpeg decoder.
+  it('a source faster than real time, decoded by ffmpeg: throttled by its stdin (backpressure) and fully decoded', async () => {
+    const rec = await ingest({ mp3Decoder: 'ffmpeg' });
+    // 30 s of MP3 sent as fast as ffmpeg encodes it: the decoder's stdin fills and the socket pauses.
     const src = track(startSourceClient({ port: rec.ingest.ports.primary, password: SOURCE_PASSWORD, realtime: false, durationS: 30 }));
     const gone = await rec.waitFor('end of the 30 s source', () => rec.all('source-disconnected')[0], 30_000);
     expect(gone.reason).toBe('client-closed');
     await src.exited;
     // Every second of audio came out (the MP3 decoder may add or trim a frame at the edges).
     expect(pcmOf(rec, gone.info.connectionId)).toBeGreaterThan(29.9 * ONE_SECOND);
+    expect(rec.all('decoder-error')).toHaveLength(0);
+  });
+
+  it('a source faster than real time, decoded in-process: paced (a 10 s burst, then twice real time) by pausing its socket', async () => {
+    const rec = await ingest();
+    const src = track(startSourceClient({ port: rec.ingest.ports.primary, password: SOURCE_PASSWORD, realtime: false, durationS: 30 }));
+    const started = performance.now();
+    const connected = await rec.waitFor('connected', () => rec.all('source-connected')[0], 10_000);
+    // ffmpeg encodes 30 s in well under a second; decoding it all at once is what the pacing prevents.
+    await sleep(2500);
+    const early = pcmOf(rec, connected.info.connectionId);
+    const elapsedS = (performance.now() - started) / 1000;
+    expect(early).toBeGreaterThan(10 * ONE_SECOND);
+    // At most the burst, twice the time since, and one socket read past it (64 KB: 4 s of 128k).
+    expect(early).toBeLessThanOrEqual((14 + 2 * elapsedS) * ONE_SECOND);
+    // The audio keeps coming at twice real time until the client leaves (ffmpeg resets the connection,
+    // so what was still in flight then is not decoded: the mixer would have kept only maxBufferMs of it).
+    const gone = await rec.waitFor('end of the 30 s source', () => rec.all('source-disconnected')[0], 30_000);
+    expect(gone.reason).toBe('client-closed');
+    await src.exited;
+    expect(pcmOf(rec, connected.info.connectionId)).toBeGreaterThan(25 * ONE_SECOND);
     expect(rec.all('decoder-error')).toHaveLength(0);
   });
 
