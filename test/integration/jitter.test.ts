@@ -54,7 +54,10 @@ describe('adaptive jitter buffer on a jittery uplink', () => {
     await waitFor(() => t.antenna.snapshot().inputs.primary.mixer.connected, 'primary connected');
     await sleep(25_000);
     const mid = t.antenna.snapshot().inputs.primary.mixer.buffer;
-    expect(mid.targetMs).toBeGreaterThan(300);
+    // Grown well past its 150 ms minimum: 387-393 ms here, 265 ms in a loaded CI run. Since MP3 sources are
+    // decoded in-process the PCM arrives in the proxy's own bursts, without an ffmpeg decoder's scheduling
+    // on top, so the measured spread (and the target) can be lower than the 300 ms this once asserted.
+    expect(mid.targetMs).toBeGreaterThan(200);
     await sleep(15_000);
     const end = t.antenna.snapshot().inputs.primary.mixer.buffer;
     // Once adapted, no further underruns in the last 15 s.
