@@ -20,6 +20,7 @@ export interface DecoderOptions {
   readonly head: Buffer;
   readonly mp3Decoder: Mp3DecoderSetting;
   readonly log: Logger;
+  /** Decoded PCM. The buffer is valid only during the call (the in-process decoder reuses it): copy to keep. */
   readonly onPcm: (pcm: Buffer) => void;
 }
 

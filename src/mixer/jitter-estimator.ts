@@ -16,6 +16,12 @@ const WARM_UP_MS = 1500;
 export class JitterEstimator {
   readonly #times = new Float64Array(MAX_ENTRIES);
   readonly #lateness = new Float64Array(MAX_ENTRIES);
+  /**
+   * Where the window is copied to be sorted: a typed array sorts natively, with no comparator and no
+   * garbage (a number[] here was ~0.3 MB/s of the server's ~1.3 MB/s of allocation at idle, two inputs
+   * sorting twice a second).
+   */
+  readonly #scratch = new Float64Array(MAX_ENTRIES);
   #count = 0;
   #head = 0;
   #samples = 0;
@@ -51,16 +57,16 @@ export class JitterEstimator {
   spreadAt(nowMs: number): number {
     if (nowMs - this.#computedAt < RECOMPUTE_MS) return this.#spread;
     this.#computedAt = nowMs;
-    const values: number[] = [];
+    let n = 0;
     for (let i = 0; i < this.#count; i++) {
       const idx = (this.#head - 1 - i + MAX_ENTRIES) % MAX_ENTRIES;
       if (nowMs - (this.#times[idx] ?? 0) > WINDOW_MS) break;
-      values.push(this.#lateness[idx] ?? 0);
+      this.#scratch[n++] = this.#lateness[idx] ?? 0;
     }
-    if (values.length < 4) return this.#spread;
-    values.sort((a, b) => a - b);
+    if (n < 4) return this.#spread;
+    const values = this.#scratch.subarray(0, n).sort();
     const min = values[0] ?? 0;
-    const p95 = values[Math.min(values.length - 1, Math.floor(values.length * 0.95))] ?? min;
+    const p95 = values[Math.min(n - 1, Math.floor(n * 0.95))] ?? min;
     this.#spread = p95 - min;
     return this.#spread;
   }

@@ -13,7 +13,11 @@ export interface Stamped {
 /** Events from the ingest stage; the composition root feeds them to the mixer. */
 export interface IngestEvents {
   'source-connected': { readonly inputId: InputId; readonly info: SourceInfo };
-  /** Decoded PCM (see types/pcm.ts), any whole number of stereo samples. Wiring only: not on Antenna.events. */
+  /**
+   * Decoded PCM (see types/pcm.ts), any whole number of stereo samples, valid only during the call (the
+   * in-process MP3 decoder reuses its buffer; the mixer copies it into its jitter buffer). Wiring only:
+   * not on Antenna.events.
+   */
   pcm: { readonly inputId: InputId; readonly connectionId: number; readonly pcm: Buffer };
   /** Emitted once the decoder has delivered its last PCM, so the remainder can play out. */
   'source-disconnected': { readonly inputId: InputId; readonly info: SourceInfo; readonly reason: DisconnectReason };

@@ -39,7 +39,7 @@ async function decodeAll(bytes: Buffer, mp3Decoder: 'auto' | 'ffmpeg' = 'auto'):
     head: bytes.subarray(0, 8192),
     mp3Decoder,
     log,
-    onPcm: (p) => out.push(p),
+    onPcm: (p) => out.push(Buffer.from(p)), // valid only during the call: copied
   });
   let seed = 7;
   for (let i = 0; i < bytes.length;) {
@@ -111,7 +111,7 @@ describe('in-process MP3 decoding', () => {
       head: good,
       mp3Decoder: 'auto',
       log,
-      onPcm: (p) => out.push(p),
+      onPcm: (p) => out.push(Buffer.from(p)), // valid only during the call: copied
     });
     decoder.write(good.subarray(0, 8000));
     const before = Buffer.concat(out).length;
@@ -145,7 +145,7 @@ describe('in-process MP3 decoding', () => {
       head: mp3,
       mp3Decoder: 'auto',
       log,
-      onPcm: (p) => out.push(p),
+      onPcm: (p) => out.push(Buffer.from(p)), // valid only during the call: copied
     });
     let at = 0;
     let ok = true;
@@ -191,7 +191,7 @@ describe('in-process MP3 decoding', () => {
       head: first,
       mp3Decoder: 'auto',
       log,
-      onPcm: (p) => out.push(p),
+      onPcm: (p) => out.push(Buffer.from(p)), // valid only during the call: copied
     });
     decoder.write(first);
     const before = Buffer.concat(out).length;
