@@ -241,7 +241,7 @@ export const SETTINGS = {
     'auto',
     '',
     'ingest',
-    'auto: MP3 sources at 44.1 kHz are decoded inside the server (mpg123 in WebAssembly: ~50 ms less latency and one process fewer per source, for the same CPU), other formats and rates by an ffmpeg child; ffmpeg: every source by an ffmpeg child',
+    'auto: MP3 sources at 44.1 kHz are decoded inside the server (mpg123 in WebAssembly: ~50 ms less latency and one process fewer per source, for no more CPU), other formats and rates by an ffmpeg child; ffmpeg: every source by an ffmpeg child',
   ),
   silenceThresholdDb: def(z.number().min(-120).max(0), -50, 'dBFS', 'mixer', 'RMS below this counts as silence'),
   silenceSeconds: def(z.number().min(0.1).max(3600), 10, 's', 'mixer', 'silence this long makes an input unavailable'),

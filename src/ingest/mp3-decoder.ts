@@ -1,7 +1,7 @@
 // An MP3 source decoded inside Node (mpg123 compiled to WebAssembly, the npm `mpg123-decoder`), in place
 // of an ffmpeg child: each frame is decoded as soon as it has arrived, where ffmpeg's MP3 demuxer waits for
 // 1,024-byte packets (~50 ms less source-to-listener latency, measured), and each source runs one process
-// fewer. It costs the same CPU as the child did (README, *Always-on cost*), and it runs on the event loop.
+// fewer. It costs no more CPU than the child did (README, *Choices*), and it runs on the event loop.
 // It only takes what needs no resampling (MPEG-1 at 44.1 kHz, the internal rate); decoder.ts sends every
 // other stream to ffmpeg. Same contract as the ffmpeg decoder: whole stereo s16 samples out, an `exited`
 // report, and the byte counters the session's garbage watchdog reads.
