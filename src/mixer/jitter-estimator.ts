@@ -18,8 +18,8 @@ export class JitterEstimator {
   readonly #lateness = new Float64Array(MAX_ENTRIES);
   /**
    * Where the window is copied to be sorted: a typed array sorts natively, with no comparator and no
-   * garbage (a number[] and its comparator sort here made ~0.6 MB/s of the server's ~1.35 MB/s of allocation at idle, two inputs
-   * sorting twice a second).
+   * garbage (a number[] and its comparator sort here made ~0.6 MB/s of the server's ~1.35 MB/s of
+   * allocation at idle, two inputs sorting twice a second).
    */
   readonly #scratch = new Float64Array(MAX_ENTRIES);
   #count = 0;
