@@ -30,17 +30,16 @@ function mp3Of(freq: number, ms: number, opts: { rate?: number; channels?: numbe
   ], sinePcm(freq, ms, 0.5, 44_100));
 }
 
+/** A decoder for the MP3 that starts with `head`, and the PCM it delivers (copied: valid only during the call). */
+async function collecting(head: Buffer, mp3Decoder: 'auto' | 'ffmpeg' = 'auto'): Promise<{ decoder: PcmDecoder; out: Buffer[] }> {
+  const out: Buffer[] = [];
+  const decoder = await startDecoder({ ffmpegPath: ffmpeg, format: 'mp3', head, mp3Decoder, log, onPcm: (p) => out.push(Buffer.from(p)) });
+  return { decoder, out };
+}
+
 /** Feeds `bytes` in pieces of 1..1500 bytes (a fixed pseudo-random sequence) and collects the PCM. */
 async function decodeAll(bytes: Buffer, mp3Decoder: 'auto' | 'ffmpeg' = 'auto'): Promise<{ pcm: Buffer; decoder: PcmDecoder }> {
-  const out: Buffer[] = [];
-  const decoder = await startDecoder({
-    ffmpegPath: ffmpeg,
-    format: 'mp3',
-    head: bytes.subarray(0, 8192),
-    mp3Decoder,
-    log,
-    onPcm: (p) => out.push(Buffer.from(p)), // valid only during the call: copied
-  });
+  const { decoder, out } = await collecting(bytes.subarray(0, 8192), mp3Decoder);
   let seed = 7;
   for (let i = 0; i < bytes.length;) {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -103,16 +102,8 @@ describe('in-process MP3 decoding', () => {
   it('survives garbage without a word on stderr, counts it for the watchdog, and resyncs on the next frames', async () => {
     const stderr = vi.spyOn(process.stderr, 'write');
     const errors = vi.spyOn(console, 'error');
-    const out: Buffer[] = [];
     const good = mp3Of(440, 2000);
-    const decoder = await startDecoder({
-      ffmpegPath: ffmpeg,
-      format: 'mp3',
-      head: good,
-      mp3Decoder: 'auto',
-      log,
-      onPcm: (p) => out.push(Buffer.from(p)), // valid only during the call: copied
-    });
+    const { decoder, out } = await collecting(good);
     decoder.write(good.subarray(0, 8000));
     const before = Buffer.concat(out).length;
     expect(before).toBeGreaterThan(0);
@@ -135,18 +126,10 @@ describe('in-process MP3 decoding', () => {
   });
 
   it('paces a source faster than real time: a 10 s burst, then at most twice real time', async () => {
-    const out: Buffer[] = [];
-    const seconds = (): number => Buffer.concat(out).length / 4 / 44_100;
     const mp3 = mp3Of(440, 20_000);
     const before = performance.now();
-    const decoder = await startDecoder({
-      ffmpegPath: ffmpeg,
-      format: 'mp3',
-      head: mp3,
-      mp3Decoder: 'auto',
-      log,
-      onPcm: (p) => out.push(Buffer.from(p)), // valid only during the call: copied
-    });
+    const { decoder, out } = await collecting(mp3);
+    const seconds = (): number => Buffer.concat(out).length / 4 / 44_100;
     let at = 0;
     let ok = true;
     for (; at < mp3.length && ok; at += 16_384) ok = decoder.write(mp3.subarray(at, at + 16_384));
@@ -183,16 +166,8 @@ describe('in-process MP3 decoding', () => {
   });
 
   it('ends with a failure, not with wrong-speed audio, when the stream changes to a rate it does not resample', async () => {
-    const out: Buffer[] = [];
     const first = mp3Of(440, 1000);
-    const decoder = await startDecoder({
-      ffmpegPath: ffmpeg,
-      format: 'mp3',
-      head: first,
-      mp3Decoder: 'auto',
-      log,
-      onPcm: (p) => out.push(Buffer.from(p)), // valid only during the call: copied
-    });
+    const { decoder, out } = await collecting(first);
     decoder.write(first);
     const before = Buffer.concat(out).length;
     decoder.write(mp3Of(440, 2000, { rate: 48_000 }));
