@@ -115,6 +115,11 @@ export function createMetrics(opts: {
     'Audio added (+) or removed (−) by rate correction since the source connected.',
     (i) => i.mixer.buffer.correctedMs / 1000,
   );
+  perInput(
+    'antenna_input_overflow_dropped_seconds',
+    'Audio dropped since the source connected because it sent faster than it plays (the buffer was full).',
+    (i) => i.mixer.buffer.overflowDroppedMs / 1000,
+  );
   perInput('antenna_input_rate_ratio', 'Current playback-rate correction of the input (1 = none).', (i) => i.mixer.buffer.ratio);
   perInput('antenna_input_bytes_received', 'Bytes received from the input’s current source.', (i) => i.source.bytesIn);
   new Gauge({

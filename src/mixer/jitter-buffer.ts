@@ -20,6 +20,8 @@ const HISTORY = 4; // samples kept behind the read point for the interpolator
 const FILL_SMOOTHING_MS = 1000;
 /** How fast an underrun boost decays back towards the measured target (fraction per second). */
 const BOOST_DECAY_PER_S = 0.02;
+/** After an overflow the buffer holds at most this share of its capacity (see #dropOnOverflow). */
+const OVERFLOW_KEEP = 0.75;
 
 const ms2s = (ms: number): number => (ms * SAMPLE_RATE) / 1000;
 const s2ms = (s: number): number => (s * 1000) / SAMPLE_RATE;
@@ -42,6 +44,7 @@ export class JitterBuffer {
   #ratio = 1;
   #underruns = 0;
   #overflowDropped = 0;
+  #overflows = 0;
   #trimmed = 0;
   #corrected = 0;
 
@@ -109,11 +112,7 @@ export class JitterBuffer {
       this.#ring[dst + 1] = src[s + 1] ?? 0;
     }
     this.#written += usable;
-    const overflow = this.#written - this.#readPos - (this.#cap - HISTORY);
-    if (overflow > 0) {
-      this.#readPos += overflow;
-      this.#overflowDropped += overflow;
-    }
+    if (this.#written - this.#readPos > this.#cap - HISTORY) this.#dropOnOverflow();
     if ((this.#state === 'priming' || this.#state === 'underrun') && this.depthMs >= this.targetMs) {
       this.#setState('playing', nowMs);
     }
@@ -156,6 +155,7 @@ export class JitterBuffer {
       jitterMs: round1(this.#estimator.spreadMs),
       underruns: this.#underruns,
       overflowDroppedMs: round1(s2ms(this.#overflowDropped)),
+      overflows: this.#overflows,
       trimmedMs: round1(s2ms(this.#trimmed)),
       correctedMs: round1(s2ms(this.#corrected)),
       ratio: Math.round(this.#ratio * 1e6) / 1e6,
@@ -203,6 +203,24 @@ export class JitterBuffer {
       this.#fillSmoothMs = this.depthMs;
       this.#integral = 0;
     }
+  }
+
+  /**
+   * The ring is full: the oldest audio goes. That is a jump in what listeners hear however much goes, so
+   * it is one jump, down to the target (at most OVERFLOW_KEEP of the ring, so there is room again). Not
+   * just the overflow of this push: a source sending faster than real time (a capture device with no
+   * clock, a backlog) then overflowed on every push, ~40 small jumps a second with one push per MP3
+   * frame, heard as a buzz; now it jumps a few times a second at most, and latency is back at the target.
+   */
+  #dropOnOverflow(): void {
+    const usable = this.#cap - HISTORY;
+    const keep = Math.min(Math.ceil(ms2s(this.targetMs + this.#opts.frameMs)), Math.floor(usable * OVERFLOW_KEEP));
+    const drop = this.#written - this.#readPos - keep;
+    this.#readPos += drop;
+    this.#overflowDropped += drop;
+    this.#overflows++;
+    this.#fillSmoothMs = this.depthMs;
+    this.#integral = 0;
   }
 
   /** Copies up to n samples at ratio 1 (drain and underrun paths); zero-fills the rest. */

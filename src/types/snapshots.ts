@@ -175,7 +175,9 @@ export interface JitterBufferSnapshot {
   readonly targetMs: number;
   readonly jitterMs: number;
   readonly underruns: number;
+  /** Audio dropped because the ring was full (a source sending faster than it plays), and in how many jumps. */
   readonly overflowDroppedMs: number;
+  readonly overflows: number;
   readonly trimmedMs: number;
   /** Audio added or removed by rate correction so far (drift and depth changes). */
   readonly correctedMs: number;

@@ -296,6 +296,7 @@ describe('status API routes on the real server', () => {
     for (const name of [
       'antenna_input_buffer_seconds',
       'antenna_input_underruns',
+      'antenna_input_overflow_dropped_seconds',
       'antenna_hls_sessions',
       'antenna_event_loop_delay_p99_seconds',
       'process_cpu_user_seconds_total',

@@ -57,6 +57,41 @@ describe('JitterBuffer', () => {
     expect(buf.snapshot().capacityBytes).toBeLessThanOrEqual(((500 / 1000) * 44100 + 8) * 4);
   });
 
+  it('drops in a few large jumps, not one per push, when a source sends twice as fast as it plays', () => {
+    // One push per MP3 frame (26 ms) at 2× for a minute: the ring is full from the third second on.
+    const r = simulate({ speed: 2, seconds: 60 });
+    const s = r.buf.snapshot();
+    expect(r.missing).toBe(0);
+    expect(s.overflowDroppedMs).toBeGreaterThan(50_000); // half of what was sent cannot be played
+    // Each jump leaves a quarter of the 2 s ring free (500 ms), which a 2× source fills in 0.5 s.
+    expect(s.overflows).toBeGreaterThan(60);
+    expect(s.overflows).toBeLessThanOrEqual(3 * 60);
+    expect(r.depthMax).toBeLessThanOrEqual(2000);
+  });
+
+  it('jumps once, down to its target, when a backlog overflows it', () => {
+    const buf = new JitterBuffer({ minMs: 150, maxMs: 2000, frameMs: 20 });
+    const out = new Float32Array(FRAME * 2);
+    buf.reset(0);
+    let t = 0;
+    for (; t < 5000; t += 20) {
+      buf.push(sinePcm(440, 20), t);
+      buf.read(out, FRAME, t, true);
+    }
+    const target = buf.targetMs;
+    expect(target).toBeLessThan(300);
+    // A stalled uplink delivers its 3 s backlog at once: more than the ring holds.
+    let afterJump: number | undefined;
+    for (let i = 0; i < 150; i++) {
+      buf.push(sinePcm(440, 20), t);
+      if (afterJump === undefined && buf.snapshot().overflows === 1) afterJump = buf.depthMs;
+    }
+    expect(buf.snapshot().overflows).toBe(1);
+    expect(afterJump).toBeGreaterThanOrEqual(target);
+    expect(afterJump).toBeLessThanOrEqual(target + 20 + 1); // the target and a frame
+    expect(buf.read(out, FRAME, t, true)).toBe(FRAME);
+  });
+
   it.each([1.001, 0.999])('absorbs a source clock at %f× for half an hour without creeping or dropouts', (speed) => {
     const r = simulate({ speed, seconds: 1800, jitterMs: 10 });
     expect(r.missing).toBe(0);
