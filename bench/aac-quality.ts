@@ -10,11 +10,12 @@
 // Material comes from Debian packages: fb-music-high, hyperrogue-music, alsa-utils and ktuberling-data (recorded
 // voices), espeak-ng (synthetic voice).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { encoderArgs, type EncoderArgsSpec } from '../src/ffmpeg/args.js';
 import { SAMPLE_RATE } from '../src/types/pcm.js';
+import { concatInput, words } from './lib/programme.js';
 
 const FFMPEG = process.env.AACQ_FFMPEG ?? '/usr/bin/ffmpeg';
 const PEAQ_BIN = process.env.PEAQ_BIN;
@@ -102,27 +103,6 @@ const MUSIC: [string, string, number, string][] = [
   ['music-hunting', `${HR}/hr-domina-hunting.ogg`, 20, 'hyperrogue-music hr-domina-hunting (Vorbis ~320 kb/s)'],
   ['music-palace', `${HR}/hr-savino-palace.ogg`, 20, 'hyperrogue-music hr-savino-palace (Vorbis ~260 kb/s)'],
 ];
-
-/** Several short recordings played one after another (ffmpeg's concat filter); null if any is missing. */
-function concatInput(files: string[]): string[] | null {
-  if (files.length === 0 || !files.every((f) => existsSync(f))) return null;
-  // concat wants one format on every input, and the sources mix mono and stereo, 44.1 and 48 kHz.
-  const pre = files.map((_, i) => `[${i}:a]aformat=sample_rates=44100:channel_layouts=stereo[a${i}];`).join('');
-  const chain = files.map((_, i) => `[a${i}]`).join('');
-  return [...files.flatMap((f) => ['-i', f]), '-filter_complex', `${pre}${chain}concat=n=${files.length}:v=0:a=1`];
-}
-
-/** The first `n` word recordings of a ktuberling-data language (one human speaker per language). */
-function words(lang: string, n: number): string[] {
-  const dir = `/usr/share/ktuberling/sounds/${lang}`;
-  return existsSync(dir)
-    ? readdirSync(dir)
-        .filter((f) => f.endsWith('.ogg'))
-        .sort()
-        .slice(0, n)
-        .map((f) => join(dir, f))
-    : [];
-}
 
 const ITEMS: Item[] = [
   ...MUSIC.map(([name, file, from, note]): Item => ({

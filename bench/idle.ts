@@ -1,7 +1,8 @@
 // Always-on cost (issue 12): Antenna and the stack it replaces (Liquidsoap + Icecast + Nginx, see
 // lib/old-stack.ts) in the same run, alternating (A-B-A-B-A by default), each with two MP3 studio
-// sources connected, six mounts and three HLS tiers running and no listener, once with music on air
-// and once with a tone (the encoders' cost depends on the programme). Reports CPU % of one core and PSS of every process tree, the ratio
+// sources connected, six mounts and three HLS tiers running and no listener, once each with music, speech
+// and a tone on air (the encoders' cost depends on the programme). Reports CPU % of one core and PSS of
+// every process tree, the ratio
 // Antenna / old stack, and what the rest of the machine used during each window.
 import { readFileSync, readlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import { machineCpu } from './lib/load-run.js';
 import { OLD_HLS_MASTER, oldStackMissing, startOldStack, statusMounts, type OldStack } from './lib/old-stack.js';
 import { measureTree, tree, type TreeUsage } from './lib/proctree.js';
 import { SETTINGS } from '../src/config/settings.js';
-import { programmePcm } from './lib/programme.js';
+import { programmePcm, speechPcm } from './lib/programme.js';
 import { startServer, type BenchServer } from './lib/server.js';
 
 const P = 440;
@@ -341,8 +342,8 @@ async function runSeries(
 
 /**
  * A-B-A with music on air (what a station pays: AAC's `twoloop` costs about twice as much on music as on
- * a steady tone), then with a tone (the figure earlier runs reported). ANTENNA_BENCH_IDLE_PROGRAMMES
- * picks them (`music,tone` by default).
+ * a steady tone), then with speech (a human voice), then with a tone (the figure earlier runs reported).
+ * ANTENNA_BENCH_IDLE_PROGRAMMES picks them (`music,speech,tone` by default).
  */
 export async function runIdle(log: (s: string) => void): Promise<IdleResults> {
   const windowS = Math.min(300, Math.max(5, Number(process.env.ANTENNA_BENCH_IDLE_WINDOW_S ?? 30) || 30));
@@ -352,7 +353,7 @@ export async function runIdle(log: (s: string) => void): Promise<IdleResults> {
   const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
   const dir = tempDir('bench-idle');
   const versions: Record<string, string> = {};
-  const wanted = (process.env.ANTENNA_BENCH_IDLE_PROGRAMMES ?? 'music,tone').split(',').map((x) => x.trim());
+  const wanted = (process.env.ANTENNA_BENCH_IDLE_PROGRAMMES ?? 'music,speech,tone').split(',').map((x) => x.trim());
   try {
     const emergency = join(dir.path, 'emergency.mp3');
     const args = ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${E}:duration=6`, '-ac', '2'];
@@ -365,8 +366,12 @@ export async function runIdle(log: (s: string) => void): Promise<IdleResults> {
         // As long as a window, so every window hears the same music whatever the phase it starts at.
         const m = programmePcm(ffmpeg, windowS);
         series.push(await runSeries(log, ffmpeg, emergency, ms, versions, m.name, { programme: m.pcm }, rounds));
+      } else if (w === 'speech') {
+        const m = speechPcm(ffmpeg, windowS);
+        if (m) series.push(await runSeries(log, ffmpeg, emergency, ms, versions, m.name, { programme: m.pcm }, rounds));
+        else log('speech skipped: ktuberling-data is not installed (apt-get install ktuberling-data)');
       } else if (w === 'tone') series.push(await runSeries(log, ffmpeg, emergency, ms, versions, `a ${P} Hz tone`, P, rounds));
-      else throw new Error(`ANTENNA_BENCH_IDLE_PROGRAMMES: unknown programme ${w} (music, tone)`);
+      else throw new Error(`ANTENNA_BENCH_IDLE_PROGRAMMES: unknown programme ${w} (music, speech, tone)`);
     }
     for (const [k, v] of Object.entries(versions)) log(`version ${k}: ${v}`);
     const head = series[0]!;
