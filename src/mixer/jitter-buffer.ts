@@ -198,11 +198,16 @@ export class JitterBuffer {
     const excess = this.fillSamples - ms2s(this.targetMs);
     if (excess > ms2s(thresholdMs)) {
       const drop = Math.floor(excess - ms2s(this.#opts.frameMs));
-      this.#readPos += drop;
+      this.#skip(drop);
       this.#trimmed += drop;
-      this.#fillSmoothMs = this.depthMs;
-      this.#integral = 0;
     }
+  }
+
+  /** Skips the oldest `samples` at once; the rate controller starts afresh from the new depth. */
+  #skip(samples: number): void {
+    this.#readPos += samples;
+    this.#fillSmoothMs = this.depthMs;
+    this.#integral = 0;
   }
 
   /**
@@ -216,11 +221,9 @@ export class JitterBuffer {
     const usable = this.#cap - HISTORY;
     const keep = Math.min(Math.ceil(ms2s(this.targetMs + this.#opts.frameMs)), Math.floor(usable * OVERFLOW_KEEP));
     const drop = this.#written - this.#readPos - keep;
-    this.#readPos += drop;
+    this.#skip(drop);
     this.#overflowDropped += drop;
     this.#overflows++;
-    this.#fillSmoothMs = this.depthMs;
-    this.#integral = 0;
   }
 
   /** Copies up to n samples at ratio 1 (drain and underrun paths); zero-fills the rest. */
