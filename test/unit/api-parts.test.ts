@@ -31,7 +31,12 @@ afterEach(() => {
 
 const MIN = 60_000;
 const DAY = 86_400_000;
-const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
+/**
+ * Noon UTC yesterday: open() prunes by the real clock, so a fixed date here would fall out of the 30-day
+ * retention once the calendar passed it (it did on 2026-12-01).
+ */
+const T0 = Math.floor(Date.now() / DAY) * DAY - DAY + 12 * 3_600_000;
+const dayFile = (t: number): string => `listeners-${new Date(t).toISOString().slice(0, 10)}.jsonl`;
 
 describe('ListenerHistory', () => {
   it('keeps the peak of each minute, one line per minute, and reads the minute in progress', async () => {
@@ -47,7 +52,7 @@ describe('ListenerHistory', () => {
       { t: T0 + MIN, total: 3, mounts: { '/a': 3, hls: 0 } },
     ]);
     await h.close();
-    expect(readdirSync(dir)).toEqual(['listeners-2026-11-01.jsonl']);
+    expect(readdirSync(dir)).toEqual([dayFile(T0)]);
     // Reopened (a restart): both minutes are there, read from the file.
     const again = await ListenerHistory.open({ dir, days: 30, log });
     expect((await again.query(60, T0 + 10 * MIN)).map((p) => p.t)).toEqual([T0, T0 + MIN]);
@@ -57,8 +62,8 @@ describe('ListenerHistory', () => {
 
   it('skips a line torn by a crash and spans day files', async () => {
     const dir = tmp();
-    writeFileSync(join(dir, 'listeners-2026-10-31.jsonl'), JSON.stringify({ t: T0 - DAY, m: { '/a': 7 } }) + '\n{"t":12');
-    appendFileSync(join(dir, 'listeners-2026-11-01.jsonl'), JSON.stringify({ t: T0, m: { '/a': 1 } }) + '\n');
+    writeFileSync(join(dir, dayFile(T0 - DAY)), JSON.stringify({ t: T0 - DAY, m: { '/a': 7 } }) + '\n{"t":12');
+    appendFileSync(join(dir, dayFile(T0)), JSON.stringify({ t: T0, m: { '/a': 1 } }) + '\n');
     const h = await ListenerHistory.open({ dir, days: 30, log });
     const pts = await h.query(2 * 1440, T0 + MIN);
     expect(pts.map((p) => p.mounts['/a'])).toEqual([7, 1]);
@@ -68,12 +73,11 @@ describe('ListenerHistory', () => {
   it('deletes day files older than the retention', async () => {
     const dir = tmp();
     const now = Date.now();
-    const day = (t: number): string => `listeners-${new Date(t).toISOString().slice(0, 10)}.jsonl`;
-    writeFileSync(join(dir, day(now - 40 * DAY)), '');
-    writeFileSync(join(dir, day(now - 29 * DAY)), '');
+    writeFileSync(join(dir, dayFile(now - 40 * DAY)), '');
+    writeFileSync(join(dir, dayFile(now - 29 * DAY)), '');
     writeFileSync(join(dir, 'unrelated.txt'), '');
     const h = await ListenerHistory.open({ dir, days: 30, log });
-    expect(readdirSync(dir).sort()).toEqual([day(now - 29 * DAY), 'unrelated.txt'].sort());
+    expect(readdirSync(dir).sort()).toEqual([dayFile(now - 29 * DAY), 'unrelated.txt'].sort());
     await h.close();
   });
 });
