@@ -9,9 +9,12 @@ import { runHls } from './hls.js';
 import { runIdle } from './idle.js';
 import { runMemory } from './memory.js';
 import { runOnAir } from './onair.js';
+import { stopDescendantsOnSignal } from './lib/proctree.js';
 import { runTlsFanout } from './tls.js';
 
 const log = (s: string): void => void process.stdout.write(`[bench] ${s}\n`);
+
+const signals = stopDescendantsOnSignal(log);
 
 async function main(): Promise<void> {
   execSync('npm run build --silent', { stdio: 'inherit' });
@@ -38,5 +41,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(err);
-  process.exit(1);
+  // After a signal the children's deaths fail the run; the signal handler exits once they are gone.
+  if (!signals.stopping) process.exit(1);
 });

@@ -34,6 +34,38 @@ export function tree(root: number): number[] {
   return out;
 }
 
+/**
+ * On SIGINT, SIGTERM or SIGHUP sent to the bench runner alone (`kill`, `timeout`, a closed terminal),
+ * stops every process it started (the server and its ffmpeg, the old stack, load generators) before it
+ * exits: otherwise they are reparented to init and keep using the CPU the next run measures. Ctrl-C in
+ * a terminal signals the whole process group, and this only finishes the job.
+ */
+export function stopDescendantsOnSignal(log: (s: string) => void): { readonly stopping: boolean } {
+  const state = { stopping: false };
+  const stop = (signal: NodeJS.Signals): void => {
+    state.stopping = true;
+    const descendants = tree(process.pid).filter((p) => p !== process.pid);
+    log(`${signal}: stopping ${descendants.length} child processes`);
+    const send = (pids: number[], sig: NodeJS.Signals): number[] =>
+      pids.filter((p) => {
+        try {
+          process.kill(p, sig);
+          return true;
+        } catch {
+          return false; // already gone
+        }
+      });
+    const alive = send(descendants, 'SIGTERM');
+    // A grace period for graceful stops (the server closes its listeners and children), then SIGKILL.
+    setTimeout(() => {
+      send(alive, 'SIGKILL');
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+    }, 3000);
+  };
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, () => stop(s));
+  return state;
+}
+
 function pssKb(pid: number): number {
   try {
     const m = /Pss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
