@@ -347,8 +347,10 @@ async function runSeries(
  */
 export async function runIdle(log: (s: string) => void): Promise<IdleResults> {
   const windowS = Math.min(300, Math.max(5, Number(process.env.ANTENNA_BENCH_IDLE_WINDOW_S ?? 30) || 30));
-  // ANTENNA_BENCH_IDLE_ROUNDS: old-stack windows per programme, each between two of Antenna's (2: A-B-A-B-A).
-  const rounds = Math.min(5, Math.max(1, Math.floor(Number(process.env.ANTENNA_BENCH_IDLE_ROUNDS ?? 2) || 2)));
+  // ANTENNA_BENCH_IDLE_ROUNDS: old-stack windows per programme, each between two of Antenna's (3:
+  // A-B-A-B-A-B-A). Three, not two: single windows of either stack move by ±2 points within a run, and
+  // the 2026-11-30 runs' two A-B-As differed by up to 0.14 in ratio.
+  const rounds = Math.min(5, Math.max(1, Math.floor(Number(process.env.ANTENNA_BENCH_IDLE_ROUNDS ?? 3) || 3)));
   const ms = windowS * 1000;
   const ffmpeg = resolveFfmpegPath(process.env.FFMPEG_PATH);
   const dir = tempDir('bench-idle');
