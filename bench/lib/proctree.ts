@@ -62,7 +62,9 @@ export function stopDescendantsOnSignal(log: (s: string) => void): { readonly st
       process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
     }, 3000);
   };
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, () => stop(s));
+  // `on`, not `once`: tsx relays the signal it gets, so the runner may get it twice, and a second one with
+  // no listener would end the runner before its SIGKILLs.
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => state.stopping || stop(s));
   return state;
 }
 
