@@ -1,5 +1,5 @@
 // Always-on cost (issue 12): Antenna and the stack it replaces (Liquidsoap + Icecast + Nginx, see
-// lib/old-stack.ts) in the same run, alternating (A-B-A-B-A by default), each with two MP3 studio
+// lib/old-stack.ts) in the same run, alternating (A-B-A-B-A-B-A by default), each with two MP3 studio
 // sources connected, six mounts and three HLS tiers running and no listener, once each with music, speech
 // and a tone on air (the encoders' cost depends on the programme). Reports CPU % of one core and PSS of
 // every process tree, the ratio
