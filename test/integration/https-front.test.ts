@@ -55,8 +55,8 @@ async function startTls(
   return { a: t.antenna, port, files };
 }
 
-function connect(port: number): http2.ClientHttp2Session {
-  const s = http2.connect(`https://127.0.0.1:${port}`, { ca: [tlsFixture('a'), tlsFixture('b')], servername: 'localhost' });
+function connect(port: number, settings: http2.Settings = {}): http2.ClientHttp2Session {
+  const s = http2.connect(`https://127.0.0.1:${port}`, { ca: [tlsFixture('a'), tlsFixture('b')], servername: 'localhost', settings });
   s.on('error', () => undefined);
   return s;
 }
@@ -141,6 +141,52 @@ describe('HTTPS front (certificate files)', () => {
       await until('counted out', 5_000, () => (a.snapshot().mounts.listeners === 0 ? true : undefined));
     } finally {
       session.close();
+    }
+  });
+
+  // A Node client's stream.close() sends RST_STREAM(NO_ERROR). Node 20 then closes the server's stream
+  // only once its queued writes are done, and writes waiting on a flow-control window that will never
+  // open are never done: without the fix, an endless response stays open and counted for good.
+  it('counts out an h2 listener that resets its stream while its writes wait on flow control', async () => {
+    const { a, port } = await startTls();
+    const session = connect(port, { initialWindowSize: 4096 }); // a small window, full within the burst
+    try {
+      const req = session.request({ ':path': '/listen/live.mp3' });
+      let bytes = 0;
+      req.on('data', (c: Buffer) => (bytes += c.length));
+      await until('the first bytes', 10_000, () => (bytes > 0 ? true : undefined));
+      req.pause();
+      await new Promise((r) => setTimeout(r, 1_000)); // 40 KB more of a 320 kbit/s mount: writes queue
+      const left = new Promise<{ reason: string }>((resolve) => a.events.once('listener-disconnected', resolve));
+      req.close();
+      await until('counted out', 5_000, () => (a.snapshot().mounts.listeners === 0 ? true : undefined));
+      expect((await left).reason).toBe('closed');
+      expect(a.snapshot().mounts.mounts.find((m) => m.mount === '/listen/live.mp3')?.slowListeners).toBe(0);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('frees the live feed slot of an h2 client that resets its stream while its writes wait on flow control', async () => {
+    const { port } = await startTls();
+    const session = connect(port, { initialWindowSize: 1024 });
+    const probe = connect(port);
+    const liveClients = async (): Promise<number> =>
+      (JSON.parse((await h2get(probe, '/api/status', { authorization: ADMIN })).text) as { components: { live: { clients: number } } })
+        .components.live.clients;
+    try {
+      const req = session.request({ ':path': '/api/live', authorization: ADMIN });
+      let bytes = 0;
+      req.on('data', (c: Buffer) => (bytes += c.length));
+      await until('the first events', 10_000, () => (bytes > 0 ? true : undefined));
+      req.pause();
+      expect(await liveClients()).toBe(1);
+      await new Promise((r) => setTimeout(r, 1_500)); // levels at 10 Hz overrun a 1 KB window
+      req.close();
+      await until('the slot freed', 5_000, async () => ((await liveClients()) === 0 ? true : undefined));
+    } finally {
+      session.close();
+      probe.close();
     }
   });
 

@@ -56,7 +56,7 @@ function h2get(session: http2.ClientHttp2Session, path: string, headers: http2.O
 
 /** An endless listener over an h2 stream of `session`, counting bytes. */
 function h2listener(session: http2.ClientHttp2Session, path: string): { bytes: () => number; status: Promise<number>; close(): void } {
-  const req = session.request({ ':path': path });
+  const req = session.request({ ':path': path, 'user-agent': 'test-h2-listener' });
   let n = 0;
   const status = new Promise<number>((resolve) => req.on('response', (h) => resolve(Number(h[':status']))));
   req.on('data', (c: Buffer) => (n += c.length));
@@ -70,7 +70,15 @@ function h1listener(port: number, root: string, path: string): { bytes: () => nu
   let res: IncomingMessage | undefined;
   const status = new Promise<number>((resolve, reject) => {
     const req = https.get(
-      { host: '127.0.0.1', port, path, servername: 'localhost', ca: root, agent: false, headers: { host: 'localhost' } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        servername: 'localhost',
+        ca: root,
+        agent: false,
+        headers: { host: 'localhost', 'user-agent': 'test-h1-listener' },
+      },
       (r) => {
         res = r;
         r.on('data', (c: Buffer) => (n += c.length));
@@ -120,8 +128,8 @@ describe.skipIf(skip)(`TLS with ACME against pebble${skip ? ` (skipped: ${skip} 
     return t;
   };
   const stop = async (): Promise<void> => {
-    // The helper removes its own temp dir; the data dir is ours and survives a restart.
-    await server?.antenna.close();
+    // stop() removes the helper's temp dir (the tone file); the data dir is ours and survives a restart.
+    await server?.stop();
     server = undefined;
   };
 
@@ -180,10 +188,16 @@ describe.skipIf(skip)(`TLS with ACME against pebble${skip ? ` (skipped: ${skip} 
       expect(mount?.listeners).toBeGreaterThanOrEqual(2);
       l1.close();
       l2.close();
-      await until('listeners counted out', 10_000, () => (a.snapshot().mounts.listeners === 0 ? true : undefined)).catch((err: Error) => {
-        const counts = a.snapshot().mounts.mounts.map((m) => `${m.mount}=${m.listeners}`);
-        throw new Error(`${err.message}; still counted: ${counts.join(' ')}`);
-      });
+      await until('listeners counted out', 10_000, () => (a.snapshot().mounts.listeners === 0 ? true : undefined)).catch(
+        async (err: Error) => {
+          const counts = a.snapshot().mounts.mounts.map((m) => `${m.mount}=${m.listeners}`);
+          // Which transport's departure was missed: the admin list names each listener's user agent.
+          const left = await fetch(`http://127.0.0.1:${httpPort}/admin/listclients?mount=/listen/live.mp3`, {
+            headers: { authorization: ADMIN },
+          });
+          throw new Error(`${err.message}; still counted: ${counts.join(' ')}; listclients: ${await left.text()}`);
+        },
+      );
     } finally {
       session.close();
     }
