@@ -186,6 +186,7 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
         t.once('close', () => tlsSockets.delete(t));
       });
       s.on('session', (session: http2.ServerHttp2Session) => session.setTimeout(H2_SESSION_IDLE_MS, () => session.close()));
+      s.on('stream', destroyWhenPeerLeft);
       s.on('tlsClientError', (err: Error & { code?: string }) =>
         log.debug({ code: err.code, message: err.message }, 'TLS handshake failed'),
       );
@@ -254,6 +255,23 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
     tlsSockets.clear();
   });
   return app;
+}
+
+/**
+ * Node 20 (fixed by Node 24): a peer's RST_STREAM(NO_ERROR) on a stream whose writes wait on flow
+ * control closes the stream on the wire, but Node destroys it only once those writes are done, and
+ * they never are. Its 'close' never comes (a listener stays counted, a response's bookkeeping open),
+ * its queued body stays in memory, and a graceful session close waits for it for good: a client with a
+ * small window could pile up bodies at will. A closed stream can deliver nothing more, so it is
+ * destroyed here. 'end' is the last thing Node 20 does for it; a stream that closes normally has been
+ * destroyed by then.
+ */
+function destroyWhenPeerLeft(stream: http2.ServerHttp2Stream): void {
+  stream.once('end', () =>
+    setImmediate(() => {
+      if (stream.closed && !stream.destroyed) stream.destroy();
+    }),
+  );
 }
 
 /** Paths that keep answering over plain HTTP under the `admin` policy: what hardware radios and relays use. */

@@ -168,9 +168,5 @@ function admitListener(
     app.endlessSockets.delete(sink);
     l.mount?.drop(l, 'closed');
   });
-  // A peer's RST_STREAM(NO_ERROR) on a stream whose writes wait on flow control makes Node 20 wait
-  // for those writes before 'close', which never comes (Node 24 closes at once). 'aborted' is the
-  // peer leaving: drop() destroys the stream, which cancels the writes.
-  if (httpVersion === 2) sink.once('aborted', () => l.mount?.drop(l, 'closed'));
   return l;
 }

@@ -396,3 +396,35 @@ describe('descriptor budget of the HTTP front', () => {
     }
   });
 });
+
+describe('h2 streams the peer resets', () => {
+  it('closes a finished response whose body waits on flow control when the peer resets it (Node 20 kept it and its body)', async () => {
+    const config = loadConfig({ env: {}, overrides: { httpPort: 0, httpsPort: 0, host: '127.0.0.1', tlsCertFile: 'x', tlsKeyFile: 'y' } });
+    const app = buildHttpServer({ config, log: pino({ level: 'silent' }), budget: { maxConnections: 100, maxPending: 100 } });
+    let closed = 0;
+    app.get('/big', (_req, reply) => {
+      reply.raw.once('close', () => closed++);
+      return reply.header('content-type', 'application/octet-stream').send(Buffer.alloc(256 * 1024));
+    });
+    let session: http2.ClientHttp2Session | undefined;
+    try {
+      await listenHttp(app, config);
+      const port = await app.https.serve({ certPem: tlsFixture('a'), keyPem: readFileSync(join(FIXTURES, 'key-a.pem'), 'utf8') });
+      session = connect(port, { initialWindowSize: 4096 });
+      const req = session.request({ ':path': '/big' });
+      let bytes = 0;
+      req.on('data', (c: Buffer) => {
+        bytes += c.length;
+        req.pause(); // the rest of the body waits on the 4 KB window
+      });
+      await until('the first bytes', 5_000, () => (bytes > 0 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(closed).toBe(0);
+      req.close();
+      await until('the response closed', 5_000, () => (closed === 1 ? true : undefined));
+    } finally {
+      session?.close();
+      await app.close();
+    }
+  });
+});
