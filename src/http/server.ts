@@ -262,9 +262,9 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
  * control closes the stream on the wire, but Node destroys it only once those writes are done, and
  * they never are. Its 'close' never comes (a listener stays counted, a response's bookkeeping open),
  * its queued body stays in memory, and a graceful session close waits for it for good (one connection
- * with a 1 KB window left 51 such bodies behind in a check). A closed stream can deliver nothing more, so it is
- * destroyed here. 'end' is the last thing Node 20 does for it; a stream that closes normally has been
- * destroyed by then.
+ * with a 1 KB window left 51 such bodies behind in a check). A closed stream can deliver nothing more,
+ * so it is destroyed here. 'end' is the last thing Node 20 does for it; a stream that closes normally
+ * has been destroyed by then.
  */
 function destroyWhenPeerLeft(stream: http2.ServerHttp2Stream): void {
   stream.once('end', () =>
