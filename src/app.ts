@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
 import type { Secrets } from './config/secrets.js';
 import { selectFfmpeg } from './ffmpeg/select.js';
+import { selectAacEncoder } from './encoders/fdk-aac.js';
 import { createIngest, type Ingest } from './ingest/index.js';
 import type { MixerInputSnapshot } from './mixer/events.js';
 import { createMixer, type Mixer } from './mixer/mixer.js';
@@ -74,6 +75,8 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
   const ffmpeg = selectFfmpeg(config.ffmpegPath);
   const ffmpegPath = ffmpeg.path;
   log.info({ component: 'app', ffmpeg: ffmpeg.path, version: ffmpeg.version, chosen: ffmpeg.source, why: ffmpeg.why }, 'ffmpeg chosen');
+  const aac = await selectAacEncoder(config.aacEncoder);
+  log.info({ component: 'app', engine: aac.engine, why: aac.why }, 'aac encoder chosen');
   const events = new TypedEmitter<AntennaEvents>(log.child({ component: 'events' }));
   const closers: Closer[] = [];
   const closeAll = async (): Promise<void> => {
@@ -121,6 +124,7 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
       extraSpecs: config.hlsTiers.map((t) => ({ codec: 'aac', bitrate: t.bitrate })),
       layout: config.encoderLayout,
       aacCoder: config.aacCoder,
+      ...(aac.library ? { fdkAac: aac.library } : {}),
     });
     closers.push({ name: 'encoders', close: () => encoders.close() });
 

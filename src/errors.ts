@@ -4,6 +4,7 @@
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'FFMPEG_NOT_FOUND'
+  | 'AAC_ENCODER_UNAVAILABLE'
   | 'FFMPEG_START_FAILED'
   | 'FFMPEG_DIED'
   | 'PORT_IN_USE'

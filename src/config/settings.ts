@@ -270,12 +270,19 @@ export const SETTINGS = {
     'encoders',
     'shared: one ffmpeg for every encode, fed one PCM pipe (least CPU); isolated: one ffmpeg per encode (a crash takes one mount)',
   ),
+  aacEncoder: def(
+    z.enum(['auto', 'fdk-aac', 'ffmpeg']),
+    'auto',
+    '',
+    'encoders',
+    "who encodes the AAC mounts and HLS: fdk-aac is Fraunhofer's encoder (Debian's non-free libfdk-aac2) inside the server, about half of ffmpeg's CPU (see the README's AAC encoder table); ffmpeg is ffmpeg's own aac in the encoder process; auto (the default): fdk-aac when the library loads, else ffmpeg. fdk-aac refuses to start without the library",
+  ),
   aacCoder: def(
     z.enum(['auto', 'twoloop', 'fast']),
     'auto',
     '',
     'encoders',
-    "ffmpeg's AAC coder for the AAC mounts and HLS: twoloop is ffmpeg 5's default; fast costs about a third of twoloop's CPU on music (more on steady tones); auto (the default): fast from 192 kb/s, where PEAQ finds it sounds as good, twoloop below (see the README's AAC coder table)",
+    "when ffmpeg encodes AAC, its coder for the AAC mounts and HLS: twoloop is ffmpeg 5's default; fast costs about a third of twoloop's CPU on music (more on steady tones); auto (the default): fast from 192 kb/s, where PEAQ finds it sounds as good, twoloop below (see the README's AAC coder table)",
   ),
   burstSeconds: def(z.number().min(0).max(30), 2, 's', 'icecast-compat', 'audio sent at once to a new listener'),
   queueBytes: def(

@@ -12,6 +12,8 @@ import { encoderKey, encoderSpecOf } from '../types/encoder-spec.js';
 import type { EncoderEvents } from '../types/events.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { Encoder, type EncoderOptions, type EncoderSnapshot } from './encoder.js';
+import type { FdkAacLibrary } from './fdk-aac.js';
+import { FdkEncoder } from './fdk-encoder.js';
 
 export { type EncoderSnapshot } from './encoder.js';
 
@@ -23,6 +25,8 @@ export interface EncodersOptions {
   readonly extraSpecs?: readonly EncoderSpec[];
   readonly layout?: EncoderLayout;
   readonly aacCoder?: EncoderOptions['aacCoder'];
+  /** When set, every AAC encode runs in Node with libfdk-aac (one FdkEncoder each) instead of in ffmpeg. */
+  readonly fdkAac?: FdkAacLibrary;
   readonly log: Logger;
   readonly ffmpegPath: string;
   readonly programme: ProgrammeSource;
@@ -66,26 +70,36 @@ export function planProcesses(specs: readonly EncoderSpec[], layout: EncoderLayo
   return all.length > 0 ? [all] : [];
 }
 
+/** What createEncoders runs an encode in: an ffmpeg Encoder (one or more encodes) or an in-process FdkEncoder. */
+type EncodeUnit = Pick<Encoder, 'key' | 'events' | 'output' | 'write' | 'snapshot' | 'restart' | 'close'>;
+
 /** Starts the encodes of every configured mount (and extraSpecs); resolves when all of them are running. */
 export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
   const log = opts.log;
   const events = new TypedEmitter<EncoderEvents>(log);
   /** Started or starting processes, by the key of each spec they encode: a second acquire() waits for the same start. */
-  const starting = new Map<string, Promise<Encoder>>();
-  const encoders = new Set<Encoder>();
+  const starting = new Map<string, Promise<EncodeUnit>>();
+  const encoders = new Set<EncodeUnit>();
   const unwatch: (() => void)[] = [];
   let closed = false;
 
-  const startProcess = (specs: readonly EncoderSpec[]): Promise<Encoder> => {
-    const p = Encoder.create({
-      specs,
-      ffmpegPath: opts.ffmpegPath,
-      log,
-      initialMeta: opts.programme.currentMeta,
-      ...(opts.maxQueueBytes !== undefined ? { maxQueueBytes: opts.maxQueueBytes } : {}),
-      ...(opts.oggPageDurationUs !== undefined ? { oggPageDurationUs: opts.oggPageDurationUs } : {}),
-      ...(opts.aacCoder !== undefined ? { aacCoder: opts.aacCoder } : {}),
-    }).then(async (enc) => {
+  const inProcess = (spec: EncoderSpec): boolean => opts.fdkAac !== undefined && spec.codec === 'aac';
+
+  const startProcess = (specs: readonly EncoderSpec[]): Promise<EncodeUnit> => {
+    const fdk = opts.fdkAac;
+    const created: Promise<EncodeUnit> =
+      fdk && specs.length === 1 && inProcess(specs[0] as EncoderSpec)
+        ? FdkEncoder.create({ spec: specs[0] as EncoderSpec, library: fdk, log, initialMeta: opts.programme.currentMeta })
+        : Encoder.create({
+            specs,
+            ffmpegPath: opts.ffmpegPath,
+            log,
+            initialMeta: opts.programme.currentMeta,
+            ...(opts.maxQueueBytes !== undefined ? { maxQueueBytes: opts.maxQueueBytes } : {}),
+            ...(opts.oggPageDurationUs !== undefined ? { oggPageDurationUs: opts.oggPageDurationUs } : {}),
+            ...(opts.aacCoder !== undefined ? { aacCoder: opts.aacCoder } : {}),
+          });
+    const p = created.then(async (enc) => {
       if (closed) {
         await enc.close();
         throw new Error('encoders are closed');
@@ -139,14 +153,30 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
     events.removeAllListeners();
   };
 
-  const plan = planProcesses([...opts.config.mounts, ...(opts.extraSpecs ?? [])], opts.layout ?? 'shared');
+  const all = [...opts.config.mounts, ...(opts.extraSpecs ?? [])].map((s) => encoderSpecOf(s));
+  // In-process AAC encodes are one unit each (nothing to share: no process, no pipe); ffmpeg takes the rest.
+  const fdkPlan = planProcesses(all.filter(inProcess), 'isolated');
+  const plan = [
+    ...planProcesses(
+      all.filter((s) => !inProcess(s)),
+      opts.layout ?? 'shared',
+    ),
+    ...fdkPlan,
+  ];
   try {
     await Promise.all(plan.map((specs) => startProcess(specs)));
   } catch (err) {
     await close();
     throw err;
   }
-  log.info({ processes: [...encoders].map((e) => e.key), layout: opts.layout ?? 'shared' }, 'encoders running');
+  log.info(
+    {
+      processes: [...encoders].filter((e) => e instanceof Encoder).map((e) => e.key),
+      inProcess: [...encoders].filter((e) => e instanceof FdkEncoder).map((e) => e.key),
+      layout: opts.layout ?? 'shared',
+    },
+    'encoders running',
+  );
 
   return {
     acquire: (spec) => (closed ? Promise.reject(new Error('encoders are closed')) : acquire(spec)),

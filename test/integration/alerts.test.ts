@@ -287,7 +287,8 @@ describe('operator hold', () => {
 
 describe('encoder alerts on the real server', () => {
   it('an encoder killed three times in a row: one loop alert with the error, one when it has stayed up', async () => {
-    const r = await rig();
+    // ffmpeg encodes the AAC too (aacEncoder 'ffmpeg'), so every encode shares one process to kill.
+    const r = await rig({ aacEncoder: 'ffmpeg' });
     r.source('primary');
     await waitFor(() => r.onAir() === 'primary', 'primary on air');
     // The alert names the ffmpeg process (the supervised unit): every encode shares one.

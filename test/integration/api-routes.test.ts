@@ -98,7 +98,8 @@ function alive(pid: number): boolean {
 
 describe('status API routes on the real server', () => {
   it('nowplaying, status, events and history answer what their schemas say, with a source and a listener', async () => {
-    await fx.start({ ...SMALL, returnHoldSeconds: 0.5 }, { emergencyTone: E, record: false });
+    // ffmpeg encodes the AAC tier too here; test/integration/fdk-aac.test.ts shows an in-process encoder's component.
+    await fx.start({ ...SMALL, returnHoldSeconds: 0.5, aacEncoder: 'ffmpeg' }, { emergencyTone: E, record: false });
     fx.source('primary', { frequency: P });
     await waitFor(() => fx.t.antenna.mixer.onAir === 'primary', 'primary on air');
     const l = listen(fx.t.antenna.ports.http, '/listen/live.mp3');

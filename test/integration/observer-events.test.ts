@@ -35,7 +35,9 @@ const ALL: AntennaEventName[] = [
 
 describe('Antenna.events and snapshot()', () => {
   it('carry sources, switches, listeners (mounts and HLS), encoder deaths and restarts, and shutdown', async () => {
-    const t = await fx.start({ returnHoldSeconds: 0.5 }, { record: false });
+    // ffmpeg encodes the AAC too, so aac-64k shares a process with the MP3 mounts (an in-process FDK encoder has no
+    // pid to kill: test/integration/fdk-aac.test.ts).
+    const t = await fx.start({ returnHoldSeconds: 0.5, aacEncoder: 'ffmpeg' }, { record: false });
     const seen: { name: AntennaEventName; p: AntennaEvents[AntennaEventName] }[] = [];
     // A broken observer first: it must not stop the ones after it.
     t.antenna.events.on('listener-connected', () => {
