@@ -1,27 +1,40 @@
-// AAC quality bench: does ffmpeg's `-aac_coder fast` keep the quality of `twoloop` at the mounts' AAC bitrates?
-// Music, speech and a transient stress item are encoded with the server's own argument builder, decoded, aligned by
-// cross-correlation and graded with PEAQ (ITU-R BS.1387 ODG, GstPEAQ's `peaq`), plus a spectrum check.
+// AAC quality bench: does ffmpeg's `-aac_coder fast` keep the quality of `twoloop` at the mounts' AAC bitrates, and
+// does libfdk-aac (the in-process encoder, src/encoders/fdk-aac.ts) keep the quality of what ffmpeg gave?
+// Music, speech and a transient stress item are encoded with the server's own argument builder (and the server's own
+// FDK wrapper, fed 20 ms writes as the mixer feeds it), decoded, aligned by cross-correlation and graded with PEAQ
+// (ITU-R BS.1387 ODG, GstPEAQ's `peaq`), plus a spectrum check.
 //
 // Not part of `npm run bench`. Heavy: run it niced under the bench lock, e.g.
 //   PEAQ_BIN=/tmp/gstpeaq/inst/bin/peaq flock /tmp/antenna-bench.lock nice -n 19 npx tsx bench/aac-quality.ts
 // Env: PEAQ_BIN (GstPEAQ's `peaq`; without it only the spectrum part runs), AACQ_FFMPEG (default /usr/bin/ffmpeg,
 // the binary the server selects), AACQ_ITEMS (comma-separated item names or prefixes: `music-xm,speech-`),
-// AACQ_PEAQ_ADVANCED=1 (advanced model too). About 25 s of CPU per item (2026-11): run the 22 items in groups.
+// AACQ_PEAQ_ADVANCED=1 (advanced model too), AACQ_CODERS (default `twoloop,fast`, and `fdk` when libfdk-aac loads). About 25 s of CPU per item (2026-11): run the 22 items in groups.
 // Material comes from Debian packages: fb-music-high, hyperrogue-music, alsa-utils and ktuberling-data (recorded
 // voices), espeak-ng (synthetic voice).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { loadFdkAac, type FdkAacLibrary } from '../src/encoders/fdk-aac.js';
 import { encoderArgs, type EncoderArgsSpec } from '../src/ffmpeg/args.js';
-import { SAMPLE_RATE } from '../src/types/pcm.js';
+import { BYTES_PER_FRAME, SAMPLE_RATE } from '../src/types/pcm.js';
 import { concatInput, words } from './lib/programme.js';
 
 const FFMPEG = process.env.AACQ_FFMPEG ?? '/usr/bin/ffmpeg';
 const PEAQ_BIN = process.env.PEAQ_BIN;
 const ADVANCED = process.env.AACQ_PEAQ_ADVANCED === '1';
 const BITRATES = [64_000, 128_000, 192_000] as const;
-const CODERS = ['twoloop', 'fast'] as const;
+type Coder = 'twoloop' | 'fast' | 'fdk';
+// libfdk-aac is loaded by main() when present (Debian non-free's libfdk-aac2); without it the FDK column is empty.
+let fdk: FdkAacLibrary | undefined;
+const wantedCoders = (): Coder[] =>
+  (process.env.AACQ_CODERS?.split(',') ?? ['twoloop', 'fast', 'fdk']).filter(
+    (c): c is Coder => (c === 'twoloop' || c === 'fast' || c === 'fdk') && (c !== 'fdk' || fdk !== undefined),
+  );
+/** What the server ran at each bitrate before FDK: `auto` is twoloop below 192 kb/s, fast from it. */
+const ffmpegAuto = (b: number): Coder => (b >= 192_000 ? 'fast' : 'twoloop');
+/** The mixer's write: 20 ms of s16le stereo. */
+const CHUNK = (SAMPLE_RATE / 50) * BYTES_PER_FRAME;
 const MAX_LAG = 4096; // samples: AAC priming is 1024 (up to 2112 with SBR), MP3's encoder+decoder delay ~1600
 const FFT = 2048;
 // Zwicker's critical-band edges (Hz); the last band runs to Nyquist.
@@ -165,6 +178,26 @@ function codec(pcm: Buffer, spec: EncoderArgsSpec): Float32Array {
     FFMPEG,
     ['-hide_banner', '-loglevel', 'error', '-f', demuxer, '-i', 'pipe:0', '-ac', '2', '-f', 'f32le', 'pipe:1'],
     coded,
+  );
+  return new Float32Array(f32.buffer, f32.byteOffset, f32.length / 4);
+}
+
+/** Encode with libfdk-aac as the server does (20 ms writes, the same settings), then decode like the others. */
+function fdkCodec(pcm: Buffer, bitrate: number): Float32Array {
+  if (!fdk) throw new BenchError('AACQ_FFMPEG', 'libfdk-aac is not loaded');
+  const enc = fdk.open(bitrate);
+  const out: Buffer[] = [];
+  try {
+    for (let at = 0; at < pcm.length; at += CHUNK) out.push(...enc.encode(pcm.subarray(at, at + CHUNK)));
+    // Push the encoder's delay out with silence so the tail is graded like ffmpeg's flushed tail.
+    out.push(...enc.encode(Buffer.alloc(4 * 1024 * BYTES_PER_FRAME)));
+  } finally {
+    enc.close();
+  }
+  const f32 = run(
+    FFMPEG,
+    ['-hide_banner', '-loglevel', 'error', '-f', 'aac', '-i', 'pipe:0', '-ac', '2', '-f', 'f32le', 'pipe:1'],
+    Buffer.concat(out),
   );
   return new Float32Array(f32.buffer, f32.byteOffset, f32.length / 4);
 }
@@ -349,8 +382,20 @@ function meanNsr(g: Graded, from: number, to: number): string {
   return v.length ? (v.reduce((a, b) => a + b, 0) / v.length).toFixed(1) : '–';
 }
 
-function main(): void {
+/** A comparison the report summarises: the candidate's ODG minus the baseline's, per bitrate. */
+interface Pair {
+  readonly label: string;
+  readonly test: (b: number) => string;
+  readonly base: (b: number) => string;
+}
+
+async function main(): Promise<void> {
   const only = process.env.AACQ_ITEMS?.split(',');
+  fdk = await loadFdkAac().catch((err: unknown) => {
+    log(`libfdk-aac not loaded, no FDK column: ${(err as Error).message}`);
+    return undefined;
+  });
+  const coders = wantedCoders();
   const ffv = run(FFMPEG, ['-hide_banner', '-version']).toString().split('\n')[0] ?? '?';
   const peaqv = PEAQ_BIN ? (run(PEAQ_BIN, ['--version']).toString().split('\n')[0] ?? '?') : 'none';
   const results: { item: Item; contentHz: number; self: number | null; rows: Map<string, Graded> }[] = [];
@@ -364,12 +409,17 @@ function main(): void {
     const refSpec = spectrum(ref);
     const refWav = wav48(ref, 'self.wav');
     const rows = new Map<string, Graded>();
-    const variants: [string, EncoderArgsSpec][] = [
-      ...BITRATES.flatMap((b) => CODERS.map((c): [string, EncoderArgsSpec] => [`${c}@${b}`, { codec: 'aac', bitrate: b, aacCoder: c }])),
-      ['mp3@128000', { codec: 'mp3', bitrate: 128_000 }],
+    const variants: [string, () => Float32Array][] = [
+      ...BITRATES.flatMap((b) =>
+        coders.map((c): [string, () => Float32Array] => [
+          `${c}@${b}`,
+          c === 'fdk' ? () => fdkCodec(pcm, b) : () => codec(pcm, { codec: 'aac', bitrate: b, aacCoder: c }),
+        ]),
+      ),
+      ['mp3@128000', () => codec(pcm, { codec: 'mp3', bitrate: 128_000 })],
     ];
-    for (const [key, spec] of variants) {
-      const g = grade(ref, refSpec, codec(pcm, spec), `${item.name} ${key}`);
+    for (const [key, encode] of variants) {
+      const g = grade(ref, refSpec, encode(), `${item.name} ${key}`);
       rows.set(key, g);
       log(`${item.name} ${key}: lag ${g.lag}, r=${g.corr.toFixed(4)}, ODG ${fmt(g.odg)}, BW ${khz(g.bandwidthHz)} kHz`);
     }
@@ -377,7 +427,8 @@ function main(): void {
   }
   rmSync(work, { recursive: true, force: true });
 
-  const out: string[] = [`AAC coder quality, ${ffv}; PEAQ: ${peaqv}${ADVANCED ? ' (basic; advanced in brackets)' : ' (basic)'}`, ''];
+  const fdkv = fdk ? `; FDK: ${fdk.name}` : '';
+  const out: string[] = [`AAC quality, ${ffv}${fdkv}; PEAQ: ${peaqv}${ADVANCED ? ' (basic; advanced in brackets)' : ' (basic)'}`, ''];
   if (!PEAQ_BIN) {
     out.push(
       'No PEAQ_BIN: ODG columns empty. Build GstPEAQ outside the repo (github HSU-ANT/gstpeaq; Debian: libgstreamer1.0-dev,',
@@ -388,50 +439,65 @@ function main(): void {
   }
   const odg = (g: Graded | undefined): string =>
     ADVANCED ? `${fmt(g?.odg ?? null)} [${fmt(g?.odgAdvanced ?? null)}]` : fmt(g?.odg ?? null);
-  out.push('| item | kb/s | twoloop ODG | fast ODG | fast − twoloop | BW twoloop kHz | BW fast kHz |', '|---|---|---|---|---|---|---|');
+  out.push(
+    `| item | kb/s | ${coders.map((c) => `${c} ODG`).join(' | ')} | ${coders.map((c) => `BW ${c} kHz`).join(' | ')} |`,
+    `|---|---|${coders.map(() => '---|---|').join('')}`,
+  );
   for (const { item, rows } of results) {
     for (const b of BITRATES) {
-      const [t, f] = [rows.get(`twoloop@${b}`), rows.get(`fast@${b}`)];
-      const diff = t?.odg != null && f?.odg != null ? (f.odg - t.odg).toFixed(2) : '–';
-      out.push(
-        `| ${item.name} | ${b / 1000} | ${odg(t)} | ${odg(f)} | ${diff} | ${khz(t?.bandwidthHz ?? 0)} | ${khz(f?.bandwidthHz ?? 0)} |`,
-      );
+      const g = coders.map((c) => rows.get(`${c}@${b}`));
+      out.push(`| ${item.name} | ${b / 1000} | ${g.map(odg).join(' | ')} | ${g.map((x) => khz(x?.bandwidthHz ?? 0)).join(' | ')} |`);
     }
     const m = rows.get('mp3@128000');
-    out.push(`| ${item.name} | MP3 128 (calibration) | ${odg(m)} | | | ${khz(m?.bandwidthHz ?? 0)} | |`);
+    const pad = coders.slice(1).map(() => '');
+    out.push(`| ${[item.name, 'MP3 128 (calibration)', odg(m), ...pad, khz(m?.bandwidthHz ?? 0), ...pad].join(' | ')} |`);
   }
-  // Per kind and bitrate: how far fast is from twoloop on average and on the item where it does worst.
-  out.push('', 'fast − twoloop ODG per kind (negative: fast is worse):', '');
-  out.push('| kind | kb/s | items | mean | worst item |', '|---|---|---|---|---|');
-  for (const kind of ['music', 'speech', 'stress'] as const) {
-    for (const b of BITRATES) {
-      const d = results
-        .filter((r) => r.item.kind === kind)
-        .map((r) => ({ name: r.item.name, g: [r.rows.get(`twoloop@${b}`), r.rows.get(`fast@${b}`)] as const }))
-        .map(({ name, g: [t, f] }) => ({
-          name,
-          basic: (f?.odg ?? NaN) - (t?.odg ?? NaN),
-          adv: (f?.odgAdvanced ?? NaN) - (t?.odgAdvanced ?? NaN),
-        }))
-        .filter((x) => Number.isFinite(x.basic));
-      if (d.length === 0) continue;
-      const mean = (k: 'basic' | 'adv'): number => d.reduce((a, x) => a + x[k], 0) / d.length;
-      const worst = (k: 'basic' | 'adv'): string => {
-        const w = d.reduce((a, x) => (x[k] < a[k] ? x : a));
-        return `${fmt(w[k])} (${w.name})`;
-      };
-      const meanCell = ADVANCED ? `${fmt(mean('basic'))} [${fmt(mean('adv'))}]` : fmt(mean('basic'));
-      const worstCell = ADVANCED ? `${worst('basic')} [${worst('adv')}]` : worst('basic');
-      out.push(`| ${kind} | ${b / 1000} | ${d.length} | ${meanCell} | ${worstCell} |`);
+  // Per kind and bitrate: how far each candidate is from its baseline on average and on the item where it does worst.
+  const pairs: Pair[] = [
+    ...(coders.includes('fast') && coders.includes('twoloop')
+      ? [{ label: 'fast − twoloop', test: (b: number) => `fast@${b}`, base: (b: number) => `twoloop@${b}` }]
+      : []),
+    ...(coders.includes('fdk') && coders.includes('twoloop')
+      ? [{ label: 'fdk − twoloop', test: (b: number) => `fdk@${b}`, base: (b: number) => `twoloop@${b}` }]
+      : []),
+    ...(coders.includes('fdk') && coders.includes('twoloop') && coders.includes('fast')
+      ? [{ label: 'fdk − ffmpeg auto', test: (b: number) => `fdk@${b}`, base: (b: number) => `${ffmpegAuto(b)}@${b}` }]
+      : []),
+  ];
+  for (const pair of pairs) {
+    out.push('', `${pair.label} ODG per kind (negative: the first is worse):`, '');
+    out.push('| kind | kb/s | items | mean | worst item | items worse by > 0.1 |', '|---|---|---|---|---|---|');
+    for (const kind of ['music', 'speech', 'stress'] as const) {
+      for (const b of BITRATES) {
+        const d = results
+          .filter((r) => r.item.kind === kind)
+          .map((r) => ({ name: r.item.name, t: r.rows.get(pair.test(b)), s: r.rows.get(pair.base(b)) }))
+          .map(({ name, t, s }) => ({
+            name,
+            basic: (t?.odg ?? NaN) - (s?.odg ?? NaN),
+            adv: (t?.odgAdvanced ?? NaN) - (s?.odgAdvanced ?? NaN),
+          }))
+          .filter((x) => Number.isFinite(x.basic));
+        if (d.length === 0) continue;
+        const mean = (k: 'basic' | 'adv'): number => d.reduce((a, x) => a + x[k], 0) / d.length;
+        const worst = (k: 'basic' | 'adv'): string => {
+          const w = d.reduce((a, x) => (x[k] < a[k] ? x : a));
+          return `${fmt(w[k])} (${w.name})`;
+        };
+        const worse = (k: 'basic' | 'adv'): number => d.filter((x) => x[k] < -0.1).length;
+        const cell = (f: (k: 'basic' | 'adv') => string | number): string =>
+          ADVANCED ? `${f('basic')} [${f('adv')}]` : String(f('basic'));
+        out.push(`| ${kind} | ${b / 1000} | ${d.length} | ${cell((k) => fmt(mean(k)))} | ${cell(worst)} | ${cell(worse)} |`);
+      }
     }
   }
-  out.push('', 'Noise-to-signal ratio (dB, long-term, mean over Bark bands; lower is better), twoloop / fast:', '');
+  out.push('', `Noise-to-signal ratio (dB, long-term, mean over Bark bands; lower is better), ${coders.join(' / ')}:`, '');
   out.push('| item | kb/s | 0–6.4 kHz | 6.4–15.5 kHz | 15.5 kHz+ |', '|---|---|---|---|---|');
   for (const { item, rows } of results) {
     for (const b of BITRATES) {
-      const [t, f] = [rows.get(`twoloop@${b}`), rows.get(`fast@${b}`)];
-      if (!t || !f) continue;
-      const cell = (from: number, to: number): string => `${meanNsr(t, from, to)} / ${meanNsr(f, from, to)}`;
+      const g = coders.map((c) => rows.get(`${c}@${b}`));
+      if (g.some((x) => !x)) continue;
+      const cell = (from: number, to: number): string => g.map((x) => meanNsr(x as Graded, from, to)).join(' / ');
       out.push(`| ${item.name} | ${b / 1000} | ${cell(0, 20)} | ${cell(20, 24)} | ${cell(24, 25)} |`);
     }
   }
@@ -447,4 +513,7 @@ function main(): void {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-main();
+main().catch((err: unknown) => {
+  log(`aac-quality: ${(err as Error).stack ?? String(err)}`);
+  process.exitCode = 1;
+});

@@ -28,8 +28,8 @@ const r1 = (x: number): number => Math.round(x * 10) / 10;
 /** What a window saw: the stack's own trees, and the machine around them. */
 export interface IdleWindow {
   readonly stack: 'antenna' | 'old';
-  /** Antenna: the AAC coder it ran (ANTENNA_AAC_CODER). */
-  readonly aacCoder?: string;
+  /** Antenna: who encoded its AAC, as its start-up log says: `fdk-aac`, or `ffmpeg <coder>`. */
+  readonly aac?: string;
   readonly cpuPercent: number;
   readonly pssMb: number;
   readonly processes: { tree: string; comm: string; cpuPercent: number; pssMb: number }[];
@@ -164,12 +164,12 @@ async function runAntenna(
   ms: number,
   versions: Record<string, string>,
   onAir: OnAirSignal,
-  aacCoder: string,
+  setup: AacSetup,
 ): Promise<IdleWindow> {
   let server: BenchServer | undefined;
   const sources: PcmSource[] = [];
   try {
-    server = await startServer({ ANTENNA_EMERGENCY_FILE: emergency, ANTENNA_AAC_CODER: aacCoder });
+    server = await startServer({ ANTENNA_EMERGENCY_FILE: emergency, ANTENNA_AAC_ENCODER: setup.encoder, ANTENNA_AAC_CODER: setup.coder });
     const s = server;
     const url = (port: number): string => `icecast://source:${s.sourcePassword}@127.0.0.1:${port}/live`;
     sources.push(startPcmSource(ffmpeg, url(s.ports.fallback), F));
@@ -182,7 +182,9 @@ async function runAntenna(
     const check = await sanity(`${base}/status-json.xsl`, `${base}/hls/master.m3u8`, `${base}/listen/live-128.mp3`);
     const w = await measureWindow('antenna', [{ tree: 'antenna', pid: s.pid }], ms, check);
     versions.antennaFfmpeg ??= antennaFfmpeg(s);
-    return { ...w, aacCoder };
+    const chosen = s.logs.find((l) => l.msg === 'aac encoder chosen');
+    if (chosen?.engine === 'fdk-aac') versions.antennaAac ??= `libfdk-aac in the server (${String(chosen.why)})`;
+    return { ...w, aac: chosen?.engine === 'fdk-aac' ? 'fdk-aac' : `ffmpeg ${setup.coder}` };
   } finally {
     await Promise.all(sources.map((x) => x.kill()));
     const code = await server?.stop();
@@ -249,8 +251,8 @@ function breakdown(w: IdleWindow): string {
 export interface IdleSeries {
   /** What the primary source plays: the encoders' cost depends on it (see programmePcm). */
   readonly programme: string;
-  /** Antenna's AAC coder in the alternating windows (the ratio's); other coders' windows follow them. */
-  readonly aacCoder: string;
+  /** Who encoded Antenna's AAC in the alternating windows (the ratio's); other setups' windows follow them. */
+  readonly aac: string;
   readonly windows: IdleWindow[];
   /** Mean of the Antenna windows that alternate with the old stack's. */
   readonly antenna: { cpuPercent: number; pssMb: number };
@@ -264,6 +266,26 @@ export interface IdleSeries {
    */
   readonly cpuRatioPerRound: number[];
   readonly pssRatio: number | null;
+}
+
+/** Who encodes the AAC (ANTENNA_AAC_ENCODER) and, when ffmpeg does, with which coder (ANTENNA_AAC_CODER). */
+interface AacSetup {
+  readonly encoder: string;
+  readonly coder: string;
+}
+
+/**
+ * The setups measured after the alternating windows, one window each: ANTENNA_BENCH_IDLE_OTHERS, a comma-separated
+ * list of `encoder:coder` (default `ffmpeg:auto`, what the server ran before libfdk-aac; `0` for none).
+ */
+function otherSetups(main: AacSetup): AacSetup[] {
+  const spec = process.env.ANTENNA_BENCH_IDLE_OTHERS ?? 'ffmpeg:auto';
+  if (spec === '0' || spec === '') return [];
+  return spec
+    .split(',')
+    .map((x) => x.trim().split(':'))
+    .map(([encoder, coder]) => ({ encoder: encoder ?? 'ffmpeg', coder: coder ?? String(SETTINGS.aacCoder.default) }))
+    .filter((x) => x.encoder !== main.encoder || x.coder !== main.coder);
 }
 
 /** A tone, or a programme's PCM to loop, on the primary source (the one on air). */
@@ -288,24 +310,27 @@ async function runSeries(
     log(`  per process: ${breakdown(x)}`);
   };
   log(`on air: ${programme}`);
-  // The server's own AAC coder (or the one the bench's environment sets) alternates with the old stack;
-  // each other coder gets one more Antenna window after that, so its share is measured in the same run.
-  const coder = process.env.ANTENNA_AAC_CODER ?? String(SETTINGS.aacCoder.default);
+  // The server's own AAC encoder (or the one the bench's environment sets) alternates with the old stack;
+  // each other setup gets one more Antenna window after that, so its share is measured in the same run.
+  const main: AacSetup = {
+    encoder: process.env.ANTENNA_AAC_ENCODER ?? String(SETTINGS.aacEncoder.default),
+    coder: process.env.ANTENNA_AAC_CODER ?? String(SETTINGS.aacCoder.default),
+  };
   // One old-stack window is the figure that drifts most (23–29 % with music within one day), so the old
   // stack gets `rounds` windows, each between two of Antenna's, and the ratio is of the means.
-  await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir, coder));
+  await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir, main));
   const missing = oldStackMissing();
   if (missing) log(`old stack skipped: ${missing}`);
   for (let r = 0; r < (missing ? 0 : rounds); r++) {
     await step(runOld(log, ffmpeg, emergency, ms, versions, onAir));
-    await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir, coder));
+    await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir, main));
   }
-  for (const other of ['twoloop', 'auto', 'fast'].filter((c) => c !== coder && process.env.ANTENNA_BENCH_IDLE_OTHER_CODERS !== '0'))
-    await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir, other));
+  for (const other of otherSetups(main)) await step(runAntenna(log, ffmpeg, emergency, ms, versions, onAir, other));
 
-  // The alternating windows are the first 1 + 2·rounds; other coders' windows come after them.
+  // The alternating windows are the first 1 + 2·rounds; other setups' windows come after them.
   const alternating = windows.slice(0, missing ? 1 : 1 + 2 * rounds);
   const a = alternating.filter((w) => w.stack === 'antenna');
+  const aac = a[0]?.aac ?? '?';
   const olds = alternating.filter((w) => w.stack === 'old');
   const mean = (ws: IdleWindow[], f: (w: IdleWindow) => number): number => r1(ws.reduce((s, w) => s + f(w), 0) / Math.max(1, ws.length));
   const antenna = { cpuPercent: mean(a, (w) => w.cpuPercent), pssMb: mean(a, (w) => w.pssMb) };
@@ -318,19 +343,19 @@ async function runSeries(
   log('| --- | --- | --- | ---: | ---: | ---: |');
   windows.forEach((w, i) =>
     log(
-      `| ${i + 1} | ${w.stack === 'antenna' ? `Antenna, AAC coder ${w.aacCoder}` : 'Liquidsoap + Icecast + Nginx'} | ${programme.split(' (')[0]} | ${w.cpuPercent} | ${w.pssMb} | ${w.otherCpuPercent} |`,
+      `| ${i + 1} | ${w.stack === 'antenna' ? `Antenna, AAC ${w.aac}` : 'Liquidsoap + Icecast + Nginx'} | ${programme.split(' (')[0]} | ${w.cpuPercent} | ${w.pssMb} | ${w.otherCpuPercent} |`,
     ),
   );
-  for (const w of windows.filter((x) => x.stack === 'antenna' && x.aacCoder !== coder))
-    log(`  with AAC coder ${w.aacCoder}: ${w.cpuPercent} %${o ? `, ${ratio(w.cpuPercent, o.cpuPercent)}× the old stack` : ''}`);
+  for (const w of windows.slice(alternating.length).filter((x) => x.stack === 'antenna'))
+    log(`  with AAC ${w.aac}: ${w.cpuPercent} %${o ? `, ${ratio(w.cpuPercent, o.cpuPercent)}× the old stack` : ''}`);
   log(
-    `Antenna (AAC coder ${coder}) / old stack, ${programme.split(' (')[0]} on air: CPU ${cpuRatio ?? '-'}× (mean ${antenna.cpuPercent} % against ${o?.cpuPercent ?? '-'} %; ` +
+    `Antenna (AAC ${aac}) / old stack, ${programme.split(' (')[0]} on air: CPU ${cpuRatio ?? '-'}× (mean ${antenna.cpuPercent} % against ${o?.cpuPercent ?? '-'} %; ` +
       `Antenna's windows ${a.map((w) => w.cpuPercent).join(', ')} %, the old stack's ${olds.map((w) => w.cpuPercent).join(', ')} %; ` +
       `each A-B-A alone ${cpuRatioPerRound.join(', ') || '-'}×), PSS ${pssRatio ?? '-'}× (${antenna.pssMb} MB against ${o?.pssMb ?? '-'} MB)`,
   );
   return {
     programme,
-    aacCoder: coder,
+    aac,
     windows,
     antenna,
     old: o ?? { skipped: missing ?? 'not run' },
