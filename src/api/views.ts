@@ -186,6 +186,7 @@ export function buildStatus(s: AntennaSnapshot, t: ProgrammeTracker, config: Con
       supervised: s.supervised.map((c) => ({
         name: c.name,
         kind: c.kind,
+        engine: c.engine,
         state: c.state,
         pid: c.pid ?? null,
         uptimeMs: c.uptimeMs,

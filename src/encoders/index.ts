@@ -112,6 +112,7 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
           {
             name: enc.key,
             kind: 'encoder',
+            engine: enc instanceof FdkEncoder ? 'fdk-aac' : 'ffmpeg',
             subscribe: (h) => [enc.events.on('started', (e) => h.started(e.pid)), enc.events.on('died', (d) => h.died(d))],
             restart: () => enc.restart(),
           },

@@ -2,7 +2,7 @@
 // supervisor restarts a dead unit after a capped exponential backoff and keeps the record the status API shows.
 import type { Logger } from 'pino';
 import type { PipelineFault } from '../errors.js';
-import type { SupervisedKind, SupervisorEvents } from '../types/events.js';
+import type { SupervisedEngine, SupervisedKind, SupervisorEvents } from '../types/events.js';
 import type { SupervisedSnapshot } from '../types/snapshots.js';
 import { Backoff } from '../util/backoff.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -17,6 +17,7 @@ export interface DeathReport {
 export interface Supervisable {
   readonly name: string;
   readonly kind: SupervisedKind;
+  readonly engine: SupervisedEngine;
   /** Subscribes the supervisor to the unit's reports; returns the unsubscribers. */
   subscribe(handlers: { started(pid: number | undefined): void; died(report: DeathReport): void }): (() => void)[];
   /** Starts a replacement; resolves once it runs, rejects if it cannot start. A no-op if one already runs. */
@@ -82,6 +83,7 @@ export class Supervisor {
     return [...this.#records.values()].map((r) => ({
       name: r.unit.name,
       kind: r.unit.kind,
+      engine: r.unit.engine,
       state: r.state,
       pid: r.pid,
       startedAt: r.startedAt,

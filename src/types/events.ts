@@ -61,6 +61,9 @@ export interface SupervisorEvents {
 
 export type SupervisedKind = 'encoder';
 
+/** What runs a supervised unit: an ffmpeg child process, or libfdk-aac inside the server (no pid). */
+export type SupervisedEngine = 'ffmpeg' | 'fdk-aac';
+
 // --- hls ------------------------------------------------------------------------------------------
 
 /** HLS reports its listener sessions (started on a first request, ended when they go quiet) too. */

@@ -1,6 +1,6 @@
 // What observers may read of each component (`Antenna.snapshot()`): plain data, copied on every call.
 import type { AudioFormat, EncoderSpec, HoldTier, InputId, OnAirMeta, SourceProtocol, Tier, UnavailableReason } from './contracts.js';
-import type { CertificateFailureReason, SupervisedKind } from './events.js';
+import type { CertificateFailureReason, SupervisedEngine, SupervisedKind } from './events.js';
 
 // --- the whole picture ---------------------------------------------------------------------------
 
@@ -241,6 +241,7 @@ export interface EncoderSnapshot {
 export interface SupervisedSnapshot {
   readonly name: string;
   readonly kind: SupervisedKind;
+  readonly engine: SupervisedEngine;
   readonly state: 'running' | 'restarting';
   readonly pid: number | undefined;
   /** Wall-clock ms of the current (or last) start. */

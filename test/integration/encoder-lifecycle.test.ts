@@ -79,6 +79,7 @@ describe('encoder lifecycle', () => {
     supervisor.watch({
       name: enc.key,
       kind: 'encoder',
+      engine: 'ffmpeg',
       subscribe: (h) => [enc.events.on('started', (e) => h.started(e.pid)), enc.events.on('died', (d) => h.died(d))],
       restart: () => enc.restart(),
     });
@@ -155,6 +156,7 @@ describe('one ffmpeg, several encodes', () => {
     supervisor.watch({
       name: enc.key,
       kind: 'encoder',
+      engine: 'ffmpeg',
       subscribe: (h) => [enc.events.on('started', (e) => h.started(e.pid)), enc.events.on('died', (d) => h.died(d))],
       restart: () => enc.restart(),
     });

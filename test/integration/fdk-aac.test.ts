@@ -4,7 +4,8 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadFdkAac, type FdkAacEncoder, type FdkAacLibrary } from '../../src/encoders/fdk-aac.js';
-import { antennaFixture } from '../helpers/antenna.js';
+import { status } from '../../src/api/schemas.js';
+import { ADMIN_PASSWORD, antennaFixture } from '../helpers/antenna.js';
 import { decode, decodeUrl, listen, toneOf } from '../helpers/listener.js';
 import { startOutputs, type OutputsStack } from '../helpers/outputs-stack.js';
 import { sleep, waitFor } from '../helpers/programme.js';
@@ -128,8 +129,19 @@ describe.skipIf(!library)('AAC encoded in-process with libfdk-aac', () => {
       const snap = t.antenna.snapshot();
       for (const key of ['aac-128k', 'aac-64k', 'aac-192k']) {
         expect(snap.encoders.find((e) => e.key === key)).toMatchObject({ process: key, pid: undefined, running: true });
-        expect(snap.supervised.find((c) => c.name === key)).toMatchObject({ kind: 'encoder', state: 'running', pid: undefined });
+        expect(snap.supervised.find((c) => c.name === key)).toMatchObject({
+          kind: 'encoder',
+          engine: 'fdk-aac',
+          state: 'running',
+          pid: undefined,
+        });
       }
+      // The status API (what the dashboard's components table reads) says who runs each unit.
+      const authorization = 'Basic ' + Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
+      const st = status.parse(await (await fetch(`${base}/api/status`, { headers: { authorization } })).json());
+      const units = new Map(st.components.supervised.map((c) => [c.name, c]));
+      for (const key of ['aac-128k', 'aac-64k', 'aac-192k']) expect(units.get(key)).toMatchObject({ engine: 'fdk-aac', pid: null });
+      expect(units.get('mp3-320k+mp3-128k+vorbis-q6+vorbis-q2')).toMatchObject({ engine: 'ffmpeg', pid: expect.any(Number) });
       await sleep(200);
     });
   });

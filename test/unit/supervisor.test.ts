@@ -10,6 +10,7 @@ function fakeUnit(name = 'mp3-320k') {
   const unit = {
     name,
     kind: 'encoder' as const,
+    engine: 'ffmpeg' as const,
     failNext: 0,
     restartCalls: 0,
     subscribe(handlers: { started(pid: number | undefined): void; died(r: DeathReport): void }) {

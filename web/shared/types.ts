@@ -125,6 +125,8 @@ export interface Status {
     supervised: {
       name: string;
       kind: string;
+      /** ffmpeg: a child process (pid); fdk-aac: libfdk-aac inside the server (no pid). */
+      engine: 'ffmpeg' | 'fdk-aac';
       state: string;
       pid: number | null;
       uptimeMs: number;

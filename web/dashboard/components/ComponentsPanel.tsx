@@ -72,7 +72,7 @@ function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
                     ))}
                     <span class="muted sub">
                       {s.kind}
-                      {s.pid !== null && ` · pid ${s.pid}`}
+                      {s.engine === 'fdk-aac' ? ' · in-process (libfdk-aac)' : s.pid !== null && ` · ffmpeg, pid ${s.pid}`}
                     </span>
                   </th>
                   <td>
