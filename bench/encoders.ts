@@ -6,10 +6,14 @@
 // This is the measurement behind the choice of binary (src/ffmpeg/select.ts), the default layout and
 // coder; nothing here is a mock: the same argument builders and process plan as the server, the same
 // stdin cadence.
+// Where libfdk-aac loads, one more row: the three AAC encodes in this process through the server's own FDK
+// wrapper (src/encoders/fdk-aac.ts) beside one ffmpeg for the four others, as the server runs them; the FDK
+// share is the CPU this process spent inside the encode calls.
 // ANTENNA_BENCH_ENCODERS_WINDOW_S (default 20) sets each window.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { aacCoderFor, multiEncoderArgs, type AacCoderSetting } from '../src/ffmpeg/args.js';
 import { planProcesses, type EncoderLayout } from '../src/encoders/index.js';
+import { loadFdkAac, type FdkAacEncoder, type FdkAacLibrary } from '../src/encoders/fdk-aac.js';
 import { probeFfmpeg } from '../src/ffmpeg/select.js';
 import { resolveFfmpegPath } from '../src/ffmpeg/path.js';
 import type { EncoderSpec } from '../src/types/contracts.js';
@@ -33,8 +37,11 @@ export interface EncoderCostRow {
   readonly binary: string;
   readonly version: string;
   readonly layout: EncoderLayout;
+  /** ffmpeg's AAC coder, or `fdk-aac` where the AAC encodes ran in-process through libfdk-aac. */
   readonly aacCoder: string;
   readonly processes: number;
+  /** The fdk-aac row: CPU inside the in-process AAC encode calls, included in cpuPercent. */
+  readonly inProcessCpuPercent?: number;
   readonly cpuPercent: number;
   readonly pssMb: number;
   readonly otherCpuPercent: number;
@@ -44,11 +51,16 @@ async function measureLayout(
   ffmpeg: string,
   pcm: Buffer,
   layout: EncoderLayout,
-  aacCoder: 'default' | AacCoderSetting,
-): Promise<{ cpuPercent: number; pssMb: number; processes: number; otherCpuPercent: number }> {
+  aacCoder: 'default' | AacCoderSetting | FdkAacLibrary,
+): Promise<{ cpuPercent: number; pssMb: number; processes: number; otherCpuPercent: number; inProcessCpuPercent?: number }> {
+  const fdk = typeof aacCoder === 'object' ? aacCoder : undefined;
   const coder = (s: EncoderSpec): object =>
-    aacCoder === 'default' || s.codec !== 'aac' ? {} : { aacCoder: aacCoderFor(aacCoder, s.bitrate) };
-  const plan = planProcesses(SPECS, layout);
+    typeof aacCoder !== 'string' || aacCoder === 'default' || s.codec !== 'aac' ? {} : { aacCoder: aacCoderFor(aacCoder, s.bitrate) };
+  const inProcess: FdkAacEncoder[] = fdk ? SPECS.filter((s) => s.codec === 'aac').map((s) => fdk.open(s.bitrate!)) : [];
+  const plan = planProcesses(
+    SPECS.filter((s) => !fdk || s.codec !== 'aac'),
+    layout,
+  );
   const procs: ChildProcess[] = plan.map((specs) =>
     spawn(ffmpeg, multiEncoderArgs(specs.map((s) => ({ ...s, ...coder(s), oggPageDurationUs: 40_000 }))), {
       stdio: ['pipe', 'pipe', 'pipe', ...Array.from({ length: specs.length - 1 }, () => 'pipe' as const)],
@@ -56,6 +68,8 @@ async function measureLayout(
   );
   for (const p of procs) for (const s of p.stdio.slice(1)) (s as NodeJS.ReadableStream | null)?.on('data', () => undefined);
   let offset = 0;
+  let measuring = false;
+  let inProcessUs = 0;
   const started = performance.now();
   let written = 0;
   const timer = setInterval(() => {
@@ -66,22 +80,33 @@ async function measureLayout(
       const frame = pcm.subarray(offset, offset + FRAME_BYTES);
       offset += FRAME_BYTES;
       for (const p of procs) p.stdin!.write(frame);
+      if (inProcess.length === 0) continue;
+      // Synchronous calls on this thread: the process's CPU across them is theirs.
+      const before = process.cpuUsage();
+      for (const e of inProcess) e.encode(frame);
+      const spent = process.cpuUsage(before);
+      if (measuring) inProcessUs += spent.user + spent.system;
     }
   }, 20);
   // A root that is not ours: measure every child by summing their trees (each is its own root).
   await new Promise((r) => setTimeout(r, 3000)); // start-up excluded
   const machine = machineCpu();
+  measuring = true;
+  const t0 = performance.now();
   const usage = await Promise.all(procs.map((p) => measureTree(p.pid!, WINDOW_MS)));
+  const inProcessCpuPercent = (inProcessUs / 1000 / (performance.now() - t0)) * 100;
   const machinePercent = machine();
   clearInterval(timer);
   for (const p of procs) p.kill('SIGKILL');
-  const cpuPercent = Math.round(usage.reduce((a, u) => a + u.cpuPercent, 0) * 10) / 10;
+  for (const e of inProcess) e.close();
+  const cpuPercent = Math.round((usage.reduce((a, u) => a + u.cpuPercent, 0) + (fdk ? inProcessCpuPercent : 0)) * 10) / 10;
   return {
     cpuPercent,
     pssMb: Math.round(usage.reduce((a, u) => a + u.pssMb, 0) * 10) / 10,
     processes: procs.length,
     // The benchmark process itself writes the PCM: about a core's percent; the rest is other users.
     otherCpuPercent: Math.max(0, Math.round((machinePercent - cpuPercent) * 10) / 10),
+    ...(fdk ? { inProcessCpuPercent: Math.round(inProcessCpuPercent * 10) / 10 } : {}),
   };
 }
 
@@ -118,6 +143,21 @@ export async function runEncoderCost(log: (s: string) => void): Promise<{ rows: 
     log(
       `encoders: ffmpeg ${probe.version} (${binary === embedded ? 'embedded' : binary}), ${layout}, aac coder ${aacCoder}: ` +
         `${m.cpuPercent} % of a core, PSS ${m.pssMb} MB, ${m.processes} processes (others ${m.otherCpuPercent} %)`,
+    );
+  }
+  // The server's default where the library loads: the AAC encodes in-process, the rest in the selected
+  // binary (the system's when it is usable, as src/ffmpeg/select.ts prefers it).
+  const fdk = await loadFdkAac().catch((e: unknown) => e as Error);
+  const binary = [...candidates].reverse().find((b) => probes.get(b)?.ok);
+  const probe = binary === undefined ? undefined : probes.get(binary);
+  if (fdk instanceof Error) log(`encoders: no fdk-aac row (${fdk.message})`);
+  else if (binary && probe?.ok) {
+    const m = await measureLayout(binary, pcm, 'shared', fdk);
+    rows.push({ binary, version: probe.version, layout: 'shared', aacCoder: 'fdk-aac', ...m });
+    log(
+      `encoders: ffmpeg ${probe.version} (${binary === embedded ? 'embedded' : binary}), shared, AAC by ${fdk.name} in-process ` +
+        `(${m.inProcessCpuPercent} % of it): ${m.cpuPercent} % of a core, PSS ${m.pssMb} MB of ffmpeg, ${m.processes} process ` +
+        `(others ${m.otherCpuPercent} %)`,
     );
   }
   return { rows, windowS: WINDOW_MS / 1000 };
