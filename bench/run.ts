@@ -3,6 +3,7 @@
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { runAacCost } from './aac-cost.js';
 import { runEncoderCost } from './encoders.js';
 import { runFanout } from './fanout.js';
 import { runHls } from './hls.js';
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
   if (all || which.has('idle')) results.idle = await runIdle(log);
   if (all || which.has('hls')) results.hls = await runHls(log);
   if (all || which.has('encoders')) results.encoders = await runEncoderCost(log);
+  if (all || which.has('aac')) results.aac = await runAacCost(log);
   if (all || which.has('fanout')) results.fanout = await runFanout(log);
   if (all || which.has('tls')) results.tls = await runTlsFanout(log);
   if (all || which.has('memory')) results.memory = await runMemory(log);
