@@ -8,7 +8,7 @@
 //   PEAQ_BIN=/tmp/gstpeaq/inst/bin/peaq flock /tmp/antenna-bench.lock nice -n 19 npx tsx bench/aac-quality.ts
 // Env: PEAQ_BIN (GstPEAQ's `peaq`; without it only the spectrum part runs), AACQ_FFMPEG (default /usr/bin/ffmpeg,
 // the binary the server selects), AACQ_ITEMS (comma-separated item names or prefixes: `music-xm,speech-`),
-// AACQ_PEAQ_ADVANCED=1 (advanced model too), AACQ_CODERS (default `twoloop,fast`, and `fdk` when libfdk-aac loads). About 25 s of CPU per item (2026-11): run the 22 items in groups.
+// AACQ_PEAQ_ADVANCED=1 (advanced model too), AACQ_CODERS (default `twoloop,fast`, and `fdk` when libfdk-aac loads). About 25 s of CPU per item (2026-11): the 19 items took ~13 min together on 2026-12-02.
 // Material comes from Debian packages: fb-music-high, hyperrogue-music, alsa-utils and ktuberling-data (recorded
 // voices), espeak-ng (synthetic voice).
 import { spawnSync } from 'node:child_process';
