@@ -60,8 +60,11 @@ describe('adaptive jitter buffer on a jittery uplink', () => {
     expect(mid.targetMs).toBeGreaterThan(200);
     await sleep(15_000);
     const end = t.antenna.snapshot().inputs.primary.mixer.buffer;
-    // Once adapted, no further underruns in the last 15 s.
-    expect(end.underruns).toBe(mid.underruns);
+    // Once adapted, underruns (all but) stop in the last 15 s. A buffer that had not adapted would underrun
+    // on most gaps (the proxy's average gap, 225 ms, is past the 150 ms minimum): dozens in 15 s. One late
+    // underrun is allowed: a loaded CI run (2026-12-02, core suite on two cores) saw 2 in the first 25 s and
+    // 1 in the last 15 s, while seven other runs that day saw none after 25 s.
+    expect(end.underruns - mid.underruns).toBeLessThanOrEqual(1);
     expect(end.targetMs).toBeLessThanOrEqual(2000);
     expect(t.antenna.mixer.onAir).toBe('primary');
   }, 90_000);
