@@ -1,6 +1,6 @@
 // Entry point: load and validate config, print newly generated passwords once, start Antenna, and shut it
 // down cleanly on SIGINT/SIGTERM (sources and listeners closed, every ffmpeg child reaped, exit 0).
-import { createAntenna } from './app.js';
+import { createAntenna, type Antenna } from './app.js';
 import { loadConfig } from './config/load.js';
 import { resolveSecrets } from './config/secrets.js';
 import { AntennaError } from './errors.js';
@@ -35,20 +35,13 @@ async function main(): Promise<void> {
     process.stderr.write(`antenna: ${name} not configured; using the generated one kept in ${file} (not printed again)\n`);
   }
 
-  const antenna = await createAntenna({ config, secrets, log });
-  log.info({ ports: antenna.ports }, 'antenna ready');
-
+  // The handlers go in before the start-up, not after it: systemd (or an impatient operator) may stop the
+  // server while it is still spawning its encoders, and Node's default action on SIGTERM would kill it on
+  // the spot and leave those children behind. A signal during start-up is kept and acted on once it ends.
+  let antenna: Antenna | undefined = undefined;
   let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      log.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, 10_000);
-    force.unref();
-    antenna.close().then(
+  const close = (running: Antenna): void => {
+    running.close().then(
       () => {
         log.info('stopped');
         process.exit(0);
@@ -59,8 +52,23 @@ async function main(): Promise<void> {
       },
     );
   };
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, starting: antenna === undefined }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    if (antenna) close(antenna);
+  };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+
+  antenna = await createAntenna({ config, secrets, log });
+  if (stopping) close(antenna);
+  else log.info({ ports: antenna.ports }, 'antenna ready');
 }
 
 main().catch((err: unknown) => {
