@@ -129,7 +129,7 @@ export class FfmpegChild {
   }
 
   #pushLine(line: string): void {
-    const c = classifyStderr(line, this.#role);
+    const c = classifyStderr(line, this.#role, this.#requested);
     this.#tail.push(c.text);
     if (this.#tail.length > this.#tailMax) this.#tail.shift();
     this.#log[c.level]({ ffmpeg: c.text, pid: this.proc.pid }, 'ffmpeg says');

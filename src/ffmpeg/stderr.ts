@@ -28,12 +28,17 @@ const TAGGED = /^((?:\[[^\]]*@ 0x[0-9a-f]+\] )?)\[(trace|debug|verbose|info|warn
  * The log level for one stderr line. A decoder's errors are about the source's bytes (logged as
  * warnings: the session's own disconnect is what the operator needs); its warnings are the usual
  * imperfections of a stream joined mid-way (info). An encoder's are ours: errors are errors.
+ *
+ * `stopping`: Antenna has already asked this child to go (SIGTERM, or its input ended), so what it says
+ * now is about a flush nobody will hear: ffmpeg 5.1's libmp3lame, stopped mid-stream, may say "Trying
+ * to remove 1152 samples, but the queue is empty", and a trailer written into a closed pipe fails. Those
+ * are debug, so that every normal shutdown does not log warnings; the exit itself is still reported.
  */
-export function classifyStderr(line: string, role: FfmpegRole): StderrLine {
+export function classifyStderr(line: string, role: FfmpegRole, stopping = false): StderrLine {
   const m = TAGGED.exec(line);
   const ffmpegLevel = m?.[2];
   const text = m ? `${m[1] ?? ''}${m[3] ?? ''}` : line;
-  if (BENIGN.some((re) => re.test(text))) return { level: 'debug', ffmpegLevel, text };
+  if (stopping || BENIGN.some((re) => re.test(text))) return { level: 'debug', ffmpegLevel, text };
   const severe = ffmpegLevel === 'error' || ffmpegLevel === 'fatal' || ffmpegLevel === 'panic';
   let level: LogLevel;
   if (ffmpegLevel === undefined) level = 'warn';

@@ -27,6 +27,16 @@ describe('classifyStderr', () => {
     expect(classifyStderr('[warning] Guessed Channel Layout for Input Stream #0.0 : stereo', 'decoder').level).toBe('debug');
   });
 
+  it('once Antenna has asked the child to stop, what it says while it flushes is debug', () => {
+    const lame = '[libmp3lame @ 0x5622e5a39fc0] [warning] Trying to remove 1152 samples, but the queue is empty';
+    expect(classifyStderr(lame, 'encoder').level).toBe('warn');
+    expect(classifyStderr(lame, 'encoder', true).level).toBe('debug');
+    expect(classifyStderr('[error] Error writing trailer of pipe:1: Broken pipe', 'encoder', true)).toMatchObject({
+      level: 'debug',
+      ffmpegLevel: 'error',
+    });
+  });
+
   it('a line without a tag (a build that ignores level+) is a warning', () => {
     expect(classifyStderr('something odd', 'encoder')).toEqual({ level: 'warn', ffmpegLevel: undefined, text: 'something odd' });
   });
