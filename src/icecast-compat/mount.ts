@@ -78,18 +78,22 @@ export const WRITE_COST = { plain: 1, tls: 2, h2: 4 } as const;
 
 /**
  * Listener writes are batched by what a pass over the listeners costs (their WRITE_COST summed): with
- * few, every frame goes out at once (latency is the product); with thousands, ~100 ms, then ~200 ms, of
- * audio per write keeps writes per second bounded (5 a second per listener, not 40). Each write costs
- * the same whatever its size; weighing listeners by their transport matters because h2 listeners
- * counted as plain ones were written 20 times a second up to 2,000 of them, which alone took the
- * whole main thread while 500 h2 listeners a second connected (`npm run bench -- tls`). Listeners
- * hold seconds of burst, so 200 ms more at the edge is never heard.
+ * few, every frame goes out at once (latency is the product); with more, the batch doubles with each
+ * doubling of the audience, so the main thread makes at most ~20,000 plain writes a second up to 8,000
+ * listeners (25,000 at 10,000), where a frame per write would be 380,000. Each write costs the same
+ * whatever its size (its syscall, ~7–14 µs), so at 5,000 listeners 200 ms batches held the main thread
+ * in `write()` for about a third of its time and a connect storm's first bytes waited behind it; 400 ms
+ * halves that. Weighing listeners by their transport matters because h2 listeners counted as plain ones
+ * were written 20 times a second up to 2,000 of them, which alone took the whole main thread while 500
+ * h2 listeners a second connected (`npm run bench -- tls`). Listeners hold seconds of burst, so 400 ms
+ * at the edge is never heard.
  */
 export function batchSamples(writeCost: number): number {
   if (writeCost <= 200) return 1;
-  if (writeCost <= 2000) return Math.round(SAMPLE_RATE / 20);
-  if (writeCost <= 4000) return Math.round(SAMPLE_RATE / 10);
-  return Math.round(SAMPLE_RATE / 5);
+  if (writeCost <= 1000) return Math.round(SAMPLE_RATE / 20);
+  if (writeCost <= 2000) return Math.round(SAMPLE_RATE / 10);
+  if (writeCost <= 4000) return Math.round(SAMPLE_RATE / 5);
+  return Math.round(SAMPLE_RATE * 0.4);
 }
 
 /** WRITE_COST written per turn of the event loop: 500 plain listeners (~7 ms of write syscalls), 125 over h2. */

@@ -69,29 +69,33 @@ async function mountWith(listeners: readonly Listener[]): Promise<{ mount: Mount
 }
 
 describe('mount batches by write cost', () => {
-  it('batchSamples: a frame at a time for a small audience, then 50, 100 and 200 ms of audio', () => {
+  it('batchSamples: a frame at a time for a small audience, then 50, 100, 200 and 400 ms of audio', () => {
     expect(batchSamples(0)).toBe(1);
     expect(batchSamples(200)).toBe(1);
     expect(batchSamples(201)).toBe(SAMPLE_RATE / 20);
-    expect(batchSamples(2000)).toBe(SAMPLE_RATE / 20);
-    expect(batchSamples(2001)).toBe(SAMPLE_RATE / 10);
-    expect(batchSamples(4001)).toBe(SAMPLE_RATE / 5);
+    expect(batchSamples(1000)).toBe(SAMPLE_RATE / 20);
+    expect(batchSamples(1001)).toBe(SAMPLE_RATE / 10);
+    expect(batchSamples(2001)).toBe(SAMPLE_RATE / 5);
+    expect(batchSamples(4001)).toBe(SAMPLE_RATE * 0.4);
+    // Writes a second for N plain listeners stay bounded as N grows.
+    const perSecond = (n: number): number => (n / Math.max(FRAME, batchSamples(n))) * SAMPLE_RATE;
+    for (const n of [1000, 2000, 4000, 8000]) expect(perSecond(n)).toBeLessThanOrEqual(20_000);
   });
 
-  it('600 h2 listeners weigh what 2,400 plain ones do: half the writes a second of 600 plain listeners', async () => {
+  it('600 h2 listeners weigh what 2,400 plain ones do: a quarter of the writes a second of 600 plain listeners', async () => {
     const plain = Array.from({ length: 600 }, (_, i) => listener(i, WRITE_COST.plain));
     const h2 = Array.from({ length: 600 }, (_, i) => listener(1000 + i, WRITE_COST.h2));
     const a = await mountWith(plain);
     const b = await mountWith(h2);
     expect(a.mount.writeCost).toBe(600);
     expect(b.mount.writeCost).toBe(2400);
-    // 40 frames = 1.045 s of audio. Plain: 2,205-sample batches, 2 frames each; h2: 4,410, 4 frames each.
+    // 40 frames = 1.045 s of audio. Plain: 2,205-sample batches, 2 frames each; h2: 8,820, 8 frames each.
     a.feed(40);
     b.feed(40);
     // Passes this large are written in slices, a turn of the event loop apart (see Mount#append).
     for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));
     expect(plain.every((l) => l.sink.writes === 20)).toBe(true);
-    expect(h2.every((l) => l.sink.writes === 10)).toBe(true);
+    expect(h2.every((l) => l.sink.writes === 5)).toBe(true);
     a.mount.close();
     b.mount.close();
   });

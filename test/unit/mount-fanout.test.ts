@@ -58,14 +58,14 @@ async function mount(): Promise<{ m: Mount; push: (seq: number) => void }> {
     onLeave: () => undefined,
     events: new TypedEmitter<ListenerEvents>(log),
   });
-  // 8,820 samples a chunk: past 4,000 listeners a batch is 8,820 samples, so each chunk is one entry.
+  // 17,640 samples a chunk: past 4,000 listeners a batch is 17,640 samples (400 ms), so each chunk is one entry.
   const push = (seq: number): void =>
     fn({
       data: Buffer.from([seq]),
       meta: { title: 't', tier: 'primary', seq: 0 },
       generation: 0,
       frames: 1,
-      samples: 8_820,
+      samples: 17_640,
       frameEnds: [1],
       oggHeader: false,
     });
