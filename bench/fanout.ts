@@ -146,7 +146,8 @@ export async function runLevels(
     };
     out.push(level);
     log(
-      `N=${n}: ${level.cpuPercent} % of a core, PSS ${level.pssMb} MB, full rate ${(level.fullRateShare * 100).toFixed(2)} %, ` +
+      `N=${n}: ${level.cpuPercent} % of a core, PSS ${level.pssMb} MB, full rate ${(level.fullRateShare * 100).toFixed(2)} % ` +
+        `(rate p1 ${level.rateRatio.p1}, window bytes p1 ${level.receivedRatio.p1}, gaps over 1 s ${level.gapped}), ` +
         `first byte p50 ${level.ttfbMs.p50} / p99 ${level.ttfbMs.p99} ms` +
         (level.handshakeMs ? ` (TLS handshake p50 ${level.handshakeMs.p50} / p99 ${level.handshakeMs.p99} ms)` : '') +
         `, loop p99 ${level.loopDelayMs?.p99 ?? '-'} ms, ` +

@@ -37,9 +37,21 @@ export interface LoadGenResult {
   /** TLS listeners: time from opening to the completed handshake (the part of the first byte spent in TLS). */
   readonly handshakeMs?: { p50: number; p99: number; max: number; done: number };
   readonly windowS: number;
-  /** Share of the n listeners that received ≥ 99 % of bytesPerSecond × window. */
+  /**
+   * Share of the n listeners at full rate in the window: from their first read in it to their last they
+   * received ≥ 99 % of bytesPerSecond, and no read was more than MAX_GAP_MS after the one before it (nor
+   * after the window's start, nor before its end). Measured between reads rather than as the window's
+   * bytes over its length, because a server that sends 400 ms of audio per write delivers 47 or 48 such
+   * batches in 20 s depending on where the window falls: the window's bytes then read 98 % or 100 % of
+   * the rate for listeners that are all at full rate.
+   */
   readonly fullRateShare: number;
+  /** Each listener's bytes in the window over bytesPerSecond × window (quantised by the server's batches). */
   readonly receivedRatio: { min: number; p1: number; p50: number };
+  /** Each listener's rate between its first and last read in the window, over bytesPerSecond. */
+  readonly rateRatio: { min: number; p1: number; p50: number };
+  /** Listeners with a gap between reads over MAX_GAP_MS in the window. */
+  readonly gapped: number;
   /** Closed by the server (or reset) before the end of the window. */
   readonly dropped: number;
   readonly client: { cpuPercent: number; loopDelayP99Ms: number };
@@ -58,6 +70,33 @@ const handshake = new Float64Array(n).fill(-1);
 const openedAt = new Float64Array(n);
 const status = new Int8Array(n); // 0 = no head yet, 1 = 200, -1 = anything else
 const closedEarly = new Uint8Array(n);
+// The window's reads, per listener: when the first and last came, the byte count after each, the
+// previous read's time and the longest gap between reads.
+const MAX_GAP_MS = 1000;
+let windowOpenAt = -1;
+const firstAt = new Float64Array(n).fill(-1);
+const firstBytes = new Float64Array(n);
+const lastAt = new Float64Array(n).fill(-1);
+const lastBytes = new Float64Array(n);
+const prevAt = new Float64Array(n);
+const maxGap = new Float64Array(n);
+
+/** Counts `len` bytes read by listener i (every protocol's path ends here). */
+function got(i: number, len: number): void {
+  const b = (bytes[i] as number) + len;
+  bytes[i] = b;
+  if (windowOpenAt < 0) return;
+  const now = performance.now();
+  const gap = now - Math.max(prevAt[i] as number, windowOpenAt);
+  if (gap > (maxGap[i] as number)) maxGap[i] = gap;
+  prevAt[i] = now;
+  if ((firstAt[i] as number) < 0) {
+    firstAt[i] = now;
+    firstBytes[i] = b;
+  }
+  lastAt[i] = now;
+  lastBytes[i] = b;
+}
 const sockets: { destroy(): void }[] = [];
 const shared = Buffer.allocUnsafe(64 * 1024);
 const request = Buffer.from(`GET ${opts.path} HTTP/1.0\r\nHost: ${opts.host}\r\nUser-Agent: antenna-bench\r\n\r\n`);
@@ -81,7 +120,7 @@ function openTls(i: number): void {
     });
     const req = session.request({ ':path': opts.path, 'user-agent': 'antenna-bench' });
     req.on('response', (h) => first(h[':status'] === 200));
-    req.on('data', (c: Buffer) => (bytes[i] = (bytes[i] as number) + c.length));
+    req.on('data', (c: Buffer) => got(i, c.length));
     req.on('error', () => undefined);
     sockets.push(session);
     return;
@@ -99,7 +138,7 @@ function openTls(i: number): void {
   });
   s.on('data', (c: Buffer) => {
     if (ttfb[i] === -1) first(/^HTTP\/1\.[01] 200/.test(c.subarray(0, 16).toString('latin1')));
-    bytes[i] = (bytes[i] as number) + c.length;
+    got(i, c.length);
   });
   s.on('error', () => undefined);
   s.on('close', () => {
@@ -125,7 +164,7 @@ function open(i: number): void {
           const head = Buffer.from(buf.buffer, buf.byteOffset, Math.min(len, 16)).toString('latin1');
           status[i] = /^(HTTP\/1\.[01]|ICY) 200/.test(head) ? 1 : -1;
         }
-        bytes[i] = (bytes[i] as number) + len;
+        got(i, len);
         return true;
       },
     },
@@ -156,22 +195,35 @@ async function main(): Promise<void> {
   const cpuW = process.cpuUsage();
   const start = Float64Array.from(bytes);
   const w0 = performance.now();
+  windowOpenAt = w0;
   emit({ ev: 'window-start' });
   await sleep(opts.windowMs);
   const end = Float64Array.from(bytes);
-  const windowS = (performance.now() - w0) / 1000;
+  const w1 = performance.now();
+  windowOpenAt = -1;
+  const windowS = (w1 - w0) / 1000;
   const cpu = process.cpuUsage(cpuW);
   const loopP99 = loop.percentile(99) / 1e6;
 
   const expected = opts.bytesPerSecond * windowS;
   const ratios = new Float64Array(n);
+  const rates = new Float64Array(n);
   let full = 0;
+  let gapped = 0;
   for (let i = 0; i < n; i++) {
-    const r = ((end[i] as number) - (start[i] as number)) / expected;
-    ratios[i] = r;
-    if (r >= 0.99 && status[i] === 1) full++;
+    ratios[i] = ((end[i] as number) - (start[i] as number)) / expected;
+    const first = firstAt[i] as number;
+    const last = lastAt[i] as number;
+    // No read in the window, or a last read too long before its end, is a gap like any other.
+    const gap = first < 0 ? w1 - w0 : Math.max(maxGap[i] as number, w1 - last);
+    const span = (last - first) / 1000;
+    const rate = first >= 0 && span > 0 ? ((lastBytes[i] as number) - (firstBytes[i] as number)) / span / opts.bytesPerSecond : 0;
+    rates[i] = rate;
+    if (gap > MAX_GAP_MS) gapped++;
+    if (rate >= 0.99 && gap <= MAX_GAP_MS && status[i] === 1) full++;
   }
   ratios.sort();
+  rates.sort();
   const firsts = Float64Array.from([...ttfb].filter((x) => x >= 0)).sort();
   const shakes = Float64Array.from([...handshake].filter((x) => x >= 0)).sort();
   let ok = 0;
@@ -195,6 +247,8 @@ async function main(): Promise<void> {
     windowS: round(windowS, 2),
     fullRateShare: round(full / n, 4),
     receivedRatio: { min: round(ratios[0] ?? 0, 4), p1: round(pct(ratios, 1), 4), p50: round(pct(ratios, 50), 4) },
+    rateRatio: { min: round(rates[0] ?? 0, 4), p1: round(pct(rates, 1), 4), p50: round(pct(rates, 50), 4) },
+    gapped,
     dropped,
     client: { cpuPercent: round(((cpu.user + cpu.system) / 1e6 / windowS) * 100), loopDelayP99Ms: round(loopP99) },
   };
