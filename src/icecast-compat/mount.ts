@@ -82,8 +82,8 @@ export const WRITE_COST = { plain: 1, tls: 2, h2: 4 } as const;
  * doubling of the audience, so the main thread makes at most ~20,000 plain writes a second up to 8,000
  * listeners (25,000 at 10,000), where a frame per write would be 380,000. Each write costs the same
  * whatever its size (its syscall, ~7–14 µs), so at 5,000 listeners 200 ms batches held the main thread
- * in `write()` for about a third of its time and a connect storm's first bytes waited behind it; 400 ms
- * halves that. Weighing listeners by their transport matters because h2 listeners counted as plain ones
+ * in `write()` for about a third of its time; with 400 ms the whole server's CPU there fell by a third,
+ * and at 10,000 by half (README, *Listener fan-out*). Weighing listeners by their transport matters because h2 listeners counted as plain ones
  * were written 20 times a second up to 2,000 of them, which alone took the whole main thread while 500
  * h2 listeners a second connected (`npm run bench -- tls`). Listeners hold seconds of burst, so 400 ms
  * at the edge is never heard.
