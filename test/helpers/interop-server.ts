@@ -229,7 +229,7 @@ function parsePorts(raw: unknown, describe: () => string): AntennaPorts {
   return out as AntennaPorts;
 }
 
-interface ProcInfo {
+export interface ProcInfo {
   readonly pid: number;
   readonly startTime: string;
   readonly cmd: string;
@@ -275,7 +275,8 @@ export function descendants(root: number): ProcInfo[] {
   return out;
 }
 
-function stillRunning(p: ProcInfo): boolean {
+/** Whether that process (same pid, same start) is still running: pids are reused. */
+export function stillRunning(p: ProcInfo): boolean {
   const s = statOf(p.pid);
   // Same pid and start time = the same process; a zombie has finished running.
   return s !== undefined && s.startTime === p.startTime && s.state !== 'Z';

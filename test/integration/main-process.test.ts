@@ -1,7 +1,8 @@
 // The real entry point as a station runs it: configured by environment, prints generated passwords
 // once, and on SIGTERM closes sources, reaps every ffmpeg child and exits 0.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { descendants, stillRunning } from '../helpers/interop-server.js';
 import { runMain as run } from '../helpers/main-process.js';
 import { startSourceClient, type ProcessHandle } from '../helpers/source-client.js';
 
@@ -19,22 +20,6 @@ const runMain = (env: Record<string, string>, opts: Parameters<typeof run>[1] = 
 
 // Debian's libjemalloc2 (installed by .ci/run).
 const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
-
-/** The pids whose parent is `pid`, from /proc. */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      // The command may hold spaces and parentheses: the fields after the last ')' are fixed.
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return out;
-}
 
 function alive(pid: number): boolean {
   try {
@@ -71,14 +56,13 @@ describe('main process', () => {
   it('a SIGTERM during start-up still stops cleanly: exit 0, every child reaped', async () => {
     const m = runMain({ ANTENNA_LOG_LEVEL: 'info' });
     await m.waitLog('memory allocator');
-    const children = childrenOf(m.proc.pid!);
+    const children = descendants(m.proc.pid!);
     m.proc.kill('SIGTERM');
     expect(await m.exited).toBe(0);
     const down = m.lines.find((l) => l.msg === 'shutting down');
     console.log(`SIGTERM landed ${down?.starting ? 'during start-up' : 'after start-up'}, ${children.length} children then`);
     expect(m.lines.some((l) => l.msg === 'stopped')).toBe(true);
-    expect(children.filter(alive)).toEqual([]);
-    expect(childrenOf(m.proc.pid!)).toEqual([]);
+    expect(children.filter(stillRunning)).toEqual([]);
   });
 
   // deploy/antenna.service preloads jemalloc so a listener peak's memory goes back to the system.
