@@ -169,7 +169,12 @@ async function runAntenna(
   let server: BenchServer | undefined;
   const sources: PcmSource[] = [];
   try {
-    server = await startServer({ ANTENNA_EMERGENCY_FILE: emergency, ANTENNA_AAC_ENCODER: setup.encoder, ANTENNA_AAC_CODER: setup.coder });
+    server = await startServer({
+      ANTENNA_EMERGENCY_FILE: emergency,
+      ANTENNA_AAC_ENCODER: setup.encoder,
+      ANTENNA_AAC_CODER: setup.coder,
+      ANTENNA_MP3_VORBIS_ENCODER: setup.mp3Vorbis,
+    });
     const s = server;
     const url = (port: number): string => `icecast://source:${s.sourcePassword}@127.0.0.1:${port}/live`;
     sources.push(startPcmSource(ffmpeg, url(s.ports.fallback), F));
@@ -184,7 +189,10 @@ async function runAntenna(
     versions.antennaFfmpeg ??= antennaFfmpeg(s);
     const chosen = s.logs.find((l) => l.msg === 'aac encoder chosen');
     if (chosen?.engine === 'fdk-aac') versions.antennaAac ??= `libfdk-aac in the server (${String(chosen.why)})`;
-    return { ...w, aac: chosen?.engine === 'fdk-aac' ? 'fdk-aac' : `ffmpeg ${setup.coder}` };
+    const mv = s.logs.find((l) => l.msg === 'mp3 and vorbis encoders chosen');
+    if (mv?.mp3 === 'in-process') versions.antennaMp3Vorbis ??= `in the server (${String(mv.why)})`;
+    const aac = chosen?.engine === 'fdk-aac' ? 'fdk-aac' : `ffmpeg ${setup.coder}`;
+    return { ...w, aac: `${aac}, MP3/Vorbis ${mv?.mp3 === 'in-process' ? 'in-process' : 'ffmpeg'}` };
   } finally {
     await Promise.all(sources.map((x) => x.kill()));
     const code = await server?.stop();
@@ -268,24 +276,33 @@ export interface IdleSeries {
   readonly pssRatio: number | null;
 }
 
-/** Who encodes the AAC (ANTENNA_AAC_ENCODER) and, when ffmpeg does, with which coder (ANTENNA_AAC_CODER). */
+/**
+ * Who encodes the AAC (ANTENNA_AAC_ENCODER) and, when ffmpeg does, with which coder (ANTENNA_AAC_CODER);
+ * and who encodes MP3 and Vorbis (ANTENNA_MP3_VORBIS_ENCODER).
+ */
 interface AacSetup {
   readonly encoder: string;
   readonly coder: string;
+  readonly mp3Vorbis: string;
 }
 
 /**
  * The setups measured after the alternating windows, one window each: ANTENNA_BENCH_IDLE_OTHERS, a comma-separated
- * list of `encoder:coder` (default `ffmpeg:auto`, what the server ran before libfdk-aac; `0` for none).
+ * list of `aacEncoder:aacCoder:mp3VorbisEncoder` (default `auto:auto:ffmpeg,ffmpeg:auto:ffmpeg`: MP3 and Vorbis
+ * in ffmpeg as before 2026-12-03, with and without libfdk-aac; `0` for none).
  */
 function otherSetups(main: AacSetup): AacSetup[] {
-  const spec = process.env.ANTENNA_BENCH_IDLE_OTHERS ?? 'ffmpeg:auto';
+  const spec = process.env.ANTENNA_BENCH_IDLE_OTHERS ?? 'auto:auto:ffmpeg,ffmpeg:auto:ffmpeg';
   if (spec === '0' || spec === '') return [];
   return spec
     .split(',')
     .map((x) => x.trim().split(':'))
-    .map(([encoder, coder]) => ({ encoder: encoder ?? 'ffmpeg', coder: coder ?? String(SETTINGS.aacCoder.default) }))
-    .filter((x) => x.encoder !== main.encoder || x.coder !== main.coder);
+    .map(([encoder, coder, mp3Vorbis]) => ({
+      encoder: encoder || 'ffmpeg',
+      coder: coder || String(SETTINGS.aacCoder.default),
+      mp3Vorbis: mp3Vorbis || String(SETTINGS.mp3VorbisEncoder.default),
+    }))
+    .filter((x) => x.encoder !== main.encoder || x.coder !== main.coder || x.mp3Vorbis !== main.mp3Vorbis);
 }
 
 /** A tone, or a programme's PCM to loop, on the primary source (the one on air). */
@@ -315,6 +332,7 @@ async function runSeries(
   const main: AacSetup = {
     encoder: process.env.ANTENNA_AAC_ENCODER ?? String(SETTINGS.aacEncoder.default),
     coder: process.env.ANTENNA_AAC_CODER ?? String(SETTINGS.aacCoder.default),
+    mp3Vorbis: process.env.ANTENNA_MP3_VORBIS_ENCODER ?? String(SETTINGS.mp3VorbisEncoder.default),
   };
   // One old-stack window is the figure that drifts most (23–29 % with music within one day), so the old
   // stack gets `rounds` windows, each between two of Antenna's, and the ratio is of the means.

@@ -7,6 +7,7 @@ import type { Config } from './config/load.js';
 import type { Secrets } from './config/secrets.js';
 import { selectFfmpeg } from './ffmpeg/select.js';
 import { selectAacEncoder } from './encoders/fdk-aac.js';
+import { selectNativeCodecs } from './encoders/native-select.js';
 import { createIngest, type Ingest } from './ingest/index.js';
 import type { MixerInputSnapshot } from './mixer/events.js';
 import { createMixer, type Mixer } from './mixer/mixer.js';
@@ -77,6 +78,8 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
   log.info({ component: 'app', ffmpeg: ffmpeg.path, version: ffmpeg.version, chosen: ffmpeg.source, why: ffmpeg.why }, 'ffmpeg chosen');
   const aac = await selectAacEncoder(config.aacEncoder);
   log.info({ component: 'app', engine: aac.engine, why: aac.why }, 'aac encoder chosen');
+  const mp3Vorbis = await selectNativeCodecs(config.mp3VorbisEncoder);
+  log.info({ component: 'app', mp3: mp3Vorbis.mp3, vorbis: mp3Vorbis.vorbis, why: mp3Vorbis.why }, 'mp3 and vorbis encoders chosen');
   const events = new TypedEmitter<AntennaEvents>(log.child({ component: 'events' }));
   const closers: Closer[] = [];
   const closeAll = async (): Promise<void> => {
@@ -125,6 +128,7 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
       layout: config.encoderLayout,
       aacCoder: config.aacCoder,
       ...(aac.library ? { fdkAac: aac.library } : {}),
+      ...(mp3Vorbis.codecs ? { native: mp3Vorbis.codecs } : {}),
     });
     closers.push({ name: 'encoders', close: () => encoders.close() });
 

@@ -175,7 +175,11 @@ export const status = z.object({
       z.object({
         name: z.string(),
         kind: z.string(),
-        engine: z.enum(['ffmpeg', 'fdk-aac']).describe('ffmpeg: a child process (pid); fdk-aac: libfdk-aac inside the server (no pid)'),
+        engine: z
+          .enum(['ffmpeg', 'fdk-aac', 'in-process'])
+          .describe(
+            'ffmpeg: a child process (pid); fdk-aac: libfdk-aac inside the server (no pid); in-process: MP3 (LAME) and Vorbis (libvorbis) inside the server (no pid)',
+          ),
         state: z.string(),
         pid: z.number().nullable(),
         uptimeMs: z.number(),

@@ -22,7 +22,7 @@ const HEADER_PACKETS = 3;
 const COMMENT = Buffer.from('\x03vorbis', 'latin1');
 
 /** Ogg pages for whole `packets` (each page ≤ 255 segments), all with `granule`; the last page ends the last packet. */
-function pagesFor(packets: readonly Buffer[], serial: number, seq: number, granule: bigint, bos: boolean): Buffer[] {
+export function pagesFor(packets: readonly Buffer[], serial: number, seq: number, granule: bigint, bos: boolean): Buffer[] {
   const pages: Buffer[] = [];
   let lacing: number[] = [];
   let body: Buffer[] = [];

@@ -277,6 +277,13 @@ export const SETTINGS = {
     'encoders',
     "who encodes the AAC mounts and HLS: fdk-aac is Fraunhofer's encoder (Debian's non-free libfdk-aac2) inside the server, about half of ffmpeg's CPU (see the README's AAC encoder table); ffmpeg is ffmpeg's own aac in the encoder process; auto (the default): fdk-aac when the library loads, else ffmpeg. fdk-aac refuses to start without the library",
   ),
+  mp3VorbisEncoder: def(
+    z.enum(['auto', 'in-process', 'ffmpeg']),
+    'auto',
+    '',
+    'encoders',
+    "who encodes the MP3 and Vorbis mounts: in-process is LAME and libvorbis (Debian's libmp3lame0, libvorbisenc2) called inside the server, the same bitstreams as ffmpeg's encoders without a process, its pipes and muxers (see the README's Always-on cost); ffmpeg is the encoder process; auto (the default): in-process for each library that loads, else ffmpeg. in-process refuses to start without both. A crash inside a library takes the server, where ffmpeg's would take its encodes",
+  ),
   aacCoder: def(
     z.enum(['auto', 'twoloop', 'fast']),
     'auto',

@@ -1,11 +1,12 @@
-// One encoder: the ffmpeg child(ren) turning programme PCM into one or more codec/bitrates (one
-// output pipe each, so several encodes share one process, one PCM pipe and one write per mixer frame:
-// issue 12 measured the per-process pipe writes as most of Node's always-on CPU), framed output
+// One encoder: an ffmpeg child, or the MP3 and Vorbis libraries inside Node (src/encoders/native-run.ts),
+// turning programme PCM into one or more codec/bitrates (a child has one output pipe each, so several
+// encodes share one process, one PCM pipe and one write per mixer frame: issue 12 measured the
+// per-process pipe writes as most of Node's always-on CPU), framed output
 // tagged with the on-air metadata of the audio it holds, and stall detection. It reports `died`;
 // the supervisor (src/supervisor) decides when to call restart(). One death takes every output of
 // the process: src/encoders/index.ts decides which encodes share (ANTENNA_ENCODER_LAYOUT).
 //
-// A "run" is one ffmpeg process. Input always goes to the newest run; output is emitted only from the
+// A "run" is one ffmpeg process, or one opening of the in-process encoders. Input always goes to the newest run; output is emitted only from the
 // oldest, so a replacement's output waits until the run it replaces has drained. Each output's
 // `generation` bumps with every run, and for Vorbis with every new chain: Ogg carries titles only in a
 // chain's comment header, and src/codec/vorbis-chain.ts starts a chain per title in Node, so Vorbis
@@ -14,7 +15,8 @@ import type { Logger } from 'pino';
 import { FfmpegChild, type FfmpegExit } from '../ffmpeg/child.js';
 import { randomInt } from 'node:crypto';
 import { VorbisChainer } from '../codec/vorbis-chain.js';
-import { aacCoderFor, multiEncoderArgs, type AacCoderSetting } from '../ffmpeg/args.js';
+import { aacCoderFor, multiEncoderArgs, type AacCoderSetting, type EncoderArgsSpec } from '../ffmpeg/args.js';
+import { NativeRun, type NativeCodecs } from './native-run.js';
 import { fault, type PipelineFault } from '../errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { EncoderEvents } from '../types/events.js';
@@ -38,6 +40,49 @@ export interface EncoderOptions {
   readonly rechainMinMs?: number;
   /** AAC outputs: ffmpeg's AAC coder, or `auto` by bitrate (unset: the build's default). */
   readonly aacCoder?: AacCoderSetting;
+  /**
+   * When set, every run encodes in Node with these libraries (src/encoders/native-run.ts) instead of in
+   * an ffmpeg child; every spec must be one they encode (encodesNatively).
+   */
+  readonly native?: NativeCodecs;
+}
+
+/** What a run encodes with: an ffmpeg child, or the codec libraries in this process. */
+interface RunEngine {
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  /** PCM written and not yet taken (a child's stdin backlog; always 0 in-process). */
+  readonly queuedBytes: number;
+  write(pcm: Buffer): void;
+  stop(graceMs: number): Promise<void>;
+}
+
+function childEngine(child: FfmpegChild): RunEngine {
+  return {
+    pid: child.pid,
+    get running() {
+      return child.running;
+    },
+    get queuedBytes() {
+      return child.proc.stdin.writableLength;
+    },
+    write: (pcm) => void child.proc.stdin.write(pcm),
+    stop: async (ms) => {
+      await child.stop(ms);
+    },
+  };
+}
+
+function nativeEngine(run: NativeRun): RunEngine {
+  return {
+    pid: undefined,
+    get running() {
+      return run.running;
+    },
+    queuedBytes: 0,
+    write: (pcm) => run.write(pcm),
+    stop: () => run.stop(),
+  };
 }
 
 /** One output of a run: its own framing, position and held-back output. */
@@ -80,7 +125,7 @@ class EncoderOutput implements EncodedStream {
 interface Run {
   readonly generation: number;
   readonly outputs: RunOutput[];
-  child: FfmpegChild | undefined;
+  engine: RunEngine | undefined;
   /** PCM written before the process has spawned. */
   pending: Buffer[];
   pendingBytes: number;
@@ -96,6 +141,8 @@ export class Encoder {
   /** One stream per spec, in the order of `specs`. */
   readonly outputs: readonly EncodedStream[];
   readonly events: TypedEmitter<EncoderEvents>;
+  /** Where its runs encode: an ffmpeg child each, or inside this process. */
+  readonly engine: 'ffmpeg' | 'in-process';
   readonly #log: Logger;
   readonly #opts: EncoderOptions;
   readonly #outputs: EncoderOutput[];
@@ -118,6 +165,7 @@ export class Encoder {
     this.outputs = this.#outputs;
     this.key = this.#outputs.map((o) => o.key).join('+');
     this.#opts = opts;
+    this.engine = opts.native ? 'in-process' : 'ffmpeg';
     // The stage bound `component`; a second binding would print the key twice.
     this.#log = opts.log.child({ encoder: this.key });
     this.events = new TypedEmitter<EncoderEvents>(this.#log);
@@ -161,14 +209,14 @@ export class Encoder {
     }
     live.samplesIn += chunk.pcm.length / BYTES_PER_FRAME;
     this.#bytesIn += chunk.pcm.length;
-    if (!live.child) {
+    if (!live.engine) {
       live.pending.push(chunk.pcm);
       live.pendingBytes += chunk.pcm.length;
       if (live.pendingBytes > this.#maxQueue) this.#stalled(live);
       return;
     }
-    live.child.proc.stdin.write(chunk.pcm);
-    if (live.child.proc.stdin.writableLength > this.#maxQueue) this.#stalled(live);
+    live.engine.write(chunk.pcm);
+    if (live.engine.queuedBytes > this.#maxQueue) this.#stalled(live);
   }
 
   /** One entry per output; the process-wide figures (pid, generation, stalls, PCM in) are shared. */
@@ -178,14 +226,14 @@ export class Encoder {
       key: o.key,
       spec: o.spec,
       process: this.key,
-      pid: live?.child?.pid,
-      running: live?.child?.running ?? false,
+      pid: live?.engine?.pid,
+      running: live?.engine?.running ?? false,
       generation: o.generation,
       stalls: this.#stalls,
       lastError: this.#lastError,
       bytesIn: this.#bytesIn,
       bytesOut: o.bytesOut,
-      queueBytes: live ? (live.child?.proc.stdin.writableLength ?? live.pendingBytes) : 0,
+      queueBytes: live ? (live.engine?.queuedBytes ?? live.pendingBytes) : 0,
       droppedBytes: this.#dropped,
       subscribers: o.subscribers.size,
     }));
@@ -196,7 +244,7 @@ export class Encoder {
     if (this.#closed) return;
     this.#closed = true;
     const runs = this.#runs;
-    await Promise.all([...runs.map((r) => r.child?.stop(1000)), ...this.#spawning]);
+    await Promise.all([...runs.map((r) => r.engine?.stop(1000)), ...this.#spawning]);
     this.#runs = [];
     for (const o of this.#outputs) o.subscribers.clear();
     this.events.removeAllListeners();
@@ -223,7 +271,7 @@ export class Encoder {
         backlog: [],
         backlogBytes: 0,
       })),
-      child: undefined,
+      engine: undefined,
       pending: [],
       pendingBytes: 0,
       metaPoints: [],
@@ -249,6 +297,47 @@ export class Encoder {
       oggPageDurationUs: this.#opts.oggPageDurationUs ?? 40_000,
       ...(o.spec.codec === 'aac' && this.#opts.aacCoder ? { aacCoder: aacCoderFor(this.#opts.aacCoder, o.spec.bitrate) } : {}),
     }));
+    let engine: RunEngine;
+    if (this.#opts.native) {
+      try {
+        engine = nativeEngine(
+          new NativeRun(
+            specs,
+            this.#opts.native,
+            (i, b) => this.#onOutput(run, i, b),
+            (message) => this.#nativeFailed(run, message),
+          ),
+        );
+      } catch (err) {
+        this.#died(run, fault('ENCODER_FAILED', `in-process encoder: ${(err as Error).message}`, false, err), undefined, []);
+        this.#retire(run);
+        throw err;
+      }
+    } else {
+      const child = await this.#startChild(run, specs);
+      if (!child) return;
+      engine = childEngine(child);
+    }
+    run.engine = engine;
+    for (const pcm of run.pending) engine.write(pcm);
+    run.pending = [];
+    run.pendingBytes = 0;
+    // Which AAC coder each AAC output got (`auto` decides by bitrate): the sound and the CPU depend on it.
+    const aacCoders = Object.fromEntries(specs.flatMap((sp, i) => (sp.aacCoder ? [[this.#outputs[i]!.key, sp.aacCoder]] : [])));
+    this.#log.info(
+      {
+        pid: engine.pid,
+        engine: this.engine,
+        generation: run.generation,
+        ...(Object.keys(aacCoders).length > 0 ? { aacCoders } : {}),
+      },
+      'encoder started',
+    );
+    this.events.emit('started', { key: this.key, generation: run.generation, pid: engine.pid });
+  }
+
+  /** Spawns the run's ffmpeg and wires its pipes; undefined if the run was closed or stalled meanwhile (then reaped). */
+  async #startChild(run: Run, specs: readonly EncoderArgsSpec[]): Promise<FfmpegChild | undefined> {
     const args = multiEncoderArgs(specs);
     let child: FfmpegChild;
     try {
@@ -270,24 +359,20 @@ export class Encoder {
       // close() (or a stall) came while ffmpeg was starting: reap it before anyone waits on us.
       await child.stop(500);
       this.#retire(run);
-      return;
+      return undefined;
     }
-    run.child = child;
     child.outputs.forEach((pipe, i) => {
       pipe.on('error', (err) => this.#log.debug({ err }, 'ffmpeg output pipe error'));
       pipe.on('data', (b: Buffer) => this.#onOutput(run, i, b));
     });
     child.events.on('exit', (exit) => this.#onExit(run, exit));
-    for (const pcm of run.pending) child.proc.stdin.write(pcm);
-    run.pending = [];
-    run.pendingBytes = 0;
-    // Which AAC coder each AAC output got (`auto` decides by bitrate): the sound and the CPU depend on it.
-    const aacCoders = Object.fromEntries(specs.flatMap((sp, i) => (sp.aacCoder ? [[this.#outputs[i]!.key, sp.aacCoder]] : [])));
-    this.#log.info(
-      { pid: child.pid, generation: run.generation, ...(Object.keys(aacCoders).length > 0 ? { aacCoders } : {}) },
-      'encoder started',
-    );
-    this.events.emit('started', { key: this.key, generation: run.generation, pid: child.pid });
+    return child;
+  }
+
+  /** An in-process library refused a frame: the run is over, as if its child had exited. */
+  #nativeFailed(run: Run, message: string): void {
+    this.#died(run, fault('ENCODER_FAILED', `in-process encoder: ${message}`), undefined, []);
+    this.#retire(run);
   }
 
   #onOutput(run: Run, index: number, data: Buffer): void {
@@ -378,7 +463,7 @@ export class Encoder {
   #onExit(run: Run, exit: FfmpegExit): void {
     if (!exit.requested && !run.dead) {
       const why = `ffmpeg exited (code ${String(exit.code)}, signal ${String(exit.signal)}): ${exit.stderrTail.slice(-3).join(' | ')}`;
-      this.#died(run, fault('ENCODER_FAILED', why), run.child?.pid, exit.stderrTail);
+      this.#died(run, fault('ENCODER_FAILED', why), run.engine?.pid, exit.stderrTail);
     }
     this.#retire(run);
   }
@@ -400,12 +485,12 @@ export class Encoder {
 
   #stalled(run: Run): void {
     this.#stalls++;
-    const queuedBytes = run.child ? run.child.proc.stdin.writableLength : run.pendingBytes;
+    const queuedBytes = run.engine ? run.engine.queuedBytes : run.pendingBytes;
     this.#dropped += queuedBytes;
     this.events.emit('stalled', { key: this.key, queuedBytes });
     const f = fault('ENCODER_STALLED', `encoder took no input for more than ${this.#maxQueue} bytes of PCM`);
-    this.#died(run, f, run.child?.pid, []);
-    if (run.child) void run.child.stop(200);
+    this.#died(run, f, run.engine?.pid, []);
+    if (run.engine) void run.engine.stop(200);
     // A run still spawning is reaped (and retired) by #doSpawn when the spawn completes.
   }
 

@@ -9,13 +9,9 @@
 // The encoder runs on the event loop (~0.2 ms per 20 ms frame per encode) and only ever sees the
 // mixer's own PCM, never network input. A crash in it would take the process, where an ffmpeg child's
 // would take only its encodes: `ANTENNA_AAC_ENCODER=ffmpeg` keeps AAC in the child.
-import type koffiModule from 'koffi';
-import type { LibraryHandle } from 'koffi';
-
-type Koffi = typeof koffiModule;
-type KoffiFunction = ReturnType<LibraryHandle['func']>;
 import { AntennaError } from '../errors.js';
 import { CHANNELS, SAMPLE_RATE } from '../types/pcm.js';
+import { loadNative, NativeCodecError, type Koffi, type KoffiFunction } from './native.js';
 
 /** The soname Debian's libfdk-aac2 installs (fdk-aac 2.x). */
 export const FDK_AAC_SONAME = 'libfdk-aac.so.2';
@@ -38,12 +34,9 @@ const OUT_BITSTREAM_DATA = 3;
 const STAGE_SAMPLES = 8192;
 
 /** An error the library returned (its AACENC_ERROR code), or a failure to load it. */
-export class FdkAacError extends Error {
-  constructor(
-    message: string,
-    readonly code?: number,
-  ) {
-    super(message);
+export class FdkAacError extends NativeCodecError {
+  constructor(message: string, code?: number) {
+    super(message, code);
     this.name = 'FdkAacError';
   }
 }
@@ -69,20 +62,7 @@ export interface FdkAacLibrary {
  * broken install is found at start, not at the first frame. Throws FdkAacError saying why not.
  */
 export async function loadFdkAac(name: string = FDK_AAC_SONAME): Promise<FdkAacLibrary> {
-  let koffi: Koffi;
-  try {
-    koffi = (await import('koffi')).default;
-  } catch (err) {
-    throw new FdkAacError(`koffi (the FFI that calls it) did not load: ${(err as Error).message}`);
-  }
-  let lib: LibraryHandle;
-  try {
-    lib = koffi.load(name);
-  } catch (err) {
-    throw new FdkAacError(
-      `${name} did not load (${(err as Error).message.split('\n')[0] ?? ''}); on Debian: apt-get install libfdk-aac2 (non-free)`,
-    );
-  }
+  const { koffi, lib } = await loadNative(name, 'libfdk-aac2 (non-free)', (m) => new FdkAacError(m));
   // Declared once per process: koffi's type names are global.
   const declared = declareTypes(koffi);
   const api: Api = {

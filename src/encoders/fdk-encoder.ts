@@ -30,6 +30,7 @@ export class FdkEncoder implements EncodedStream {
   /** This encode, as the mounts and HLS see it (the encoder is its own single output). */
   readonly outputs: readonly EncodedStream[];
   readonly events: TypedEmitter<EncoderEvents>;
+  readonly engine = 'fdk-aac';
   readonly #subscribers = new Set<(chunk: EncodedChunk) => void>();
   readonly #opts: FdkEncoderOptions;
   readonly #log: Logger;

@@ -9,11 +9,12 @@ import type { Config } from '../config/load.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { EncodedStream, EncoderSpec, ProgrammeSource } from '../types/contracts.js';
 import { encoderKey, encoderSpecOf } from '../types/encoder-spec.js';
-import type { EncoderEvents } from '../types/events.js';
+import type { EncoderEvents, SupervisedEngine } from '../types/events.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { Encoder, type EncoderOptions, type EncoderSnapshot } from './encoder.js';
 import type { FdkAacLibrary } from './fdk-aac.js';
 import { FdkEncoder } from './fdk-encoder.js';
+import { encodesNatively, type NativeCodecs } from './native-run.js';
 
 export { type EncoderSnapshot } from './encoder.js';
 
@@ -27,6 +28,11 @@ export interface EncodersOptions {
   readonly aacCoder?: EncoderOptions['aacCoder'];
   /** When set, every AAC encode runs in Node with libfdk-aac (one FdkEncoder each) instead of in ffmpeg. */
   readonly fdkAac?: FdkAacLibrary;
+  /**
+   * When set, the MP3 (CBR) and Vorbis (quality) encodes run in Node with LAME and libvorbis, laid out
+   * as ffmpeg's would be (`shared`: one unit for all of them), instead of in ffmpeg.
+   */
+  readonly native?: NativeCodecs;
   readonly log: Logger;
   readonly ffmpegPath: string;
   readonly programme: ProgrammeSource;
@@ -71,7 +77,9 @@ export function planProcesses(specs: readonly EncoderSpec[], layout: EncoderLayo
 }
 
 /** What createEncoders runs an encode in: an ffmpeg Encoder (one or more encodes) or an in-process FdkEncoder. */
-type EncodeUnit = Pick<Encoder, 'key' | 'events' | 'output' | 'write' | 'snapshot' | 'restart' | 'close'>;
+type EncodeUnit = Pick<Encoder, 'key' | 'events' | 'output' | 'write' | 'snapshot' | 'restart' | 'close'> & {
+  readonly engine: SupervisedEngine;
+};
 
 /** Starts the encodes of every configured mount (and extraSpecs); resolves when all of them are running. */
 export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
@@ -84,6 +92,7 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
   let closed = false;
 
   const inProcess = (spec: EncoderSpec): boolean => opts.fdkAac !== undefined && spec.codec === 'aac';
+  const native = (spec: EncoderSpec): boolean => encodesNatively(spec, opts.native);
 
   const startProcess = (specs: readonly EncoderSpec[]): Promise<EncodeUnit> => {
     const fdk = opts.fdkAac;
@@ -92,6 +101,7 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
         ? FdkEncoder.create({ spec: specs[0] as EncoderSpec, library: fdk, log, initialMeta: opts.programme.currentMeta })
         : Encoder.create({
             specs,
+            ...(opts.native && specs.every(native) ? { native: opts.native } : {}),
             ffmpegPath: opts.ffmpegPath,
             log,
             initialMeta: opts.programme.currentMeta,
@@ -112,7 +122,7 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
           {
             name: enc.key,
             kind: 'encoder',
-            engine: enc instanceof FdkEncoder ? 'fdk-aac' : 'ffmpeg',
+            engine: enc.engine,
             subscribe: (h) => [enc.events.on('started', (e) => h.started(e.pid)), enc.events.on('died', (d) => h.died(d))],
             restart: () => enc.restart(),
           },
@@ -155,14 +165,16 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
   };
 
   const all = [...opts.config.mounts, ...(opts.extraSpecs ?? [])].map((s) => encoderSpecOf(s));
-  // In-process AAC encodes are one unit each (nothing to share: no process, no pipe); ffmpeg takes the rest.
-  const fdkPlan = planProcesses(all.filter(inProcess), 'isolated');
+  // In-process AAC encodes are one unit each (nothing to share: no process, no pipe); the in-process MP3
+  // and Vorbis encodes follow the layout (one death takes what shares its unit); ffmpeg takes the rest.
+  const layout = opts.layout ?? 'shared';
   const plan = [
     ...planProcesses(
-      all.filter((s) => !inProcess(s)),
-      opts.layout ?? 'shared',
+      all.filter((s) => !inProcess(s) && !native(s)),
+      layout,
     ),
-    ...fdkPlan,
+    ...planProcesses(all.filter(native), layout),
+    ...planProcesses(all.filter(inProcess), 'isolated'),
   ];
   try {
     await Promise.all(plan.map((specs) => startProcess(specs)));
@@ -172,8 +184,8 @@ export async function createEncoders(opts: EncodersOptions): Promise<Encoders> {
   }
   log.info(
     {
-      processes: [...encoders].filter((e) => e instanceof Encoder).map((e) => e.key),
-      inProcess: [...encoders].filter((e) => e instanceof FdkEncoder).map((e) => e.key),
+      processes: [...encoders].filter((e) => e.engine === 'ffmpeg').map((e) => e.key),
+      inProcess: [...encoders].filter((e) => e.engine !== 'ffmpeg').map((e) => e.key),
       layout: opts.layout ?? 'shared',
     },
     'encoders running',

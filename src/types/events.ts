@@ -61,8 +61,8 @@ export interface SupervisorEvents {
 
 export type SupervisedKind = 'encoder';
 
-/** What runs a supervised unit: an ffmpeg child process, or libfdk-aac inside the server (no pid). */
-export type SupervisedEngine = 'ffmpeg' | 'fdk-aac';
+/** What runs a supervised unit: an ffmpeg child process, libfdk-aac inside the server, or LAME and libvorbis inside it (no pid). */
+export type SupervisedEngine = 'ffmpeg' | 'fdk-aac' | 'in-process';
 
 // --- hls ------------------------------------------------------------------------------------------
 

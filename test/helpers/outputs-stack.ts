@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import type { SettingName } from '../../src/config/settings.js';
 import type { FdkAacLibrary } from '../../src/encoders/fdk-aac.js';
+import type { NativeCodecs } from '../../src/encoders/native-run.js';
 import { createEncoders, type EncoderLayout, type Encoders } from '../../src/encoders/index.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { resolveFfmpegPath } from '../../src/ffmpeg/path.js';
@@ -29,7 +30,7 @@ export interface OutputsStack {
 export async function startOutputs(
   overrides: Partial<Record<SettingName, unknown>> = {},
   title = 'First Title',
-  extra: { maxQueueBytes?: number; speed?: number; layout?: EncoderLayout; fdkAac?: FdkAacLibrary } = {},
+  extra: { maxQueueBytes?: number; speed?: number; layout?: EncoderLayout; fdkAac?: FdkAacLibrary; native?: NativeCodecs } = {},
 ): Promise<OutputsStack> {
   const config = loadConfig({ env: {}, overrides: { httpPort: 0, host: '127.0.0.1', publicHostname: '127.0.0.1', ...overrides } });
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
@@ -39,6 +40,7 @@ export async function startOutputs(
     ...(extra.maxQueueBytes !== undefined ? { maxQueueBytes: extra.maxQueueBytes } : {}),
     ...(extra.layout !== undefined ? { layout: extra.layout } : {}),
     ...(extra.fdkAac !== undefined ? { fdkAac: extra.fdkAac } : {}),
+    ...(extra.native !== undefined ? { native: extra.native } : {}),
   };
   const supervisor = new Supervisor({ log });
   const encoders = await createEncoders({ config, log, ffmpegPath: resolveFfmpegPath(undefined), programme, supervisor, ...encoderOpts });

@@ -287,8 +287,8 @@ describe('operator hold', () => {
 
 describe('encoder alerts on the real server', () => {
   it('an encoder killed three times in a row: one loop alert with the error, one when it has stayed up', async () => {
-    // ffmpeg encodes the AAC too (aacEncoder 'ffmpeg'), so every encode shares one process to kill.
-    const r = await rig({ aacEncoder: 'ffmpeg' });
+    // ffmpeg encodes everything here (AAC, MP3 and Vorbis), so every encode shares one process to kill.
+    const r = await rig({ aacEncoder: 'ffmpeg', mp3VorbisEncoder: 'ffmpeg' });
     r.source('primary');
     await waitFor(() => r.onAir() === 'primary', 'primary on air');
     // The alert names the ffmpeg process (the supervised unit): every encode shares one.

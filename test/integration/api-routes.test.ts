@@ -98,8 +98,12 @@ function alive(pid: number): boolean {
 
 describe('status API routes on the real server', () => {
   it('nowplaying, status, events and history answer what their schemas say, with a source and a listener', async () => {
-    // ffmpeg encodes the AAC tier too here; test/integration/fdk-aac.test.ts shows an in-process encoder's component.
-    await fx.start({ ...SMALL, returnHoldSeconds: 0.5, aacEncoder: 'ffmpeg' }, { emergencyTone: E, record: false });
+    // ffmpeg encodes everything here (the MP3 mount and the AAC tier); test/integration/fdk-aac.test.ts and
+    // native-codecs.test.ts show in-process encoders' components.
+    await fx.start(
+      { ...SMALL, returnHoldSeconds: 0.5, aacEncoder: 'ffmpeg', mp3VorbisEncoder: 'ffmpeg' },
+      { emergencyTone: E, record: false },
+    );
     fx.source('primary', { frequency: P });
     await waitFor(() => fx.t.antenna.mixer.onAir === 'primary', 'primary on air');
     const l = listen(fx.t.antenna.ports.http, '/listen/live.mp3');

@@ -35,8 +35,8 @@ const ALL: AntennaEventName[] = [
 
 describe('Antenna.events and snapshot()', () => {
   it('carry sources, switches, listeners (mounts and HLS), encoder deaths and restarts, and shutdown', async () => {
-    // ffmpeg encodes the AAC too, so aac-64k shares a process with the MP3 mounts (an in-process FDK encoder has no
-    // pid to kill: test/integration/fdk-aac.test.ts).
+    // ffmpeg encodes the AAC, so aac-64k runs in an ffmpeg process shared with the other AAC encodes (an in-process
+    // encoder has no pid to kill: test/integration/fdk-aac.test.ts, native-codecs.test.ts).
     const t = await fx.start({ returnHoldSeconds: 0.5, aacEncoder: 'ffmpeg' }, { record: false });
     const seen: { name: AntennaEventName; p: AntennaEvents[AntennaEventName] }[] = [];
     // A broken observer first: it must not stop the ones after it.
@@ -56,7 +56,7 @@ describe('Antenna.events and snapshot()', () => {
     await hls.text();
 
     // An encoder dies: reported with its stderr, restarted by the supervisor, started again.
-    // aac-64k runs in the shared MP3/AAC process: the supervisor and the encoder events name that process.
+    // aac-64k runs in a shared process: the supervisor and the encoder events name that process.
     const proc = t.antenna.snapshot().encoders.find((e) => e.key === 'aac-64k')?.process as string;
     expect(proc).toContain('aac-64k+');
     const before = t.antenna.snapshot().supervised.find((c) => c.name === proc);

@@ -125,8 +125,8 @@ export interface Status {
     supervised: {
       name: string;
       kind: string;
-      /** ffmpeg: a child process (pid); fdk-aac: libfdk-aac inside the server (no pid). */
-      engine: 'ffmpeg' | 'fdk-aac';
+      /** ffmpeg: a child process (pid); fdk-aac: libfdk-aac inside the server; in-process: LAME and libvorbis inside the server (no pid). */
+      engine: 'ffmpeg' | 'fdk-aac' | 'in-process';
       state: string;
       pid: number | null;
       uptimeMs: number;

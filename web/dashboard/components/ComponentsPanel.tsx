@@ -72,7 +72,11 @@ function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
                     ))}
                     <span class="muted sub">
                       {s.kind}
-                      {s.engine === 'fdk-aac' ? ' · in-process (libfdk-aac)' : s.pid !== null && ` · ffmpeg, pid ${s.pid}`}
+                      {s.engine === 'fdk-aac'
+                        ? ' · in-process (libfdk-aac)'
+                        : s.engine === 'in-process'
+                          ? ' · in-process (LAME, libvorbis)'
+                          : s.pid !== null && ` · ffmpeg, pid ${s.pid}`}
                     </span>
                   </th>
                   <td>
