@@ -288,11 +288,12 @@ interface AacSetup {
 
 /**
  * The setups measured after the alternating windows, one window each: ANTENNA_BENCH_IDLE_OTHERS, a comma-separated
- * list of `aacEncoder:aacCoder:mp3VorbisEncoder` (default `auto:auto:ffmpeg,ffmpeg:auto:ffmpeg`: MP3 and Vorbis
- * in ffmpeg as before 2026-12-03, with and without libfdk-aac; `0` for none).
+ * list of `aacEncoder:aacCoder:mp3VorbisEncoder` (default `auto:auto:ffmpeg,ffmpeg:auto:in-process,ffmpeg:auto:ffmpeg`:
+ * MP3 and Vorbis in ffmpeg as before 2026-12-03 with libfdk-aac; in-process without libfdk-aac, what a Debian
+ * machine without non-free runs; and everything in ffmpeg; `0` for none).
  */
 function otherSetups(main: AacSetup): AacSetup[] {
-  const spec = process.env.ANTENNA_BENCH_IDLE_OTHERS ?? 'auto:auto:ffmpeg,ffmpeg:auto:ffmpeg';
+  const spec = process.env.ANTENNA_BENCH_IDLE_OTHERS ?? 'auto:auto:ffmpeg,ffmpeg:auto:in-process,ffmpeg:auto:ffmpeg';
   if (spec === '0' || spec === '') return [];
   return spec
     .split(',')

@@ -286,6 +286,8 @@ describe.skipIf(skip !== undefined)(`the pages in headless Chromium${skip ? ` (s
     await expect.poll(() => uptime.textContent(), { timeout: 5000, message: 'the uptime grows' }).not.toBe(firstUptime);
     expect(await row('primary').locator('td').nth(1).textContent()).toMatch(/^exited /);
     expect(await page.locator('table.components').first().locator('thead th').first().textContent()).toBe('Encoder');
+    // MP3 encodes in the server (LAME comes with Debian's ffmpeg): no pid; this server has no Ogg mount.
+    expect(await page.locator('table.components').first().textContent()).toContain('encoder · in-process (LAME)');
 
     // Kill the fallback's decoder: its connection ends, the row turns red, moves to the top, says why.
     process.kill(pid as number, 'SIGKILL');

@@ -11,6 +11,14 @@ import { ComponentColumns, DecodersTable } from './DecodersTable.js';
 const CERT_WARN_DAYS = 14;
 const LOOP_WARN_MS = 50;
 
+/** The libraries an in-process MP3/Vorbis unit runs, from its name (`mp3-320k+vorbis-q6`: its encodes). */
+function libraries(unit: string): string {
+  const encodes = unit.split('+');
+  return [encodes.some((e) => e.startsWith('mp3')) && 'LAME', encodes.some((e) => e.startsWith('vorbis')) && 'libvorbis']
+    .filter(Boolean)
+    .join(', ');
+}
+
 function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
   const c = status.components;
   // CPU as a share of one core between two status reads.
@@ -75,7 +83,7 @@ function ComponentsPanelView({ status, now }: { status: Status; now: number }) {
                       {s.engine === 'fdk-aac'
                         ? ' · in-process (libfdk-aac)'
                         : s.engine === 'in-process'
-                          ? ' · in-process (LAME, libvorbis)'
+                          ? ` · in-process (${libraries(s.name)})`
                           : s.pid !== null && ` · ffmpeg, pid ${s.pid}`}
                     </span>
                   </th>
