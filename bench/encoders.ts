@@ -8,12 +8,16 @@
 // stdin cadence.
 // Where libfdk-aac loads, one more row: the three AAC encodes in this process through the server's own FDK
 // wrapper (src/encoders/fdk-aac.ts) beside one ffmpeg for the four others, as the server runs them; the FDK
-// share is the CPU this process spent inside the encode calls.
+// share is the CPU this process spent inside the encode calls. Where LAME and libvorbis load too, a last row
+// with all seven encodes in this process (src/encoders/lame.ts, vorbis.ts) and no ffmpeg: the server's
+// default on such a machine.
 // ANTENNA_BENCH_ENCODERS_WINDOW_S (default 20) sets each window.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { aacCoderFor, multiEncoderArgs, type AacCoderSetting } from '../src/ffmpeg/args.js';
 import { planProcesses, type EncoderLayout } from '../src/encoders/index.js';
-import { loadFdkAac, type FdkAacEncoder, type FdkAacLibrary } from '../src/encoders/fdk-aac.js';
+import { loadFdkAac, type FdkAacLibrary } from '../src/encoders/fdk-aac.js';
+import { encodesNatively, type NativeCodecs } from '../src/encoders/native-run.js';
+import { selectNativeCodecs } from '../src/encoders/native-select.js';
 import { probeFfmpeg } from '../src/ffmpeg/select.js';
 import { resolveFfmpegPath } from '../src/ffmpeg/path.js';
 import type { EncoderSpec } from '../src/types/contracts.js';
@@ -52,13 +56,21 @@ async function measureLayout(
   pcm: Buffer,
   layout: EncoderLayout,
   aacCoder: 'default' | AacCoderSetting | FdkAacLibrary,
+  native?: NativeCodecs,
 ): Promise<{ cpuPercent: number; pssMb: number; processes: number; otherCpuPercent: number; inProcessCpuPercent?: number }> {
   const fdk = typeof aacCoder === 'object' ? aacCoder : undefined;
   const coder = (s: EncoderSpec): object =>
     typeof aacCoder !== 'string' || aacCoder === 'default' || s.codec !== 'aac' ? {} : { aacCoder: aacCoderFor(aacCoder, s.bitrate) };
-  const inProcess: FdkAacEncoder[] = fdk ? SPECS.filter((s) => s.codec === 'aac').map((s) => fdk.open(s.bitrate!)) : [];
+  const here = (s: EncoderSpec): boolean => (fdk !== undefined && s.codec === 'aac') || encodesNatively(s, native);
+  const inProcess: { encode(pcm: Buffer): Buffer[]; close(): void }[] = SPECS.filter(here).map((s) =>
+    s.codec === 'aac'
+      ? (fdk as FdkAacLibrary).open(s.bitrate!)
+      : s.codec === 'mp3'
+        ? native!.lame!.open(s.bitrate!)
+        : native!.vorbis!.open(s.quality!, 1764),
+  );
   const plan = planProcesses(
-    SPECS.filter((s) => !fdk || s.codec !== 'aac'),
+    SPECS.filter((s) => !here(s)),
     layout,
   );
   const procs: ChildProcess[] = plan.map((specs) =>
@@ -94,19 +106,20 @@ async function measureLayout(
   measuring = true;
   const t0 = performance.now();
   const usage = await Promise.all(procs.map((p) => measureTree(p.pid!, WINDOW_MS)));
+  if (procs.length === 0) await new Promise((r) => setTimeout(r, WINDOW_MS));
   const inProcessCpuPercent = (inProcessUs / 1000 / (performance.now() - t0)) * 100;
   const machinePercent = machine();
   clearInterval(timer);
   for (const p of procs) p.kill('SIGKILL');
   for (const e of inProcess) e.close();
-  const cpuPercent = Math.round((usage.reduce((a, u) => a + u.cpuPercent, 0) + (fdk ? inProcessCpuPercent : 0)) * 10) / 10;
+  const cpuPercent = Math.round((usage.reduce((a, u) => a + u.cpuPercent, 0) + inProcessCpuPercent) * 10) / 10;
   return {
     cpuPercent,
     pssMb: Math.round(usage.reduce((a, u) => a + u.pssMb, 0) * 10) / 10,
     processes: procs.length,
     // The benchmark process itself writes the PCM: about a core's percent; the rest is other users.
     otherCpuPercent: Math.max(0, Math.round((machinePercent - cpuPercent) * 10) / 10),
-    ...(fdk ? { inProcessCpuPercent: Math.round(inProcessCpuPercent * 10) / 10 } : {}),
+    ...(inProcess.length > 0 ? { inProcessCpuPercent: Math.round(inProcessCpuPercent * 10) / 10 } : {}),
   };
 }
 
@@ -159,6 +172,15 @@ export async function runEncoderCost(log: (s: string) => void): Promise<{ rows: 
         `(${m.inProcessCpuPercent} % of it): ${m.cpuPercent} % of a core, PSS ${m.pssMb} MB of ffmpeg, ${m.processes} process ` +
         `(others ${m.otherCpuPercent} %)`,
     );
+    const native = await selectNativeCodecs('auto');
+    if (!native.codecs?.lame || !native.codecs.vorbis) log(`encoders: no all-in-process row (${native.why})`);
+    else {
+      const all = await measureLayout(binary, pcm, 'shared', fdk, native.codecs);
+      rows.push({ binary: 'none', version: '-', layout: 'shared', aacCoder: 'fdk-aac, LAME and libvorbis in-process', ...all });
+      log(
+        `encoders: all seven in this process (FDK, LAME, libvorbis), no ffmpeg: ${all.cpuPercent} % of a core (others ${all.otherCpuPercent} %)`,
+      );
+    }
   }
   return { rows, windowS: WINDOW_MS / 1000 };
 }

@@ -3,7 +3,8 @@
 // libfdk-aac2 (non-free), which .ci/run installs; without it these tests skip and say why.
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadFdkAac, type FdkAacEncoder, type FdkAacLibrary } from '../../src/encoders/fdk-aac.js';
+import { loadFdkAac, type FdkAacLibrary } from '../../src/encoders/fdk-aac.js';
+import { faulty } from '../helpers/faulty-codec.js';
 import { status } from '../../src/api/schemas.js';
 import { ADMIN_PASSWORD, antennaFixture } from '../helpers/antenna.js';
 import { decode, decodeUrl, listen, toneOf } from '../helpers/listener.js';
@@ -15,27 +16,6 @@ const library = await loadFdkAac().catch((err: unknown) => {
   return undefined;
 });
 
-/** The real library, with a switch that makes the next encode() of every open encoder throw once. */
-function faulty(lib: FdkAacLibrary): FdkAacLibrary & { fail(): void } {
-  let failNext = false;
-  return {
-    name: lib.name,
-    fail: () => void (failNext = true),
-    open(bitrate: number): FdkAacEncoder {
-      const enc = lib.open(bitrate);
-      const encode = enc.encode.bind(enc);
-      enc.encode = (pcm: Buffer): Buffer[] => {
-        if (failNext) {
-          failNext = false;
-          throw new Error('aacEncEncode failed: 0x60 (injected)');
-        }
-        return encode(pcm);
-      };
-      return enc;
-    },
-  };
-}
-
 const stacks: OutputsStack[] = [];
 afterAll(async () => {
   for (const s of stacks) await s.close();
@@ -43,7 +23,7 @@ afterAll(async () => {
 
 describe.skipIf(!library)('AAC encoded in-process with libfdk-aac', () => {
   it('a mount plays the tone, titles follow, and a library error is a death the supervisor restarts without dropping listeners', async () => {
-    const lib = faulty(library as FdkAacLibrary);
+    const lib = faulty(library as FdkAacLibrary, 'aacEncEncode failed: 0x60 (injected)');
     const s = await startOutputs(
       {
         mounts: [

@@ -6,36 +6,16 @@ import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { status } from '../../src/api/schemas.js';
 import { readOggPage } from '../../src/codec/ogg.js';
-import { loadLame, type LameEncoder, type LameLibrary } from '../../src/encoders/lame.js';
+import { loadLame, type LameLibrary } from '../../src/encoders/lame.js';
 import type { NativeCodecs } from '../../src/encoders/native-run.js';
 import { loadVorbis } from '../../src/encoders/vorbis.js';
 import { ADMIN_PASSWORD, antennaFixture } from '../helpers/antenna.js';
+import { faulty } from '../helpers/faulty-codec.js';
 import { decode, decodeUrl, listen, toneOf } from '../helpers/listener.js';
 import { startOutputs, type OutputsStack } from '../helpers/outputs-stack.js';
 import { waitFor } from '../helpers/programme.js';
 
 const codecs: NativeCodecs = { lame: await loadLame(), vorbis: await loadVorbis() };
-
-/** The real LAME, with a switch that makes the next encode() throw once. */
-function faulty(lib: LameLibrary): LameLibrary & { fail(): void } {
-  let failNext = false;
-  return {
-    name: lib.name,
-    fail: () => void (failNext = true),
-    open(bitrate: number): LameEncoder {
-      const enc = lib.open(bitrate);
-      const encode = enc.encode.bind(enc);
-      enc.encode = (pcm: Buffer): Buffer[] => {
-        if (failNext) {
-          failNext = false;
-          throw new Error('lame_encode_buffer_interleaved failed: -3 (injected)');
-        }
-        return encode(pcm);
-      };
-      return enc;
-    },
-  };
-}
 
 /** The comment headers' titles, in order, of an Ogg byte stream (one per chain). */
 function chainTitles(b: Buffer): string[] {
@@ -59,7 +39,7 @@ afterAll(async () => {
 
 describe('MP3 and Vorbis encoded in-process', () => {
   it('mounts play the tone, Ogg titles chain, and a library error is a death the supervisor restarts without dropping listeners', async () => {
-    const lame = faulty(codecs.lame as LameLibrary);
+    const lame = faulty(codecs.lame as LameLibrary, 'lame_encode_buffer_interleaved failed: -3 (injected)');
     const s = await startOutputs(
       {
         mounts: [
