@@ -172,7 +172,7 @@ export async function runEncoderCost(log: (s: string) => void): Promise<{ rows: 
         `(${m.inProcessCpuPercent} % of it): ${m.cpuPercent} % of a core, PSS ${m.pssMb} MB of ffmpeg, ${m.processes} process ` +
         `(others ${m.otherCpuPercent} %)`,
     );
-    const native = await selectNativeCodecs('auto');
+    const native = await selectNativeCodecs('auto', true);
     if (!native.codecs?.lame || !native.codecs.vorbis) log(`encoders: no all-in-process row (${native.why})`);
     else {
       const all = await measureLayout(binary, pcm, 'shared', fdk, native.codecs);

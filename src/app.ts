@@ -78,7 +78,7 @@ export async function createAntenna(opts: AntennaOptions): Promise<Antenna> {
   log.info({ component: 'app', ffmpeg: ffmpeg.path, version: ffmpeg.version, chosen: ffmpeg.source, why: ffmpeg.why }, 'ffmpeg chosen');
   const aac = await selectAacEncoder(config.aacEncoder);
   log.info({ component: 'app', engine: aac.engine, why: aac.why }, 'aac encoder chosen');
-  const mp3Vorbis = await selectNativeCodecs(config.mp3VorbisEncoder);
+  const mp3Vorbis = await selectNativeCodecs(config.mp3VorbisEncoder, aac.engine === 'fdk-aac');
   log.info({ component: 'app', mp3: mp3Vorbis.mp3, vorbis: mp3Vorbis.vorbis, why: mp3Vorbis.why }, 'mp3 and vorbis encoders chosen');
   const events = new TypedEmitter<AntennaEvents>(log.child({ component: 'events' }));
   const closers: Closer[] = [];

@@ -282,7 +282,7 @@ export const SETTINGS = {
     'auto',
     '',
     'encoders',
-    "who encodes the MP3 and Vorbis mounts: in-process is LAME and libvorbis (Debian's libmp3lame0, libvorbisenc2) called inside the server, the same bitstreams as ffmpeg's encoders without a process, its pipes and muxers (see the README's Always-on cost); ffmpeg is the encoder process; auto (the default): in-process for each library that loads, else ffmpeg. in-process refuses to start without both. A crash inside a library takes the server, where ffmpeg's would take its encodes",
+    "who encodes the MP3 and Vorbis mounts: in-process is LAME and libvorbis (Debian's libmp3lame0, libvorbisenc2) called inside the server, the same bitstreams as ffmpeg's encoders without a process, its pipes and muxers (see the README's Always-on cost); ffmpeg is the encoder process; auto (the default): in-process for each library that loads when AAC is in the server too (libfdk-aac), so no encoder process is left; else ffmpeg, which runs for AAC anyway. in-process refuses to start without both. A crash inside a library takes the server, where ffmpeg's would take its encodes",
   ),
   aacCoder: def(
     z.enum(['auto', 'twoloop', 'fast']),

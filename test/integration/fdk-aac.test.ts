@@ -76,6 +76,11 @@ describe.skipIf(!library)('AAC encoded in-process with libfdk-aac', () => {
       });
       const t = await fx.start({ returnHoldSeconds: 0.5, aacEncoder: 'fdk-aac', logLevel: 'info' }, { record: false, logTo: logs });
       expect(lines.find((l) => l.msg === 'aac encoder chosen')).toMatchObject({ engine: 'fdk-aac', why: 'set by ANTENNA_AAC_ENCODER' });
+      expect(lines.find((l) => l.msg === 'mp3 and vorbis encoders chosen')).toMatchObject({
+        mp3: 'in-process',
+        vorbis: 'in-process',
+        why: expect.stringMatching(/loaded: with AAC in the server too, no encoder process is left$/),
+      });
       const running = lines.find((l) => l.msg === 'encoders running');
       // With LAME and libvorbis in-process too (the default where they load), no encoder process is left.
       expect((running?.inProcess as string[]).sort()).toEqual(['aac-128k', 'aac-192k', 'aac-64k', 'mp3-320k+mp3-128k+vorbis-q6+vorbis-q2']);

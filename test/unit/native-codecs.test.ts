@@ -138,23 +138,32 @@ describe('selectNativeCodecs', () => {
   const missing = (what: string) => () => Promise.reject(new NativeCodecError(`${what} did not load (not found)`));
   const ok = { lame: () => Promise.resolve(lame), vorbis: () => Promise.resolve(vorbis) };
 
-  it('auto: in-process for each library that loads, ffmpeg for the other, saying why', async () => {
-    const both = await selectNativeCodecs('auto', ok);
+  it('auto, with AAC in the server: in-process for each library that loads, ffmpeg for the other, saying why', async () => {
+    const both = await selectNativeCodecs('auto', true, ok);
     expect(both).toMatchObject({ mp3: 'in-process', vorbis: 'in-process', codecs: { lame, vorbis } });
     expect(both.why).toMatch(/libmp3lame\.so\.0, libvorbis\.so\.0 \+ libvorbisenc\.so\.2 loaded/);
-    const one = await selectNativeCodecs('auto', { ...ok, vorbis: missing('libvorbis.so.0') });
+    const one = await selectNativeCodecs('auto', true, { ...ok, vorbis: missing('libvorbis.so.0') });
     expect(one).toMatchObject({ mp3: 'in-process', vorbis: 'ffmpeg', codecs: { lame } });
     expect(one.codecs?.vorbis).toBeUndefined();
     expect(one.why).toMatch(/ffmpeg for the rest: libvorbis\.so\.0 did not load/);
-    const none = await selectNativeCodecs('auto', { lame: missing('libmp3lame.so.0'), vorbis: missing('libvorbis.so.0') });
+    const none = await selectNativeCodecs('auto', true, { lame: missing('libmp3lame.so.0'), vorbis: missing('libvorbis.so.0') });
     expect(none.codecs).toBeUndefined();
     expect(none).toMatchObject({ mp3: 'ffmpeg', vorbis: 'ffmpeg' });
+  });
+
+  it('auto, with ffmpeg encoding AAC: ffmpeg for MP3 and Vorbis too (it runs anyway), without loading them', async () => {
+    let tried = false;
+    const touch = () => ((tried = true), Promise.resolve(lame));
+    const choice = await selectNativeCodecs('auto', false, { ...ok, lame: touch });
+    expect(choice).toMatchObject({ mp3: 'ffmpeg', vorbis: 'ffmpeg', why: expect.stringMatching(/^ffmpeg encodes AAC here/) });
+    expect(choice.codecs).toBeUndefined();
+    expect(tried).toBe(false);
   });
 
   it('ffmpeg: loads nothing', async () => {
     let tried = false;
     const touch = () => ((tried = true), Promise.resolve(lame));
-    expect(await selectNativeCodecs('ffmpeg', { lame: touch, vorbis: () => Promise.resolve(vorbis) })).toEqual({
+    expect(await selectNativeCodecs('ffmpeg', true, { lame: touch, vorbis: () => Promise.resolve(vorbis) })).toEqual({
       mp3: 'ffmpeg',
       vorbis: 'ffmpeg',
       why: 'set by ANTENNA_MP3_VORBIS_ENCODER',
@@ -162,9 +171,9 @@ describe('selectNativeCodecs', () => {
     expect(tried).toBe(false);
   });
 
-  it('in-process: both libraries or a fatal error naming the setting and the cause', async () => {
-    expect(await selectNativeCodecs('in-process', ok)).toMatchObject({ mp3: 'in-process', vorbis: 'in-process' });
-    const err = await selectNativeCodecs('in-process', { ...ok, lame: missing('libmp3lame.so.0') }).catch((e: unknown) => e);
+  it('in-process: both libraries (with or without AAC in the server) or a fatal error naming the setting and the cause', async () => {
+    expect(await selectNativeCodecs('in-process', false, ok)).toMatchObject({ mp3: 'in-process', vorbis: 'in-process' });
+    const err = await selectNativeCodecs('in-process', true, { ...ok, lame: missing('libmp3lame.so.0') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AntennaError);
     expect(err).toMatchObject({ code: 'MP3_VORBIS_ENCODER_UNAVAILABLE', fatal: true });
     expect((err as Error).message).toBe('ANTENNA_MP3_VORBIS_ENCODER=in-process: libmp3lame.so.0 did not load (not found)');
