@@ -76,7 +76,7 @@ export function planProcesses(specs: readonly EncoderSpec[], layout: EncoderLayo
   return all.length > 0 ? [all] : [];
 }
 
-/** What createEncoders runs an encode in: an ffmpeg Encoder (one or more encodes) or an in-process FdkEncoder. */
+/** What createEncoders runs an encode in: an Encoder (one or more encodes, in an ffmpeg child or in-process) or an FdkEncoder. */
 type EncodeUnit = Pick<Encoder, 'key' | 'events' | 'output' | 'write' | 'snapshot' | 'restart' | 'close'> & {
   readonly engine: SupervisedEngine;
 };
