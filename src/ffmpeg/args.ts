@@ -58,7 +58,9 @@ export type AacCoderSetting = 'auto' | 'twoloop' | 'fast';
  * 64kbps), but is better and much faster at higher bitrates". PEAQ says where that holds
  * (bench/aac-quality.ts, the README's "AAC coder" table): at 192k, fast − twoloop is 0.00 ODG on average
  * over 14 music excerpts and within 0.13 on each; at 128k it loses up to 0.55 on dense music, and at 64k
- * 0.2–0.8 everywhere. So only 192k and up.
+ * 0.2–0.8 everywhere. So only 192k and up. The price is a steady tone, which cannot fill 192 kb/s: the
+ * rate control then re-encodes every frame five times (4.5 s against twoloop's 2.0 s a minute, 5.1), and
+ * without libfdk-aac the idle cost with a tone on air exceeds the old stack's (README, Always-on cost).
  */
 export const AUTO_FAST_MIN_BITRATE = 192_000;
 
