@@ -178,13 +178,7 @@ export class Auth {
     try {
       user = await this.#timed(new Account(userClient).get());
     } catch (err) {
-      if (err instanceof AppwriteException && (err.code === 401 || err.code === 403)) {
-        this.#o.log.info({ type: err.type }, 'Appwrite rejected a JWT');
-        return {
-          ok: false,
-          error: new ApiError(401, 'AUTH_INVALID', `Appwrite rejected the JWT (${err.type || err.code}): sign in again`),
-        };
-      }
+      if (err instanceof AppwriteException && (err.code === 401 || err.code === 403)) return this.#rejected(err);
       throw this.#unavailable(err);
     }
     let memberships: Models.Membership[];
@@ -199,8 +193,20 @@ export class Auth {
       memberships = list.memberships;
     } catch (err) {
       // With the user's own JWT, Appwrite hides a team the user is not in (404) or forbids the listing (401).
-      if (!c.appwriteApiKey && err instanceof AppwriteException && [401, 403, 404].includes(err.code)) memberships = [];
-      else throw this.#unavailable(err);
+      if (!c.appwriteApiKey && err instanceof AppwriteException && [401, 403, 404].includes(err.code)) {
+        // A JWT revoked or expired between the two calls is a 401 here too: asked once more, a JWT that
+        // Appwrite now refuses is that (sign in again), not a lost membership (403, which sends the
+        // operator away with the wrong reason).
+        if (err.code === 401) {
+          try {
+            await this.#timed(new Account(userClient).get());
+          } catch (again) {
+            if (again instanceof AppwriteException && (again.code === 401 || again.code === 403)) return this.#rejected(again);
+            throw this.#unavailable(again);
+          }
+        }
+        memberships = [];
+      } else throw this.#unavailable(err);
     }
     const m = memberships.find((x) => x.teamId === teamId && x.userId === user.$id);
     const who = { userId: user.$id };
@@ -224,6 +230,11 @@ export class Auth {
         canWrite: roles.some((r) => this.#writeRoles.has(r)),
       },
     };
+  }
+
+  #rejected(err: AppwriteException): Verdict {
+    this.#o.log.info({ type: err.type }, 'Appwrite rejected a JWT');
+    return { ok: false, error: new ApiError(401, 'AUTH_INVALID', `Appwrite rejected the JWT (${err.type || err.code}): sign in again`) };
   }
 
   #unavailable(err: unknown): ApiError {

@@ -36,6 +36,8 @@ export interface AppwriteStandIn {
   readonly issued: readonly string[];
   /** Makes a JWT invalid from now on, as Appwrite does once one expires. */
   revokeJwt(jwt: string): void;
+  /** Makes a JWT invalid just after the next GET /v1/account accepts it: it runs out between a checker's two calls. */
+  revokeJwtAfterNextCheck(jwt: string): void;
   /** Ends every e-mail session (signed out elsewhere): no new JWT can be made from them. */
   endSessions(): void;
   close(): Promise<void>;
@@ -58,6 +60,7 @@ export async function startAppwriteStandIn(
   const issuedJwts = new Map<string, string>();
   const issued: string[] = [];
   const revoked = new Set<string>();
+  const revokeAfterCheck = new Set<string>();
   const server: Server = createServer((req, res) => {
     const header = (n: string): string | undefined => {
       const v = req.headers[n];
@@ -150,6 +153,7 @@ export async function startAppwriteStandIn(
     if (url.pathname === '/v1/account') {
       if (!jwt) return error(res, 401, 'general_unauthorized_scope', 'User (role: guests) missing scope (account)');
       if (!user) return error(res, 401, 'user_jwt_invalid', 'Failed to verify JWT. Invalid token: Incomplete segments');
+      if (revokeAfterCheck.delete(jwt)) revoked.add(jwt);
       return json(res, 200, userDoc(user));
     }
     const team = /^\/v1\/teams\/([^/]+)\/memberships$/.exec(url.pathname);
@@ -235,6 +239,7 @@ export async function startAppwriteStandIn(
     },
     issued,
     revokeJwt: (jwt) => void revoked.add(jwt),
+    revokeJwtAfterNextCheck: (jwt) => void revokeAfterCheck.add(jwt),
     endSessions: () => sessions.clear(),
     close: () =>
       new Promise<void>((resolve) => {

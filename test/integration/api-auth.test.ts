@@ -14,6 +14,7 @@ const users = [
   { jwt: 'jwt-owner-cccccccccccccccccc', id: 'u-owner', email: 'owner@example.org' },
   { jwt: 'jwt-stranger-dddddddddddddd', id: 'u-stranger', email: 'stranger@example.org' },
   { jwt: 'jwt-invited-eeeeeeeeeeeeeee', id: 'u-invited', email: 'invited@example.org' },
+  { jwt: 'jwt-late-ffffffffffffffffff', id: 'u-late', email: 'late@example.org' },
 ];
 const memberships = [
   { userId: 'u-member', teamId: TEAM, roles: ['member'], confirm: true },
@@ -21,6 +22,7 @@ const memberships = [
   { userId: 'u-owner', teamId: TEAM, roles: ['owner'], confirm: true },
   { userId: 'u-stranger', teamId: 'other-team', roles: ['owner'], confirm: true },
   { userId: 'u-invited', teamId: TEAM, roles: ['admin'], confirm: false },
+  { userId: 'u-late', teamId: TEAM, roles: ['owner'], confirm: true },
 ];
 const basic = (user: string, pw: string): string => 'Basic ' + Buffer.from(`${user}:${pw}`).toString('base64');
 const ADMIN = basic('admin', ADMIN_PASSWORD);
@@ -117,6 +119,17 @@ describe('status API sign-in with Appwrite', () => {
     const i = await call('/api/status', { auth: bearer(users[4]!.jwt) });
     expect(i.status).toBe(403);
     expect(i.body.error.code).toBe('MEMBERSHIP_NOT_CONFIRMED');
+  });
+
+  it('a JWT that runs out between the account check and the team listing: 401 sign in again, not 403 not a member', async () => {
+    const jwt = users[5]!.jwt;
+    appwrite.revokeJwtAfterNextCheck(jwt);
+    const r = await call('/api/status', { auth: bearer(jwt) });
+    expect(r.status).toBe(401);
+    expect(r.body.error.code).toBe('AUTH_INVALID');
+    // The account was asked twice: once before the listing, once after it was refused.
+    const asked = appwrite.requests.filter((q) => q.jwt === jwt).map((q) => q.path);
+    expect(asked).toEqual(['/v1/account', `/v1/teams/${TEAM}/memberships`, '/v1/account']);
   });
 
   it('verdicts are cached: a second request does not ask Appwrite again', async () => {

@@ -51,6 +51,25 @@ describe.skipIf(skip !== undefined)(`the pages' views in headless Chromium${skip
   let data: ReturnType<typeof tempDir>;
   const contexts: BrowserContext[] = [];
   const problems: { page: string; text: string }[] = [];
+  const trail: string[] = [];
+  const t0 = Date.now();
+  const note = (what: string): void => {
+    trail.push(`+${((Date.now() - t0) / 1000).toFixed(1)}s ${what.replace(/https?:\/\/[^/]+/, '')}`);
+    if (trail.length > 60) trail.shift();
+  };
+  /** The last requests, the server's auth log lines and the console errors, for a failure message. */
+  const diagnosis = (): string =>
+    [
+      'page requests (last 60):',
+      ...trail,
+      'server auth log:',
+      ...((server as AntennaServer).logs ?? [])
+        .filter((l) => /appwrite|auth|sign/i.test(String(l.msg ?? '')))
+        .slice(-20)
+        .map((l) => `  ${JSON.stringify(l).slice(0, 300)}`),
+      'console errors:',
+      ...problems.map((p) => `  ${p.page}: ${p.text}`),
+    ].join('\n');
 
   async function newPage(viewport = DESKTOP, opts: { dark?: boolean; init?: string } = {}): Promise<Page> {
     const ctx = await (browser as Browser).newContext({
@@ -66,9 +85,22 @@ describe.skipIf(skip !== undefined)(`the pages' views in headless Chromium${skip
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push({ page: page.url(), text: m.text() });
     });
-    page.on('pageerror', (e) => problems.push({ page: page.url(), text: `uncaught: ${e.message}` }));
+    page.on('pageerror', (e) => problems.push({ page: page.url(), text: `uncaught: ${e.stack ?? e.message}` }));
+    // What the page asked of the API and of Appwrite, and what it got: printed if a test fails.
+    page.on('requestfinished', (r) => void r.response().then((res) => note(`${res?.status() ?? '?'} ${r.method()} ${r.url()}`)));
+    page.on('requestfailed', (r) => note(`failed ${r.method()} ${r.url()}: ${r.failure()?.errorText ?? ''}`));
     return page;
   }
+
+  /** A test whose failure message carries the diagnosis. */
+  const explained = (fn: () => Promise<void>) => async (): Promise<void> => {
+    try {
+      await fn();
+    } catch (err) {
+      if (err instanceof Error) err.message += `\n${diagnosis()}`;
+      throw err;
+    }
+  };
 
   const go = (page: Page, path: string) => page.goto(`${(server as AntennaServer).httpBase}${path}`);
 
@@ -143,52 +175,78 @@ describe.skipIf(skip !== undefined)(`the pages' views in headless Chromium${skip
     data?.remove();
   });
 
-  it('Appwrite sign-in: a new JWT after 10 minutes, used by the API calls; a refused JWT is renewed and the call made again', async () => {
-    const aw = appwrite as AppwriteStandIn;
-    const page = await newPage();
-    // Fake timers and Date in the page, flowing with real time until fast-forwarded.
-    await page.clock.install();
-    await go(page, '/dashboard/');
-    await signInOwner(page);
-    await page.locator('[data-testid=onair][data-tier]').waitFor({ timeout: 10_000 });
-    const first = aw.issued.at(-1) as string;
-    const checked = (jwt: string): number => aw.requests.filter((r) => r.path === '/v1/account' && r.jwt === jwt).length;
-    expect(checked(first), 'the API checked the first JWT with Appwrite').toBeGreaterThan(0);
+  it(
+    'Appwrite sign-in: a new JWT after 10 minutes, used by the API calls; a refused JWT is renewed and the call made again; Appwrite down at renewal keeps the operator signed in',
+    explained(async () => {
+      const aw = appwrite as AppwriteStandIn;
+      const page = await newPage();
+      // Fake timers and Date in the page, flowing with real time until fast-forwarded.
+      await page.clock.install();
+      await go(page, '/dashboard/');
+      await signInOwner(page);
+      await page.locator('[data-testid=onair][data-tier]').waitFor({ timeout: 10_000 });
+      const first = aw.issued.at(-1) as string;
+      const checked = (jwt: string): number => aw.requests.filter((r) => r.path === '/v1/account' && r.jwt === jwt).length;
+      expect(checked(first), 'the API checked the first JWT with Appwrite').toBeGreaterThan(0);
 
-    // Nine minutes: the JWT is still young enough, nothing new is made.
-    const before = aw.issued.length;
-    await page.clock.fastForward(9 * MINUTE);
-    await sleep(3000);
-    expect(aw.issued.length, 'no renewal before 10 minutes').toBe(before);
+      // Nine minutes: the JWT is still young enough, nothing new is made.
+      const before = aw.issued.length;
+      await page.clock.fastForward(9 * MINUTE);
+      await sleep(3000);
+      expect(aw.issued.length, 'no renewal before 10 minutes').toBe(before);
 
-    // Past ten minutes: the next status read makes a new JWT first and sends it.
-    await page.clock.fastForward(2 * MINUTE);
-    await expect.poll(() => aw.issued.length, { timeout: 10_000, message: 'a new JWT after 10 minutes' }).toBeGreaterThan(before);
-    const second = aw.issued.at(-1) as string;
-    expect(second).not.toBe(first);
-    await expect.poll(() => checked(second), { timeout: 10_000, message: 'the API calls carry the new JWT' }).toBeGreaterThan(0);
-    const oldUses = checked(first);
-    await sleep(2500);
-    expect(checked(first), 'the old JWT is no longer sent').toBe(oldUses);
+      // Past ten minutes: the next status read makes a new JWT first and sends it.
+      await page.clock.fastForward(2 * MINUTE);
+      await expect.poll(() => aw.issued.length, { timeout: 10_000, message: 'a new JWT after 10 minutes' }).toBeGreaterThan(before);
+      const second = aw.issued.at(-1) as string;
+      expect(second).not.toBe(first);
+      await expect.poll(() => checked(second), { timeout: 10_000, message: 'the API calls carry the new JWT' }).toBeGreaterThan(0);
+      const oldUses = checked(first);
+      await sleep(2500);
+      expect(checked(first), 'the old JWT is no longer sent').toBe(oldUses);
 
-    // Appwrite refuses the current JWT early: the API answers 401, the page makes a new JWT and retries.
-    aw.revokeJwt(second);
-    await expect.poll(() => aw.issued.length, { timeout: 10_000, message: 'a 401 makes a new JWT' }).toBeGreaterThan(before + 1);
-    const third = aw.issued.at(-1) as string;
-    await expect.poll(() => checked(third), { timeout: 10_000, message: 'the call is made again with it' }).toBeGreaterThan(0);
-    await sleep(2500);
-    expect(await page.locator('[data-testid=who]').textContent(), 'still signed in').toContain(OWNER.email);
-    expect(await page.locator('[data-testid=onair][data-tier]').count()).toBe(1);
+      // Appwrite refuses the current JWT early: the API answers 401, the page makes a new JWT and retries.
+      note(`revoked ${second}`);
+      aw.revokeJwt(second);
+      await expect.poll(() => aw.issued.length, { timeout: 10_000, message: 'a 401 makes a new JWT' }).toBeGreaterThan(before + 1);
+      const third = aw.issued.at(-1) as string;
+      await expect.poll(() => checked(third), { timeout: 10_000, message: 'the call is made again with it' }).toBeGreaterThan(0);
+      await sleep(2500);
+      expect(await page.locator('[data-testid=who]').textContent(), 'still signed in').toContain(OWNER.email);
+      expect(await page.locator('[data-testid=onair][data-tier]').count()).toBe(1);
 
-    // The Appwrite session itself is gone and the JWT refused: no renewal can work, so back to sign in, saying why.
-    aw.endSessions();
-    aw.revokeJwt(third);
-    await page.locator('.signin').waitFor({ timeout: 10_000 });
-    expect(await page.locator('.signin').textContent()).toContain('Your sign-in has expired: please sign in again.');
-    await page.screenshot({ path: join(SHOTS, 'dashboard-signin-expired.png') });
-    // The API's 401s and Appwrite's refusals are resource errors the browser logs: expected here.
-    for (let i = problems.length - 1; i >= 0; i--) if (/status of 401/.test(problems[i]?.text ?? '')) problems.splice(i, 1);
-  });
+      // Appwrite answers 500 to everything when the JWT is due: the page says so and keeps the operator
+      // signed in (a passing outage is no reason to sign in again), and renews once Appwrite is back.
+      const beforeOutage = aw.issued.length;
+      aw.failStatus = 500;
+      note('Appwrite answers 500');
+      await page.clock.fastForward(11 * MINUTE);
+      const warn = page.locator('.banner.warn', { hasText: 'could not get a sign-in token from Appwrite' });
+      await warn.waitFor({ timeout: 10_000 });
+      // The server answers all along: the page must not say it is offline.
+      await expect.poll(() => page.locator('[data-testid=offline]').count(), { timeout: 10_000, message: 'no "offline" banner' }).toBe(0);
+      await page.screenshot({ path: join(SHOTS, 'dashboard-appwrite-down.png') });
+      expect(await page.locator('.signin').count(), 'not sent to sign in').toBe(0);
+      aw.failStatus = undefined;
+      note('Appwrite answers again');
+      await expect
+        .poll(() => aw.issued.length, { timeout: 10_000, message: 'renewed once Appwrite answers' })
+        .toBeGreaterThan(beforeOutage);
+      const fourth = aw.issued.at(-1) as string;
+      await expect.poll(() => checked(fourth), { timeout: 10_000, message: 'and used' }).toBeGreaterThan(0);
+      await warn.waitFor({ state: 'detached', timeout: 10_000 });
+      expect(await page.locator('[data-testid=who]').textContent(), 'still signed in').toContain(OWNER.email);
+
+      // The Appwrite session itself is gone and the JWT refused: no renewal can work, so back to sign in, saying why.
+      aw.endSessions();
+      aw.revokeJwt(fourth);
+      await page.locator('.signin').waitFor({ timeout: 10_000 });
+      expect(await page.locator('.signin').textContent()).toContain('Your sign-in has expired: please sign in again.');
+      await page.screenshot({ path: join(SHOTS, 'dashboard-signin-expired.png') });
+      // The API's 401s and 503s and Appwrite's refusals and 500s are resource errors the browser logs: expected here.
+      for (let i = problems.length - 1; i >= 0; i--) if (/status of (401|500|503)/.test(problems[i]?.text ?? '')) problems.splice(i, 1);
+    }),
+  );
 
   it('listener chart: the hour (live), 24 hours and 30 days each draw the history', async () => {
     const page = await newPage();
@@ -298,6 +356,6 @@ describe.skipIf(skip !== undefined)(`the pages' views in headless Chromium${skip
   });
 
   it('no console errors on any page', () => {
-    expect(problems).toEqual([]);
+    expect(problems.map((p) => `${p.page}: ${p.text}`)).toEqual([]);
   });
 });

@@ -74,8 +74,15 @@ function Panel({ config, session, signOut }: { config: PublicConfig; session: Se
           </button>
         </div>
       </header>
-      <ConnectionBanner state={d.connection} since={d.offlineSince} />
-      {d.error && !d.error.offline && <div class="banner warn">{d.error.message}</div>}
+      {/* A paused feed needs no word of its own when the banner below already says why (Appwrite down). */}
+      {!(d.connection === 'unauthorized' && d.error && !d.error.offline) && (
+        <ConnectionBanner state={d.connection} since={d.offlineSince} />
+      )}
+      {d.error && !d.error.offline && (
+        <div class="banner warn" role="status">
+          {d.error.message}
+        </div>
+      )}
       {actionError && (
         <div class="banner warn" role="alert">
           {actionError}{' '}

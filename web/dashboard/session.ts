@@ -1,7 +1,7 @@
 // Who the operator is to the API: the admin credentials (HTTP Basic, kept for this tab only in
 // sessionStorage), or an Appwrite account signed in with the Appwrite web SDK, whose JWT (valid 15
 // minutes) is sent as Authorization: Bearer and renewed before it expires.
-import { basicAuth } from '../shared/api.js';
+import { ApiFailure, basicAuth } from '../shared/api.js';
 import type { PublicConfig } from '../shared/types.js';
 
 export interface Session {
@@ -15,6 +15,16 @@ export interface Session {
 
 /** The Appwrite session behind the JWTs is gone (expired, signed out elsewhere, deleted): no new JWT can be made. */
 export class SignInExpired extends Error {}
+
+/**
+ * Whether Appwrite refused to make a JWT (the session is gone), as opposed to not answering. The SDK
+ * throws an AppwriteException carrying the HTTP status for a refusal and fetch's TypeError when the
+ * request never got an answer.
+ */
+function refused(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 401 || code === 403;
+}
 
 /** What the dashboard says when it sends someone back to sign in because their sign-in ran out. */
 export const EXPIRED_NOTICE = 'Your sign-in has expired: please sign in again.';
@@ -61,7 +71,11 @@ async function appwriteFrom(account: Awaited<ReturnType<typeof appwriteAccount>>
           madeAt = Date.now();
         },
         (err: unknown) => {
-          throw new SignInExpired(err instanceof Error ? err.message : String(err));
+          const why = err instanceof Error ? err.message : String(err);
+          if (refused(err)) throw new SignInExpired(why);
+          // Appwrite down, a 5xx, a dropped connection: passing, so the operator stays signed in; the
+          // call fails as a 503 and the next one asks for a JWT again.
+          throw new ApiFailure(503, 'AUTH_UNAVAILABLE', `could not get a sign-in token from Appwrite (${why}); trying again`);
         },
       )
       .finally(() => {
@@ -102,8 +116,9 @@ export async function resumeSession(cfg: PublicConfig): Promise<Session | null> 
   if (cfg.appwrite && localStorage.getItem(APPWRITE_KEY)) {
     try {
       return await appwriteFrom(await appwriteAccount(cfg.appwrite));
-    } catch {
-      localStorage.removeItem(APPWRITE_KEY);
+    } catch (err) {
+      // Only a session Appwrite refused is forgotten; one it could not answer for is tried at the next load.
+      if (err instanceof SignInExpired) localStorage.removeItem(APPWRITE_KEY);
     }
   }
   return null;

@@ -84,13 +84,19 @@ export function useDashboard(session: Session, onSignedOut: (why: string) => voi
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const loop = async (): Promise<void> => {
-      const s = await guarded(() => api.get<Status>('/api/status'));
-      if (stopped) return;
-      if (s) {
-        setStatus(s);
-        setError(null);
+      try {
+        const s = await guarded(() => api.get<Status>('/api/status'));
+        if (!stopped && s) {
+          setStatus(s);
+          setError(null);
+        }
+      } catch (err) {
+        // A fault in this page, not an answer of the server's: said in the console, and the status is
+        // still read again, so one bad reply cannot freeze the dashboard until the next reload.
+        console.error('dashboard: reading the status failed', err);
+      } finally {
+        if (!stopped) timer = setTimeout(() => void loop(), STATUS_MS);
       }
-      timer = setTimeout(() => void loop(), STATUS_MS);
     };
     void loop();
     return () => {
@@ -132,7 +138,11 @@ export function useDashboard(session: Session, onSignedOut: (why: string) => voi
           }
           wasOffline = false;
         } else if (s === 'unauthorized') {
-          if (session.kind === 'appwrite') void session.renew().catch(() => signedOut.current(EXPIRED_NOTICE));
+          // A refused session sends the operator to sign in; Appwrite not answering does not (the feed retries).
+          if (session.kind === 'appwrite')
+            void session.renew().catch((err: unknown) => {
+              if (err instanceof SignInExpired) signedOut.current(EXPIRED_NOTICE);
+            });
           else signedOut.current('The server no longer accepts these credentials.');
         }
       },

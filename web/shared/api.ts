@@ -15,6 +15,13 @@ export class ApiFailure extends Error {
   }
 }
 
+/**
+ * The longest a call may go unanswered before it counts as offline. A connection that died without a
+ * reset (a laptop lid, a changed Wi-Fi) otherwise leaves fetch waiting for minutes, and the status
+ * loop with it. Longer than the server's own longest wait (Appwrite, at most 60 s by its setting, then 503).
+ */
+const CALL_TIMEOUT_MS = 65_000;
+
 /** The value of the Authorization header, or null before sign-in. */
 export type AuthHeader = () => Promise<string | null>;
 
@@ -24,6 +31,15 @@ async function failure(res: Response): Promise<ApiFailure> {
     return new ApiFailure(res.status, body.error?.code ?? `HTTP_${res.status}`, body.error?.message ?? res.statusText);
   } catch {
     return new ApiFailure(res.status, `HTTP_${res.status}`, res.statusText || `HTTP ${res.status}`);
+  }
+}
+
+/** The JSON of a 2xx answer; an answer cut off on the way (or not JSON) is an ApiFailure too, never a stray TypeError. */
+async function read<T>(res: Response): Promise<T> {
+  try {
+    return (await res.json()) as T;
+  } catch (err) {
+    throw new ApiFailure(0, 'OFFLINE', `the server's answer was cut off (${err instanceof Error ? err.message : String(err)})`);
   }
 }
 
@@ -54,7 +70,13 @@ export class Api {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await fetch(path, { method, headers, cache: 'no-store', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      res = await fetch(path, {
+        method,
+        headers,
+        cache: 'no-store',
+        signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     } catch (err) {
       throw new ApiFailure(0, 'OFFLINE', `the server does not answer (${err instanceof Error ? err.message : String(err)})`);
     }
@@ -63,11 +85,11 @@ export class Api {
   }
 
   async get<T>(path: string): Promise<T> {
-    return (await (await this.request('GET', path)).json()) as T;
+    return read<T>(await this.request('GET', path));
   }
 
   async post<T>(path: string, body?: unknown): Promise<T> {
-    return (await (await this.request('POST', path, body)).json()) as T;
+    return read<T>(await this.request('POST', path, body));
   }
 
   async delete(path: string): Promise<void> {
