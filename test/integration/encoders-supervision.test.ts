@@ -135,9 +135,11 @@ describe('slow listeners', () => {
       const slow = listen(fastStack.port, '/listen/live.mp3');
       await slow.head;
       slow.socket.pause();
-      const t0 = performance.now();
       const mountSnap = () => fastStack.icecast.snapshot().mounts.find((x) => x.mount === '/listen/live.mp3');
-      await until(() => mountSnap()?.slowListeners === 1, 60_000, 'slow listener dropped');
+      const in0 = mountSnap()?.bytesIn ?? 0;
+      const fast0 = fast.audioBytes();
+      // Loopback's socket buffers hold megabytes: on a loaded machine filling them takes a minute, hence the wait.
+      await until(() => mountSnap()?.slowListeners === 1, 120_000, 'slow listener dropped');
       // A paused socket sees the close only after reading what the kernel still holds.
       slow.socket.resume();
       await slow.closed;
@@ -145,12 +147,18 @@ describe('slow listeners', () => {
       expect(m?.slowListeners).toBe(1);
       expect(m?.listeners).toBe(1);
       expect(fast.socket.destroyed).toBe(false);
-      // The fast listener kept receiving at the programme's rate the whole time (20 x 40 kB/s).
-      const seconds = (performance.now() - t0) / 1000;
-      expect(fast.audioBytes()).toBeGreaterThan(800_000 * seconds * 0.6);
+      // The fast listener got everything the mount's encoder produced meanwhile, less at most its own
+      // queue (which is what "untouched" means). Measured against the encoder's real output rather
+      // than the nominal 20x: a loaded CI machine once ran this programme at ~8x, and that is no fault
+      // of the fan-out. What is still in the socket is given a moment to arrive.
+      const produced = (m?.bytesIn ?? 0) - in0;
+      expect(produced, 'the programme ran past the queue bound').toBeGreaterThan(4 * 65_536);
+      await until(() => fast.audioBytes() - fast0 >= produced - 65_536, 10_000, 'the fast listener has all but its queue');
+      expect(fast.socket.destroyed).toBe(false);
+      expect(mountSnap()?.slowListeners).toBe(1);
       fast.close();
     } finally {
       await fastStack.close();
     }
-  }, 90_000);
+  }, 180_000);
 });
