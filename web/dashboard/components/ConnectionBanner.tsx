@@ -6,8 +6,8 @@ import { clock } from '../../shared/format.js';
 export function ConnectionBanner({ state, since }: { state: LiveState; since: number | null }) {
   if (state === 'open' || (state === 'connecting' && since === null)) return null;
   if (state === 'unauthorized') {
-    // The server answers; only the sign-in is being renewed (or Appwrite is down, which the page says
-    // beside this): "offline" would send the operator looking at the wrong thing.
+    // The server answers; only the sign-in is being renewed (when Appwrite is down, the page's error
+    // banner says so instead of this): "offline" would send the operator looking at the wrong thing.
     return (
       <div class="banner warn" role="status" data-testid="live-paused">
         Live updates paused while the sign-in is renewed…
